@@ -1,0 +1,209 @@
+/* gw_config.c - Command-line parsing for wsrace-gateway.
+ *
+ * Main thread only, before anything starts. */
+#include "gw_config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_sync.h"
+
+void gw_config_usage(FILE *out)
+{
+    fputs(
+        "usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
+        "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
+        "                      [--sync POINT:ACTION]... [--trace FILE]\n"
+        "                      [--workers N] [--service-latency MS] "
+        "[--seed N]\n"
+        "                      [--max-message BYTES] [--max-queue N]\n"
+        "       wsrace-gateway token --user USER [--ttl SECONDS] "
+        "[--secret S]\n"
+        "       wsrace-gateway --list-faults | --list-sync-points | --help |"
+        " --version\n"
+        "\n"
+        "The reference gateway of wsrace: a WebSocket chat gateway whose\n"
+        "connection lifecycle is correct by default, with known races that\n"
+        "can be injected (--inject) and race windows that can be widened or\n"
+        "forced (--sync). Once listening it prints 'listening HOST:PORT'.\n"
+        "\n"
+        "  --host ADDR           address to bind (default 127.0.0.1)\n"
+        "  --port N              port, 0 for any free one (default 8765)\n"
+        "  --secret S            token HMAC secret (else $WSRACE_SECRET)\n"
+        "  --inject LIST         faults to inject, e.g. scope-loss=swallow\n"
+        "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
+        "                        rendezvous=N[,timeout=MS] | none\n"
+        "  --trace FILE          lifecycle events as JSON lines\n"
+        "  --workers N           handshake worker threads (default 16)\n"
+        "  --service-latency MS  simulated service start-up (default 0)\n"
+        "  --seed N              seed for jitter and generated ids (default "
+        "1)\n"
+        "  --max-message BYTES   largest client message (default 65536)\n"
+        "  --max-queue N         messages held before ready (default 32)\n"
+        "\n"
+        "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T' or\n"
+        "subprotocol 'jwt.T'; session: 'X-Session-Id' or ?session=ID),\n"
+        "GET /healthz, /debug/registry, /debug/ready?id=KEY "
+        "(loopback only).\n",
+        out);
+}
+
+static int parse_u64(const char *s, unsigned long long min,
+                     unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int bad(FILE *err, const char *opt, const char *val, const char *want)
+{
+    fprintf(err, "wsrace-gateway: %s: invalid value '%s' (%s)\n", opt,
+            val ? val : "", want);
+    return 2;
+}
+
+int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
+{
+    const char *env = getenv("WSRACE_SECRET");
+    char msg[256];
+    int i = 1;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->command = GW_CMD_SERVE;
+    strcpy(cfg->host, "127.0.0.1");
+    cfg->port = 8765;
+    cfg->workers = 16;
+    cfg->seed = 1;
+    cfg->max_message = 65536;
+    cfg->max_queue = 32;
+    cfg->token_ttl = 3600;
+    if (env && *env && strlen(env) < sizeof(cfg->secret)) {
+        strcpy(cfg->secret, env);
+    } else {
+        strcpy(cfg->secret, GW_DEV_SECRET);
+        cfg->secret_is_default = 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "token") == 0) {
+        cfg->command = GW_CMD_TOKEN;
+        i = 2;
+    }
+    for (; i < argc; i++) {
+        const char *opt = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long long v;
+        int takes = 1;
+
+        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+            cfg->command = GW_CMD_HELP;
+            return 0;
+        } else if (strcmp(opt, "--version") == 0) {
+            cfg->command = GW_CMD_VERSION;
+            return 0;
+        } else if (strcmp(opt, "--list-faults") == 0) {
+            cfg->command = GW_CMD_LIST_FAULTS;
+            return 0;
+        } else if (strcmp(opt, "--list-sync-points") == 0) {
+            cfg->command = GW_CMD_LIST_SYNC_POINTS;
+            return 0;
+        }
+        if (!val) {
+            fprintf(err, "wsrace-gateway: %s needs a value (see --help)\n",
+                    opt);
+            return 2;
+        }
+        if (strcmp(opt, "--secret") == 0) {
+            if (!*val || strlen(val) >= sizeof(cfg->secret))
+                return bad(err, opt, val, "1..255 bytes");
+            strcpy(cfg->secret, val);
+            cfg->secret_is_default = 0;
+        } else if (cfg->command == GW_CMD_TOKEN &&
+                   strcmp(opt, "--user") == 0) {
+            if (!*val || strlen(val) >= 128)
+                return bad(err, opt, val, "1..127 bytes");
+            cfg->token_user = val;
+        } else if (cfg->command == GW_CMD_TOKEN &&
+                   strcmp(opt, "--ttl") == 0) {
+            char *end;
+            errno = 0;
+            cfg->token_ttl = strtoll(val, &end, 10);
+            if (errno || *end || !*val)
+                return bad(err, opt, val,
+                           "seconds, negative for an expired token");
+        } else if (cfg->command == GW_CMD_TOKEN) {
+            fprintf(err, "wsrace-gateway token: unknown option '%s'\n", opt);
+            return 2;
+        } else if (strcmp(opt, "--host") == 0) {
+            if (!*val || strlen(val) >= sizeof(cfg->host))
+                return bad(err, opt, val, "an address such as 127.0.0.1");
+            strcpy(cfg->host, val);
+        } else if (strcmp(opt, "--port") == 0) {
+            if (parse_u64(val, 0, 65535, &v))
+                return bad(err, opt, val, "0..65535");
+            cfg->port = (int)v;
+        } else if (strcmp(opt, "--inject") == 0) {
+            if (gw_faults_parse(&cfg->faults, val, msg, sizeof(msg))) {
+                fprintf(err, "wsrace-gateway: --inject: %s\n", msg);
+                return 2;
+            }
+        } else if (strcmp(opt, "--sync") == 0) {
+            gw_sync_t *probe = gw_sync_new(0, NULL);
+            int rc = probe ? gw_sync_set(probe, val, msg, sizeof(msg)) : 0;
+            gw_sync_free(probe);
+            if (rc) {
+                fprintf(err, "wsrace-gateway: --sync: %s\n", msg);
+                return 2;
+            }
+            if (cfg->nsync == GW_MAX_SYNC_SPECS) {
+                fprintf(err, "wsrace-gateway: --sync: more than %d\n",
+                        GW_MAX_SYNC_SPECS);
+                return 2;
+            }
+            cfg->sync_specs[cfg->nsync++] = val;
+        } else if (strcmp(opt, "--trace") == 0) {
+            if (!*val)
+                return bad(err, opt, val, "a file path");
+            cfg->trace_path = val;
+        } else if (strcmp(opt, "--workers") == 0) {
+            if (parse_u64(val, 1, 1024, &v))
+                return bad(err, opt, val, "1..1024");
+            cfg->workers = (unsigned)v;
+        } else if (strcmp(opt, "--service-latency") == 0) {
+            if (parse_u64(val, 0, 600000, &v))
+                return bad(err, opt, val, "milliseconds 0..600000");
+            cfg->service_latency_ms = (unsigned)v;
+        } else if (strcmp(opt, "--seed") == 0) {
+            if (parse_u64(val, 0, UINT64_MAX, &v))
+                return bad(err, opt, val, "an unsigned 64-bit number");
+            cfg->seed = v;
+        } else if (strcmp(opt, "--max-message") == 0) {
+            if (parse_u64(val, 64, 64u << 20, &v))
+                return bad(err, opt, val, "bytes 64..67108864");
+            cfg->max_message = (size_t)v;
+        } else if (strcmp(opt, "--max-queue") == 0) {
+            if (parse_u64(val, 0, 100000, &v))
+                return bad(err, opt, val, "0..100000");
+            cfg->max_queue = (unsigned)v;
+        } else {
+            fprintf(err, "wsrace-gateway: unknown option '%s' (see --help)\n",
+                    opt);
+            return 2;
+        }
+        i += takes;
+    }
+    if (cfg->command == GW_CMD_TOKEN && !cfg->token_user) {
+        fprintf(err, "wsrace-gateway token: --user is required\n");
+        return 2;
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* gw_config.h - The gateway's command line. */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gw_fault.h"
+
+#define GW_MAX_SYNC_SPECS 64
+
+typedef enum {
+    GW_CMD_SERVE,
+    GW_CMD_TOKEN,
+    GW_CMD_HELP,
+    GW_CMD_VERSION,
+    GW_CMD_LIST_FAULTS,
+    GW_CMD_LIST_SYNC_POINTS,
+} gw_command_t;
+
+typedef struct {
+    gw_command_t command;
+    char host[64];
+    int port;
+    char secret[256];
+    int secret_is_default;            /* neither --secret nor WSRACE_SECRET */
+    gw_faults_t faults;
+    const char *sync_specs[GW_MAX_SYNC_SPECS]; /* argv strings */
+    unsigned nsync;
+    const char *trace_path;           /* NULL: no trace */
+    unsigned workers;
+    unsigned service_latency_ms;
+    uint64_t seed;
+    size_t max_message;
+    unsigned max_queue;
+    /* token sub-command */
+    const char *token_user;
+    long long token_ttl;
+} gw_config_t;
+
+#define GW_DEV_SECRET "wsrace-development-secret"
+
+/* Parses argv into cfg (defaults first, WSRACE_SECRET from the
+ * environment). Returns 0, or 2 after printing a message naming the bad
+ * option to err. Sync specs are checked here too. */
+int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err);
+
+void gw_config_usage(FILE *out);
+
+#endif

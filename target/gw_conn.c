@@ -1,0 +1,808 @@
+/* gw_conn.c - One connection's lifecycle: handshake steps, readiness gate,
+ * message processing and the close path.
+ *
+ * Threads: gw_conn_new/on_message/on_closed/pop_frame/close_code run on
+ * the lws service thread; the handshake, the message processor and the
+ * close path run on pool workers. One handshake job per connection; at most
+ * one processor job at a time (`processing`); the close path runs once
+ * (`close_done`).
+ * Lock order: conn `lock` -> registry lock -> trace lock. Sync points are
+ * never hit with `lock` held. */
+#include "gw_gateway.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_proto.h"
+#include "gw_token.h"
+
+typedef struct inmsg {
+    struct inmsg *next;
+    char *correlation_id; /* may be NULL */
+    char *content;
+} inmsg_t;
+
+struct gw_conn {
+    _Atomic unsigned refs;
+    uint64_t id;
+    gw_gateway_t *gw;
+    /* The endpoint's registry handle: valid for the connection's life. */
+    gw_registry_t *registry;
+    /* What the init (accept) step had in scope. Its handle is cleared when
+     * that step ends; only the scope-loss fault reaches for it later. */
+    struct {
+        gw_registry_t *registry;
+    } init_scope;
+    gw_coord_t *coord;      /* the handshake coordinator (a reference) */
+    char *token;            /* as presented; freed after auth */
+    char session[GW_KEY_MAX]; /* requested session id, "" when none */
+    char user[GW_USER_MAX]; /* set by the auth step (handshake job only) */
+    void *transport;        /* service thread only */
+    _Atomic bool wake_queued;
+    _Atomic bool close_done;
+
+    pthread_mutex_t lock;   /* guards every field below */
+    char key[GW_KEY_MAX];   /* current registry key */
+    bool registered;        /* this connection believes key is registered */
+    bool handshake_running;
+    bool closed;            /* the transport is gone */
+    bool welcomed;
+    bool processing;        /* a processor job is scheduled or running */
+    inmsg_t *in_head, *in_tail;
+    unsigned in_len;
+    gw_frame_t *out_head, *out_tail;
+    int close_code;         /* requested close, 0: none */
+    char close_reason[96];
+};
+
+/* ------------------------------------------------------------------ */
+/* Gateway                                                              */
+/* ------------------------------------------------------------------ */
+
+int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
+                    gw_trace_t *trace, gw_sync_t *sync, unsigned workers)
+{
+    memset(gw, 0, sizeof(*gw));
+    gw->params = *params;
+    gw->trace = trace;
+    gw->sync = sync;
+    atomic_init(&gw->next_id, 1);
+    gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
+    if (!gw->registry)
+        return -ENOMEM;
+    gw->pool = gw_pool_new(workers);
+    if (!gw->pool) {
+        int e = errno;
+        gw_registry_free(gw->registry);
+        gw->registry = NULL;
+        return -e;
+    }
+    return 0;
+}
+
+void gw_gateway_shutdown(gw_gateway_t *gw)
+{
+    if (gw->sync)
+        gw_sync_shutdown(gw->sync);
+    gw_pool_free(gw->pool);
+    gw->pool = NULL;
+    gw_registry_free(gw->registry);
+    gw->registry = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection object                                                    */
+/* ------------------------------------------------------------------ */
+
+gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token,
+                       const char *session)
+{
+    gw_conn_t *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    c->coord = gw_coord_new();
+    c->token = token ? strdup(token) : NULL;
+    if (!c->coord || (token && !c->token)) {
+        gw_coord_unref(c->coord);
+        free(c->token);
+        free(c);
+        return NULL;
+    }
+    atomic_init(&c->refs, 1);
+    c->id = atomic_fetch_add(&gw->next_id, 1);
+    c->gw = gw;
+    c->registry = gw->registry;
+    if (session)
+        snprintf(c->session, sizeof(c->session), "%s", session);
+    pthread_mutex_init(&c->lock, NULL);
+    atomic_fetch_add(&gw->live, 1);
+    return c;
+}
+
+uint64_t gw_conn_id(const gw_conn_t *c)
+{
+    return c->id;
+}
+
+gw_conn_t *gw_conn_ref(gw_conn_t *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+void gw_conn_unref(gw_conn_t *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    while (c->in_head) {
+        inmsg_t *m = c->in_head;
+        c->in_head = m->next;
+        free(m->correlation_id);
+        free(m->content);
+        free(m);
+    }
+    while (c->out_head) {
+        gw_frame_t *f = c->out_head;
+        c->out_head = f->next;
+        free(f);
+    }
+    atomic_fetch_sub(&c->gw->live, 1);
+    gw_coord_unref(c->coord);
+    free(c->token);
+    pthread_mutex_destroy(&c->lock);
+    free(c);
+}
+
+void gw_conn_set_transport(gw_conn_t *c, void *t)
+{
+    c->transport = t;
+}
+
+void *gw_conn_transport(const gw_conn_t *c)
+{
+    return c->transport;
+}
+
+bool gw_conn_mark_wake(gw_conn_t *c)
+{
+    return !atomic_exchange(&c->wake_queued, true);
+}
+
+void gw_conn_clear_wake(gw_conn_t *c)
+{
+    atomic_store(&c->wake_queued, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Queues a serialized message (taken; NULL is ignored). `lock` held. */
+static void push_frame_locked(gw_conn_t *c, char *msg)
+{
+    size_t len, head = c->gw->params.frame_headroom;
+    gw_frame_t *f;
+
+    if (!msg)
+        return;
+    len = strlen(msg);
+    f = malloc(sizeof(*f) + head + len);
+    if (f) {
+        f->next = NULL;
+        f->len = len;
+        memcpy(f->data + head, msg, len);
+        if (c->out_tail)
+            c->out_tail->next = f;
+        else
+            c->out_head = f;
+        c->out_tail = f;
+    }
+    free(msg);
+}
+
+static void wake(gw_conn_t *c)
+{
+    if (c->gw->sink.wake)
+        c->gw->sink.wake(c->gw->sink.ctx, c);
+}
+
+static void send_msg(gw_conn_t *c, char *msg)
+{
+    pthread_mutex_lock(&c->lock);
+    push_frame_locked(c, msg);
+    pthread_mutex_unlock(&c->lock);
+    wake(c);
+}
+
+gw_frame_t *gw_conn_pop_frame(gw_conn_t *c)
+{
+    gw_frame_t *f;
+
+    pthread_mutex_lock(&c->lock);
+    f = c->out_head;
+    if (f) {
+        c->out_head = f->next;
+        if (!c->out_head)
+            c->out_tail = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return f;
+}
+
+int gw_conn_close_code(gw_conn_t *c, char *reason, size_t len)
+{
+    int code = 0;
+
+    pthread_mutex_lock(&c->lock);
+    if (!c->out_head && c->close_code) {
+        code = c->close_code;
+        snprintf(reason, len, "%s", c->close_reason);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return code;
+}
+
+static void copy_key(gw_conn_t *c, char *buf)
+{
+    pthread_mutex_lock(&c->lock);
+    memcpy(buf, c->key, GW_KEY_MAX);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void set_key(gw_conn_t *c, const char *key)
+{
+    pthread_mutex_lock(&c->lock);
+    snprintf(c->key, sizeof(c->key), "%s", key);
+    pthread_mutex_unlock(&c->lock);
+}
+
+static void coord_phase(gw_conn_t *c, const char *key, gw_coord_phase_t to)
+{
+    int rc = gw_coord_advance(c->coord, to);
+
+    gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase",
+                   "{s:s,s:s}", "phase", gw_coord_phase_name(to), "result",
+                   rc == 0 ? "ok" : "refused");
+}
+
+/* Fails the connection: machine FAILED and unregistered, coordinator
+ * ERROR, an error_message, then a close with close_code. */
+static void fail_conn(gw_conn_t *c, int close_code, const char *err_code,
+                      const char *message)
+{
+    char key[GW_KEY_MAX];
+    bool registered;
+
+    pthread_mutex_lock(&c->lock);
+    memcpy(key, c->key, sizeof(key));
+    registered = c->registered;
+    c->registered = false;
+    pthread_mutex_unlock(&c->lock);
+    if (registered) {
+        gw_registry_transition(c->registry, key, GW_ST_FAILED, c->id);
+        gw_registry_unregister(c->registry, key, c->id);
+    }
+    coord_phase(c, key, GW_CO_ERROR);
+    gw_trace_emitf(c->gw->trace, c->id, key, "conn.failed", "{s:s,s:i,s:s}",
+                   "error", err_code, "close", close_code, "message",
+                   message);
+    pthread_mutex_lock(&c->lock);
+    push_frame_locked(c, gw_proto_error(err_code, message, NULL));
+    c->close_code = close_code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", err_code);
+    pthread_mutex_unlock(&c->lock);
+    wake(c);
+}
+
+static void send_welcome_locked(gw_conn_t *c)
+{
+    c->welcomed = true;
+    push_frame_locked(
+        c, gw_proto_message("connection_established",
+                            json_pack("{s:s,s:s,s:b}", "connection_id",
+                                      c->key, "user_id", c->user,
+                                      "connection_ready", 1),
+                            NULL));
+}
+
+/* ------------------------------------------------------------------ */
+/* Message processing                                                   */
+/* ------------------------------------------------------------------ */
+
+static void processor_job(void *arg);
+
+/* Schedules the processor when there is input and none is scheduled.
+ * `lock` held. */
+static void kick_locked(gw_conn_t *c)
+{
+    if (c->processing || !c->in_head || c->closed)
+        return;
+    c->processing = true;
+    gw_conn_ref(c);
+    if (gw_pool_submit(c->gw->pool, processor_job, c) != 0) {
+        c->processing = false;
+        atomic_fetch_sub(&c->refs, 1); /* never the last: caller holds one */
+    }
+}
+
+/* The readiness gate for messages. `lock` held. */
+static bool gate_locked(gw_conn_t *c)
+{
+    if (gw_fault_on(&c->gw->params.faults, GW_FAULT_COORDINATOR_GAP))
+        /* coordinator-gap: the coordinator's word alone, unlinked from the
+         * state machine. */
+        return gw_coord_phase(c->coord) == GW_CO_READY;
+    return gw_registry_ready_for_messages(c->registry, c->key, c->coord,
+                                          c->id);
+}
+
+static void machine_field(gw_conn_t *c, const char *key, json_t *o)
+{
+    gw_state_t st;
+
+    json_object_set_new(o, "machine",
+                        json_string(gw_registry_state(c->registry, key,
+                                                      c->id, &st) == 0
+                                        ? gw_state_name(st)
+                                        : "absent"));
+    json_object_set_new(o, "coordinator",
+                        json_string(gw_coord_phase_name(
+                            gw_coord_phase(c->coord))));
+}
+
+static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
+{
+    gw_trace_t *tr = c->gw->trace;
+    json_t *f = json_pack("{s:s?}", "correlation_id", m->correlation_id);
+
+    machine_field(c, key, f);
+    gw_trace_emit(tr, c->id, key, "message.process", f);
+    gw_registry_transition(c->registry, key, GW_ST_PROCESSING, c->id);
+    for (int i = 0; i < 5; i++) {
+        json_t *data = json_pack("{s:s,s:i}", "user_id", c->user, "step",
+                                 i + 1);
+        if (i == 4)
+            json_object_set_new(data, "result",
+                                json_sprintf("echo: %s", m->content));
+        send_msg(c, gw_proto_message(gw_agent_events[i], data,
+                                     m->correlation_id));
+    }
+    gw_registry_transition(c->registry, key, GW_ST_IDLE, c->id);
+    gw_trace_emitf(tr, c->id, key, "message.done", "{s:s?}",
+                   "correlation_id", m->correlation_id);
+}
+
+static void processor_job(void *arg)
+{
+    gw_conn_t *c = arg;
+    char key[GW_KEY_MAX];
+
+    for (;;) {
+        inmsg_t *m;
+        bool ready;
+        json_t *f;
+
+        pthread_mutex_lock(&c->lock);
+        if (!c->in_head || c->closed) {
+            c->processing = false;
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        memcpy(key, c->key, sizeof(key));
+        pthread_mutex_unlock(&c->lock);
+
+        gw_sync_hit(c->gw->sync, GW_SP_MESSAGE_GATE, c->id, key);
+
+        pthread_mutex_lock(&c->lock);
+        memcpy(key, c->key, sizeof(key));
+        ready = gate_locked(c);
+        m = c->in_head;
+        f = json_pack("{s:s?,s:s}", "correlation_id", m->correlation_id,
+                      "decision", ready ? "process" : "wait");
+        machine_field(c, key, f);
+        gw_trace_emit(c->gw->trace, c->id, key, "message.gate", f);
+        if (!ready) {
+            /* Parked: the ready step kicks the processor again. */
+            c->processing = false;
+            pthread_mutex_unlock(&c->lock);
+            break;
+        }
+        c->in_head = m->next;
+        if (!c->in_head)
+            c->in_tail = NULL;
+        c->in_len--;
+        pthread_mutex_unlock(&c->lock);
+
+        process_message(c, m, key);
+        free(m->correlation_id);
+        free(m->content);
+        free(m);
+    }
+    gw_conn_unref(c);
+}
+
+void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
+{
+    gw_client_msg_t msg;
+    char err[160], key[GW_KEY_MAX];
+    inmsg_t *m;
+
+    copy_key(c, key);
+    if (gw_client_msg_parse(buf, len, &msg, err, sizeof(err)) != 0) {
+        gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
+                       "{s:s,s:s}", "error", GW_ERR_FORMAT, "reason", err);
+        send_msg(c, gw_proto_error(GW_ERR_FORMAT, err, NULL));
+        return;
+    }
+    if (strcmp(msg.type, "ping") == 0) {
+        send_msg(c, gw_proto_message("pong", NULL, msg.correlation_id));
+        gw_client_msg_free(&msg);
+        return;
+    }
+    if (strcmp(msg.type, "user_message") != 0) {
+        snprintf(err, sizeof(err), "unknown message type '%.64s'", msg.type);
+        gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
+                       "{s:s,s:s}", "error", GW_ERR_UNKNOWN_TYPE, "reason",
+                       err);
+        send_msg(c, gw_proto_error(GW_ERR_UNKNOWN_TYPE, err,
+                                   msg.correlation_id));
+        gw_client_msg_free(&msg);
+        return;
+    }
+    m = calloc(1, sizeof(*m));
+    if (m) {
+        m->content = strdup(msg.content);
+        m->correlation_id =
+            msg.correlation_id ? strdup(msg.correlation_id) : NULL;
+    }
+    pthread_mutex_lock(&c->lock);
+    if (!m || !m->content || c->in_len >= c->gw->params.max_queue) {
+        snprintf(err, sizeof(err),
+                 "connection not ready and %u messages already queued",
+                 c->in_len);
+        gw_trace_emitf(c->gw->trace, c->id, c->key, "message.rejected",
+                       "{s:s,s:s?,s:i}", "error", GW_ERR_NOT_READY,
+                       "correlation_id", msg.correlation_id, "queued",
+                       c->in_len);
+        push_frame_locked(c, gw_proto_error(GW_ERR_NOT_READY, err,
+                                            msg.correlation_id));
+        pthread_mutex_unlock(&c->lock);
+        if (m) {
+            free(m->content);
+            free(m->correlation_id);
+            free(m);
+        }
+        wake(c);
+        gw_client_msg_free(&msg);
+        return;
+    }
+    if (c->in_tail)
+        c->in_tail->next = m;
+    else
+        c->in_head = m;
+    c->in_tail = m;
+    c->in_len++;
+    gw_trace_emitf(c->gw->trace, c->id, c->key, "message.received",
+                   "{s:s?,s:i}", "correlation_id", msg.correlation_id,
+                   "queued", c->in_len);
+    kick_locked(c);
+    pthread_mutex_unlock(&c->lock);
+    gw_client_msg_free(&msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Handshake steps                                                      */
+/* ------------------------------------------------------------------ */
+
+static bool aborted(gw_conn_t *c)
+{
+    bool closed;
+
+    pthread_mutex_lock(&c->lock);
+    closed = c->closed;
+    pthread_mutex_unlock(&c->lock);
+    return closed;
+}
+
+/* Step 1: register the preliminary key; CONNECTING -> ACCEPTED. */
+static bool step_accept(gw_conn_t *c)
+{
+    char key[GW_KEY_MAX];
+    int rc;
+
+    snprintf(key, sizeof(key), "pre-%" PRIu64, c->id);
+    set_key(c, key);
+    c->init_scope.registry = c->registry; /* the init step's own handle */
+    rc = gw_registry_register(c->init_scope.registry, key, "", c->coord,
+                              c->id);
+    if (rc != 0) {
+        fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
+                  "preliminary registration failed");
+        c->init_scope.registry = NULL;
+        return false;
+    }
+    pthread_mutex_lock(&c->lock);
+    c->registered = true;
+    pthread_mutex_unlock(&c->lock);
+    gw_registry_transition(c->init_scope.registry, key, GW_ST_ACCEPTED,
+                           c->id);
+    coord_phase(c, key, GW_CO_HANDSHAKE_PENDING);
+    c->init_scope.registry = NULL; /* the init step's scope ends here */
+    gw_sync_hit(c->gw->sync, GW_SP_ACCEPT_REGISTERED, c->id, key);
+    return true;
+}
+
+/* Step 2: verify the token; ACCEPTED -> AUTHENTICATED. */
+static bool step_auth(gw_conn_t *c)
+{
+    char key[GW_KEY_MAX], msg[160];
+    gw_token_result_t res;
+
+    copy_key(c, key);
+    res = gw_token_verify(c->gw->params.secret, c->token, (int64_t)time(NULL),
+                          c->user, sizeof(c->user));
+    free(c->token);
+    c->token = NULL;
+    if (res != GW_TOKEN_OK) {
+        snprintf(msg, sizeof(msg), "%s", gw_token_result_text(res));
+        gw_trace_emitf(c->gw->trace, c->id, key, "auth.failed", "{s:s}",
+                       "reason", msg);
+        fail_conn(c, GW_CLOSE_POLICY, GW_ERR_AUTH, msg);
+        return false;
+    }
+    gw_registry_set_user(c->registry, key, c->user, c->id);
+    gw_trace_emitf(c->gw->trace, c->id, key, "auth.ok", "{s:s}", "user",
+                   c->user);
+    gw_registry_transition(c->registry, key, GW_ST_AUTHENTICATED, c->id);
+    gw_sync_hit(c->gw->sync, GW_SP_AUTH_DONE, c->id, key);
+    return true;
+}
+
+/* Step 3: start services; AUTHENTICATED -> SERVICES_READY. */
+static bool step_services(gw_conn_t *c)
+{
+    const gw_params_t *p = &c->gw->params;
+    char key[GW_KEY_MAX];
+
+    copy_key(c, key);
+    if (p->service_latency_ms) {
+        struct timespec ts = {p->service_latency_ms / 1000,
+                              (long)(p->service_latency_ms % 1000) *
+                                  1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    gw_registry_transition(c->registry, key, GW_ST_SERVICES_READY, c->id);
+    coord_phase(c, key, GW_CO_CONNECTED);
+    gw_sync_hit(c->gw->sync, GW_SP_SERVICES_DONE, c->id, key);
+    if (gw_fault_on(&p->faults, GW_FAULT_COORDINATOR_GAP)) {
+        /* coordinator-gap: the coordinator declares itself ready once its
+         * own handshake is done, with no link to the state machine. */
+        json_t *f = json_pack("{s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
+                              "result", "ok", "linked", 0);
+
+        gw_sync_hit(c->gw->sync, GW_SP_COORDINATOR_READY, c->id, key);
+        pthread_mutex_lock(&c->lock);
+        if (gw_coord_advance(c->coord, GW_CO_READY) != 0)
+            json_object_set_new(f, "result", json_string("refused"));
+        machine_field(c, key, f);
+        gw_trace_emit(c->gw->trace, c->id, key, "coordinator.phase", f);
+        kick_locked(c);
+        pthread_mutex_unlock(&c->lock);
+    }
+    return true;
+}
+
+static void session_key(gw_conn_t *c, char *out)
+{
+    if (c->session[0]) {
+        memcpy(out, c->session, GW_KEY_MAX);
+        return;
+    }
+    /* A generated id: unique per connection, reproducible per seed. */
+    uint64_t x = c->gw->params.seed ^ (c->id * 0x9e3779b97f4a7c15ull);
+    x = (x ^ (x >> 31)) * 0xbf58476d1ce4e5b9ull;
+    snprintf(out, GW_KEY_MAX, "sess-%" PRIu64 "-%08" PRIx64, c->id,
+             (x ^ (x >> 29)) & 0xffffffffu);
+}
+
+/* Step 4: swap the preliminary key for the session id. */
+static bool step_swap(gw_conn_t *c)
+{
+    const gw_faults_t *faults = &c->gw->params.faults;
+    char pre[GW_KEY_MAX], final[GW_KEY_MAX];
+    gw_registry_t *reg = c->registry;
+    int rc;
+
+    copy_key(c, pre);
+    session_key(c, final);
+    if (gw_fault_on(faults, GW_FAULT_SCOPE_LOSS))
+        /* scope-loss: the swap uses the registry handle of the init step,
+         * whose scope has ended. */
+        reg = c->init_scope.registry;
+    gw_trace_emitf(c->gw->trace, c->id, pre, "swap.begin",
+                   "{s:s,s:s,s:s}", "from", pre, "to", final, "handle",
+                   reg ? "endpoint" : "out-of-scope");
+    if (!reg && faults->scope_mode != GW_SCOPE_CRASH) {
+        /* The stale handle is caught (the original's NameError). */
+        gw_trace_emitf(c->gw->trace, c->id, pre, "swap.error",
+                       "{s:s,s:s}", "error", "registry handle out of scope",
+                       "mode", gw_scope_mode_name(faults->scope_mode));
+        if (faults->scope_mode == GW_SCOPE_ERROR) {
+            fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
+                      "registry handle out of scope");
+            return false;
+        }
+        /* swallow: a catch-all logs it and carries on as if swapped; the
+         * machine stays under the preliminary key. */
+        set_key(c, final);
+        gw_trace_emitf(c->gw->trace, c->id, final, "swap.swallowed",
+                       "{s:s}", "machine_key", pre);
+        return true;
+    }
+    rc = gw_registry_rekey(reg, pre, final, c->id);
+    if (rc == -EEXIST) {
+        char msg[GW_KEY_MAX + 64];
+        snprintf(msg, sizeof(msg), "session '%s' is already connected",
+                 final);
+        fail_conn(c, GW_CLOSE_DUPLICATE_SESSION, GW_ERR_DUPLICATE_SESSION,
+                  msg);
+        return false;
+    }
+    if (rc < 0) {
+        fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL, "key swap failed");
+        return false;
+    }
+    set_key(c, final); /* 0, or GW_REG_EXISTING: sharing a live machine */
+    gw_trace_emitf(c->gw->trace, c->id, final, "swap.done", "{s:s,s:s}",
+                   "from", pre, "result",
+                   rc == GW_REG_EXISTING ? "existing" : "moved");
+    if (gw_fault_on(faults, GW_FAULT_EARLY_WELCOME)) {
+        /* early-welcome: the welcome goes out before the ready step. */
+        json_t *f = json_pack("{s:b}", "connection_ready", 1);
+        pthread_mutex_lock(&c->lock);
+        machine_field(c, final, f);
+        gw_trace_emit(c->gw->trace, c->id, final, "welcome.sent", f);
+        send_welcome_locked(c);
+        pthread_mutex_unlock(&c->lock);
+        wake(c);
+    }
+    return true;
+}
+
+/* Step 5: coordinator READY and machine PROCESSING_READY, then welcome. */
+static bool step_ready(gw_conn_t *c)
+{
+    char key[GW_KEY_MAX];
+    int rc;
+
+    copy_key(c, key);
+    if (gw_fault_on(&c->gw->params.faults, GW_FAULT_COORDINATOR_GAP)) {
+        /* coordinator-gap: the machine is advanced on its own; the
+         * coordinator went READY in the services step. */
+        gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);
+        pthread_mutex_lock(&c->lock);
+        rc = gw_registry_transition(c->registry, key,
+                                    GW_ST_PROCESSING_READY, c->id);
+    } else {
+        gw_sync_hit(c->gw->sync, GW_SP_COORDINATOR_READY, c->id, key);
+        gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);
+        pthread_mutex_lock(&c->lock);
+        rc = gw_registry_mark_ready(c->registry, key, c->coord, c->id);
+    }
+    if (rc != 0) {
+        pthread_mutex_unlock(&c->lock);
+        gw_trace_emitf(c->gw->trace, c->id, key, "ready.failed", "{s:s}",
+                       "reason",
+                       rc == -ENOENT ? "no machine under the key"
+                                     : "machine refused PROCESSING_READY");
+        return false;
+    }
+    if (!c->welcomed) {
+        json_t *f = json_pack("{s:b}", "connection_ready", 1);
+        machine_field(c, key, f);
+        gw_trace_emit(c->gw->trace, c->id, key, "welcome.sent", f);
+        send_welcome_locked(c);
+    }
+    kick_locked(c); /* messages that arrived early, in order */
+    pthread_mutex_unlock(&c->lock);
+    wake(c);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Close                                                                */
+/* ------------------------------------------------------------------ */
+
+static void close_path(gw_conn_t *c)
+{
+    char key[GW_KEY_MAX];
+    bool registered;
+    gw_state_t st;
+
+    if (atomic_exchange(&c->close_done, true))
+        return;
+    copy_key(c, key);
+    gw_sync_hit(c->gw->sync, GW_SP_CLOSE_BEGIN, c->id, key);
+    pthread_mutex_lock(&c->lock);
+    registered = c->registered;
+    c->registered = false;
+    pthread_mutex_unlock(&c->lock);
+    if (registered) {
+        if (gw_registry_state(c->registry, key, c->id, &st) == 0 &&
+            gw_state_allowed(st, GW_ST_CLOSING))
+            gw_registry_transition(c->registry, key, GW_ST_CLOSING, c->id);
+        gw_registry_transition(c->registry, key, GW_ST_CLOSED, c->id);
+        if (!gw_fault_on(&c->gw->params.faults, GW_FAULT_REGISTRY_LEAK))
+            gw_registry_unregister(c->registry, key, c->id);
+        /* registry-leak: the line above is skipped; the entry stays. */
+    }
+    coord_phase(c, key, GW_CO_CLOSED);
+    gw_trace_emit(c->gw->trace, c->id, key, "conn.closed", NULL);
+}
+
+static void close_job(void *arg)
+{
+    gw_conn_t *c = arg;
+
+    close_path(c);
+    gw_conn_unref(c);
+}
+
+void gw_conn_on_closed(gw_conn_t *c)
+{
+    char key[GW_KEY_MAX];
+    bool now;
+
+    pthread_mutex_lock(&c->lock);
+    c->closed = true;
+    now = !c->handshake_running;
+    memcpy(key, c->key, sizeof(key));
+    pthread_mutex_unlock(&c->lock);
+    gw_trace_emit(c->gw->trace, c->id, key[0] ? key : NULL,
+                  "conn.transport_closed", NULL);
+    if (now) {
+        gw_conn_ref(c);
+        if (gw_pool_submit(c->gw->pool, close_job, c) != 0)
+            close_job(c); /* the pool is draining: close here */
+    }
+}
+
+static void handshake_job(void *arg)
+{
+    gw_conn_t *c = arg;
+    bool closed;
+
+    gw_trace_emit(c->gw->trace, c->id, NULL, "conn.open", NULL);
+    if (step_accept(c) && !aborted(c) && step_auth(c) && !aborted(c) &&
+        step_services(c) && !aborted(c) && step_swap(c) && !aborted(c))
+        step_ready(c);
+    pthread_mutex_lock(&c->lock);
+    c->handshake_running = false;
+    closed = c->closed;
+    pthread_mutex_unlock(&c->lock);
+    if (closed)
+        close_path(c); /* the transport went away during the handshake */
+    gw_conn_unref(c);
+}
+
+void gw_conn_start(gw_conn_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->handshake_running = true;
+    pthread_mutex_unlock(&c->lock);
+    gw_conn_ref(c);
+    if (gw_pool_submit(c->gw->pool, handshake_job, c) != 0) {
+        pthread_mutex_lock(&c->lock);
+        c->handshake_running = false;
+        pthread_mutex_unlock(&c->lock);
+        gw_conn_unref(c);
+    }
+}

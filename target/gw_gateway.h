@@ -1,0 +1,109 @@
+/* gw_gateway.h - The endpoint flow: one connection's lifecycle from accept
+ * to close, independent of the transport.
+ *
+ * A gw_gateway_t ties the shared parts together (faults, sync points,
+ * trace, registry, worker pool). A gw_conn_t is one client connection. The
+ * transport (gw_server.c: libwebsockets) creates a connection once the
+ * WebSocket is open, feeds it frames, takes its output frames when woken,
+ * and reports when the socket is gone. Everything between - the handshake
+ * steps, the readiness gate, message processing, the close path - runs on
+ * the worker pool, as in the asynchronous backend this models.
+ *
+ * Flow (DESIGN.md 2.4): accept (register pre-N, ACCEPTED) -> auth
+ * (AUTHENTICATED) -> services (SERVICES_READY) -> swap (rekey pre-N to the
+ * session id) -> ready (coordinator READY + machine PROCESSING_READY in one
+ * step, then the welcome) -> messages -> close. */
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_fault.h"
+#include "gw_pool.h"
+#include "gw_registry.h"
+#include "gw_sync.h"
+#include "gw_trace.h"
+
+typedef struct gw_conn gw_conn_t;
+
+/* How the flow asks the transport to flush a connection's output. wake()
+ * is called from any thread after frames were queued or a close was
+ * requested; it must not call back into the connection. */
+typedef struct {
+    void (*wake)(void *ctx, gw_conn_t *c);
+    void *ctx;
+} gw_sink_t;
+
+typedef struct {
+    gw_faults_t faults;          /* injected faults */
+    char secret[256];            /* token HMAC key */
+    unsigned service_latency_ms; /* simulated service start-up */
+    unsigned max_queue;          /* messages held before ready */
+    uint64_t seed;               /* drives generated session ids */
+    size_t frame_headroom;       /* bytes reserved before each frame */
+} gw_params_t;
+
+typedef struct {
+    gw_params_t params;          /* read-only once serving */
+    gw_trace_t *trace;           /* may be NULL */
+    gw_sync_t *sync;
+    gw_registry_t *registry;
+    gw_pool_t *pool;
+    gw_sink_t sink;
+    _Atomic uint64_t next_id;    /* connection ids, from 1 */
+    _Atomic uint64_t live;       /* connections not yet freed */
+} gw_gateway_t;
+
+/* One output frame: `len` payload bytes at data + headroom. */
+typedef struct gw_frame {
+    struct gw_frame *next;
+    size_t len;
+    char data[];
+} gw_frame_t;
+
+/* Builds the shared parts from params (copied). trace may be NULL. The
+ * pool has `workers` threads. Returns 0 or a negative errno; on error
+ * nothing is left allocated. */
+int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
+                    gw_trace_t *trace, gw_sync_t *sync, unsigned workers);
+
+/* Releases sync waiters, drains and joins the pool, frees the registry.
+ * The trace and sync tables belong to the caller. */
+void gw_gateway_shutdown(gw_gateway_t *gw);
+
+/* A new connection (one reference, the transport's) carrying the token and
+ * session id the client presented (either may be NULL). The handshake
+ * starts with gw_conn_start(). NULL when out of memory. */
+gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token,
+                       const char *session);
+void gw_conn_start(gw_conn_t *c);
+uint64_t gw_conn_id(const gw_conn_t *c);
+void gw_conn_unref(gw_conn_t *c);
+gw_conn_t *gw_conn_ref(gw_conn_t *c);
+
+/* Transport pointer, owned and used by the service thread only. */
+void gw_conn_set_transport(gw_conn_t *c, void *t);
+void *gw_conn_transport(const gw_conn_t *c);
+
+/* Wake de-duplication for the sink: test-and-set, and clear. */
+bool gw_conn_mark_wake(gw_conn_t *c);
+void gw_conn_clear_wake(gw_conn_t *c);
+
+/* A complete client text message (service thread). Answers format errors,
+ * pings and unknown types at once; queues user_messages for the gate. */
+void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len);
+
+/* The transport is gone (service thread): starts the close path. */
+void gw_conn_on_closed(gw_conn_t *c);
+
+/* Takes the next output frame, or NULL. Free it with free(). */
+gw_frame_t *gw_conn_pop_frame(gw_conn_t *c);
+
+/* When the output is drained and a close was requested, returns its code
+ * and copies its reason; otherwise 0. */
+int gw_conn_close_code(gw_conn_t *c, char *reason, size_t len);
+
+#endif

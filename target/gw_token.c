@@ -1,0 +1,191 @@
+/* gw_token.c - HS256 token signing and verification (OpenSSL, jansson).
+ *
+ * No shared state; safe from any thread. */
+#include "gw_token.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAC_LEN 32
+
+static const char header_json[] = "{\"alg\":\"HS256\"}";
+
+const char *gw_token_result_text(gw_token_result_t r)
+{
+    switch (r) {
+    case GW_TOKEN_OK:
+        return "ok";
+    case GW_TOKEN_MISSING:
+        return "no token (Authorization: Bearer or subprotocol jwt.TOKEN)";
+    case GW_TOKEN_MALFORMED:
+        return "malformed token";
+    case GW_TOKEN_BAD_ALG:
+        return "token algorithm is not HS256";
+    case GW_TOKEN_BAD_SIGNATURE:
+        return "bad token signature";
+    case GW_TOKEN_EXPIRED:
+        return "token expired";
+    }
+    return "?";
+}
+
+/* base64url without padding, via OpenSSL's base64. Returns the length
+ * written, or -1 when out (with its NUL) is too small. */
+static int b64url_encode(const unsigned char *in, size_t len, char *out,
+                         size_t outlen)
+{
+    size_t need = 4 * ((len + 2) / 3) + 1;
+    int n;
+
+    if (need > outlen)
+        return -1;
+    n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+    while (n > 0 && out[n - 1] == '=')
+        n--;
+    out[n] = '\0';
+    for (int i = 0; i < n; i++)
+        out[i] = out[i] == '+' ? '-' : (out[i] == '/' ? '_' : out[i]);
+    return n;
+}
+
+/* Decodes len base64url characters. Returns the byte count, or -1 for bad
+ * input or a too small out. */
+static int b64url_decode(const char *in, size_t len, unsigned char *out,
+                         size_t outlen)
+{
+    size_t padded = (len + 3) / 4 * 4, pad = padded - len;
+    char *tmp;
+    int n;
+
+    if (len == 0 || pad == 3 || padded / 4 * 3 > outlen)
+        return -1;
+    tmp = malloc(padded + 1);
+    if (!tmp)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        char c = in[i];
+        if (c == '+' || c == '/' || c == '=') {
+            free(tmp);
+            return -1; /* plain base64 is not base64url */
+        }
+        tmp[i] = c == '-' ? '+' : (c == '_' ? '/' : c);
+    }
+    memset(tmp + len, '=', pad);
+    tmp[padded] = '\0';
+    n = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)padded);
+    free(tmp);
+    return n < 0 ? -1 : n - (int)pad;
+}
+
+static bool mac(const char *secret, const char *data, size_t len,
+                unsigned char out[MAC_LEN])
+{
+    unsigned int outlen = 0;
+
+    return HMAC(EVP_sha256(), secret, (int)strlen(secret),
+                (const unsigned char *)data, len, out, &outlen) != NULL &&
+           outlen == MAC_LEN;
+}
+
+int gw_token_sign(const char *secret, const char *user, int64_t exp,
+                  char *out, size_t outlen)
+{
+    unsigned char sig[MAC_LEN];
+    json_t *claims;
+    char *payload;
+    size_t off;
+    int n;
+
+    if (!secret || !*secret || !user || !*user)
+        return -EINVAL;
+    claims = json_pack("{s:s,s:I}", "sub", user, "exp", (json_int_t)exp);
+    payload = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(claims);
+    if (!payload)
+        return -ENOMEM;
+    n = b64url_encode((const unsigned char *)header_json,
+                      strlen(header_json), out, outlen);
+    if (n < 0)
+        goto nospace;
+    off = (size_t)n;
+    if (off + 1 >= outlen)
+        goto nospace;
+    out[off++] = '.';
+    n = b64url_encode((const unsigned char *)payload, strlen(payload),
+                      out + off, outlen - off);
+    if (n < 0)
+        goto nospace;
+    off += (size_t)n;
+    if (!mac(secret, out, off, sig) || off + 1 >= outlen)
+        goto nospace;
+    out[off++] = '.';
+    n = b64url_encode(sig, sizeof(sig), out + off, outlen - off);
+    if (n < 0)
+        goto nospace;
+    free(payload);
+    return (int)(off + (size_t)n);
+nospace:
+    free(payload);
+    return -ENOSPC;
+}
+
+gw_token_result_t gw_token_verify(const char *secret, const char *token,
+                                  int64_t now, char *user, size_t userlen)
+{
+    unsigned char want[MAC_LEN], got[MAC_LEN + 3], buf[GW_TOKEN_MAX];
+    const char *dot1, *dot2;
+    gw_token_result_t res = GW_TOKEN_MALFORMED;
+    json_t *hdr = NULL, *pl = NULL;
+    json_int_t exp;
+    const char *alg, *sub;
+    int n;
+
+    if (!token || !*token)
+        return GW_TOKEN_MISSING;
+    if (strlen(token) >= GW_TOKEN_MAX)
+        return GW_TOKEN_MALFORMED;
+    dot1 = strchr(token, '.');
+    dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
+    if (!dot2 || strchr(dot2 + 1, '.'))
+        return GW_TOKEN_MALFORMED;
+
+    n = b64url_decode(token, (size_t)(dot1 - token), buf, sizeof(buf));
+    if (n < 0 || !(hdr = json_loadb((char *)buf, (size_t)n, 0, NULL)))
+        goto out;
+    n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), buf, sizeof(buf));
+    if (n < 0 || !(pl = json_loadb((char *)buf, (size_t)n, 0, NULL)))
+        goto out;
+    if (json_unpack(hdr, "{s:s}", "alg", &alg) != 0)
+        goto out;
+    if (strcmp(alg, "HS256") != 0) {
+        res = GW_TOKEN_BAD_ALG;
+        goto out;
+    }
+    if (json_unpack(pl, "{s:s,s:I}", "sub", &sub, "exp", &exp) != 0 ||
+        !*sub || strlen(sub) >= userlen)
+        goto out;
+    n = b64url_decode(dot2 + 1, strlen(dot2 + 1), got, sizeof(got));
+    if (n < 0)
+        goto out;
+    if (!mac(secret, token, (size_t)(dot2 - token), want) || n != MAC_LEN ||
+        CRYPTO_memcmp(want, got, MAC_LEN) != 0) {
+        res = GW_TOKEN_BAD_SIGNATURE;
+        goto out;
+    }
+    if (exp <= now) {
+        res = GW_TOKEN_EXPIRED;
+        goto out;
+    }
+    strcpy(user, sub);
+    res = GW_TOKEN_OK;
+out:
+    json_decref(hdr);
+    json_decref(pl);
+    return res;
+}

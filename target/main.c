@@ -1,0 +1,194 @@
+/* main.c - wsrace-gateway: parse the command line, start the gateway,
+ * serve until SIGINT/SIGTERM, shut down in order.
+ *
+ * Threads: main (the lws service thread), a signal thread (sigwait), the
+ * worker pool. SIGINT/SIGTERM are blocked before any thread exists, so
+ * only the signal thread takes them. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw_config.h"
+#include "gw_gateway.h"
+#include "gw_server.h"
+#include "gw_token.h"
+
+#ifndef WSRACE_VERSION
+#define WSRACE_VERSION "0.0.0"
+#endif
+
+static _Atomic bool stop;
+
+typedef struct {
+    sigset_t set;
+    gw_server_t *server;
+} sigctx_t;
+
+static void *signal_main(void *arg)
+{
+    sigctx_t *sc = arg;
+    int sig = 0;
+
+    sigwait(&sc->set, &sig);
+    atomic_store(&stop, true);
+    gw_server_interrupt(sc->server);
+    return NULL;
+}
+
+static int cmd_token(const gw_config_t *cfg)
+{
+    char tok[GW_TOKEN_MAX];
+    int n = gw_token_sign(cfg->secret, cfg->token_user,
+                          (int64_t)time(NULL) + cfg->token_ttl, tok,
+                          sizeof(tok));
+
+    if (n < 0) {
+        fprintf(stderr, "wsrace-gateway token: cannot sign: %s\n",
+                strerror(-n));
+        return 1;
+    }
+    puts(tok);
+    return 0;
+}
+
+static void list_faults(void)
+{
+    for (int i = 0; i < GW_FAULT__COUNT; i++)
+        printf("%-24s %s\n", gw_fault_name((gw_fault_id_t)i),
+               gw_fault_summary((gw_fault_id_t)i));
+}
+
+static void list_sync_points(void)
+{
+    for (int i = 0; i < GW_SP__COUNT; i++)
+        printf("%-20s %s\n", gw_sync_point_name((gw_sync_point_t)i),
+               gw_sync_point_summary((gw_sync_point_t)i));
+}
+
+static int serve(const gw_config_t *cfg)
+{
+    gw_trace_t *trace = NULL;
+    gw_sync_t *sync = NULL;
+    gw_server_t *server = NULL;
+    gw_gateway_t gw;
+    gw_params_t params = {0};
+    gw_server_opts_t opts = {cfg->host, cfg->port, cfg->max_message};
+    pthread_t sig_tid;
+    sigctx_t sc;
+    char err[256], faults[256], syncs[1024];
+    int port = 0, rc = 3;
+
+    if (cfg->trace_path && !(trace = gw_trace_open(cfg->trace_path))) {
+        fprintf(stderr, "wsrace-gateway: --trace: cannot open '%s': %s\n",
+                cfg->trace_path, strerror(errno));
+        return 2;
+    }
+    sync = gw_sync_new(cfg->seed, trace);
+    if (!sync)
+        goto out;
+    for (unsigned i = 0; i < cfg->nsync; i++)
+        gw_sync_set(sync, cfg->sync_specs[i], err, sizeof(err));
+    if (gw_sync_max_rendezvous(sync) > cfg->workers) {
+        fprintf(stderr,
+                "wsrace-gateway: --sync: a rendezvous of %u needs --workers "
+                ">= %u (have %u)\n",
+                gw_sync_max_rendezvous(sync), gw_sync_max_rendezvous(sync),
+                cfg->workers);
+        rc = 2;
+        goto out;
+    }
+    if (cfg->secret_is_default)
+        fprintf(stderr, "wsrace-gateway: warning: no --secret or "
+                        "WSRACE_SECRET; using the development secret\n");
+
+    params.faults = cfg->faults;
+    snprintf(params.secret, sizeof(params.secret), "%s", cfg->secret);
+    params.service_latency_ms = cfg->service_latency_ms;
+    params.max_queue = cfg->max_queue;
+    params.seed = cfg->seed;
+
+    sigemptyset(&sc.set);
+    sigaddset(&sc.set, SIGINT);
+    sigaddset(&sc.set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (gw_gateway_init(&gw, &params, trace, sync, cfg->workers) != 0) {
+        fprintf(stderr, "wsrace-gateway: cannot start workers\n");
+        goto out;
+    }
+    server = gw_server_new(&gw, &opts, &port, err, sizeof(err));
+    if (!server) {
+        fprintf(stderr, "wsrace-gateway: %s\n", err);
+        gw_gateway_shutdown(&gw);
+        goto out;
+    }
+    sc.server = server;
+    if (pthread_create(&sig_tid, NULL, signal_main, &sc) != 0) {
+        fprintf(stderr, "wsrace-gateway: cannot start the signal thread\n");
+        gw_server_free(server);
+        gw_gateway_shutdown(&gw);
+        goto out;
+    }
+    gw_faults_format(&cfg->faults, faults, sizeof(faults));
+    gw_sync_format(sync, syncs, sizeof(syncs));
+    gw_trace_emitf(trace, 0, NULL, "gateway.start",
+                   "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i}", "version",
+                   WSRACE_VERSION, "pid", (int)getpid(), "host", cfg->host,
+                   "port", port, "faults", faults, "sync", syncs, "seed",
+                   (json_int_t)cfg->seed, "workers", cfg->workers);
+    fprintf(stderr, "wsrace-gateway %s: faults [%s] sync [%s]\n",
+            WSRACE_VERSION, faults, syncs);
+    printf("listening %s:%d\n", cfg->host, port);
+    fflush(stdout);
+
+    gw_server_run(server, &stop);
+
+    /* Orderly shutdown: release held race windows so no worker stays
+     * parked, close every connection, then drain the workers. */
+    gw_sync_shutdown(sync);
+    gw_server_free(server);
+    gw_gateway_shutdown(&gw);
+    gw_trace_emit(trace, 0, NULL, "gateway.stop", NULL);
+    if (!atomic_load(&stop))
+        pthread_cancel(sig_tid); /* the loop failed; no signal came */
+    pthread_join(sig_tid, NULL);
+    rc = atomic_load(&stop) ? 0 : 3;
+out:
+    gw_sync_free(sync);
+    gw_trace_close(trace);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    gw_config_t cfg;
+    int rc = gw_config_parse(&cfg, argc, argv, stderr);
+
+    if (rc)
+        return rc;
+    switch (cfg.command) {
+    case GW_CMD_HELP:
+        gw_config_usage(stdout);
+        return 0;
+    case GW_CMD_VERSION:
+        printf("wsrace-gateway %s\n", WSRACE_VERSION);
+        return 0;
+    case GW_CMD_LIST_FAULTS:
+        list_faults();
+        return 0;
+    case GW_CMD_LIST_SYNC_POINTS:
+        list_sync_points();
+        return 0;
+    case GW_CMD_TOKEN:
+        return cmd_token(&cfg);
+    case GW_CMD_SERVE:
+        break;
+    }
+    return serve(&cfg);
+}
