@@ -491,20 +491,27 @@ void gw_server_interrupt(gw_server_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+void gw_server_close(gw_server_t *s)
+{
+    if (!s || !s->ctx)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->alive = false; /* from now on wakes are ignored */
+    pthread_mutex_unlock(&s->lock);
+    lws_context_destroy(s->ctx); /* CLOSED for every connection */
+    s->ctx = NULL;
+}
+
 void gw_server_free(gw_server_t *s)
 {
     if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->alive = false;
-    pthread_mutex_unlock(&s->lock);
-    lws_context_destroy(s->ctx); /* CLOSED for every connection */
+    gw_server_close(s);
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->npending; i++)
         gw_conn_unref(s->pending[i]);
     free(s->pending);
     pthread_mutex_unlock(&s->lock);
-    /* gw->sink stays set: with alive false it ignores late wakes. */
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -31,8 +31,12 @@ void gw_server_run(gw_server_t *s, _Atomic bool *stop);
 /* Wakes the service loop; safe from any thread. */
 void gw_server_interrupt(gw_server_t *s);
 
-/* Closes every connection and frees the lws context; afterwards wakes from
- * workers are ignored. The gateway is shut down separately, after. */
+/* Closes every connection and destroys the lws context; afterwards wakes
+ * from workers are ignored (but still touch s). */
+void gw_server_close(gw_server_t *s);
+
+/* Frees s (closing it first if needed). Call only once no worker can wake
+ * a connection any more, i.e. after gw_gateway_shutdown(). */
 void gw_server_free(gw_server_t *s);
 
 #endif

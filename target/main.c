@@ -131,8 +131,9 @@ static int serve(const gw_config_t *cfg)
     sc.server = server;
     if (pthread_create(&sig_tid, NULL, signal_main, &sc) != 0) {
         fprintf(stderr, "wsrace-gateway: cannot start the signal thread\n");
-        gw_server_free(server);
+        gw_server_close(server);
         gw_gateway_shutdown(&gw);
+        gw_server_free(server);
         goto out;
     }
     gw_faults_format(&cfg->faults, faults, sizeof(faults));
@@ -152,8 +153,9 @@ static int serve(const gw_config_t *cfg)
     /* Orderly shutdown: release held race windows so no worker stays
      * parked, close every connection, then drain the workers. */
     gw_sync_shutdown(sync);
+    gw_server_close(server);
+    gw_gateway_shutdown(&gw); /* workers drained: nobody wakes the server */
     gw_server_free(server);
-    gw_gateway_shutdown(&gw);
     gw_trace_emit(trace, 0, NULL, "gateway.stop", NULL);
     if (!atomic_load(&stop))
         pthread_cancel(sig_tid); /* the loop failed; no signal came */
