@@ -6,6 +6,8 @@
  * A 20 ms tick (lws_sul) bounds every service wait. */
 #include "e2e_support.h"
 
+#include <criterion/criterion.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -63,15 +65,28 @@ int e2e_gateway_start(e2e_gateway_t *g, const char *const *args)
     size_t got = 0;
     long long deadline;
 
+    const char *keep = getenv("WSRACE_E2E_KEEP");
+
     memset(g, 0, sizeof(*g));
     if (!bin)
         bin = "build/target/wsrace-gateway";
-    snprintf(g->trace, sizeof(g->trace), "/tmp/wsrace-e2e-%d-%u.jsonl",
-             (int)getpid(), serial);
-    snprintf(g->log, sizeof(g->log), "/tmp/wsrace-e2e-%d-%u.log",
-             (int)getpid(), serial++);
-    remember(g->trace);
-    remember(g->log);
+    if (keep && *keep) {
+        /* Evidence for a report: DIR/<test>-<n>.{jsonl,log}, kept. */
+        const char *test = criterion_current_test
+                               ? criterion_current_test->name
+                               : "gateway";
+        snprintf(g->trace, sizeof(g->trace), "%s/%s-%u.jsonl", keep, test,
+                 serial);
+        snprintf(g->log, sizeof(g->log), "%s/%s-%u.log", keep, test,
+                 serial++);
+    } else {
+        snprintf(g->trace, sizeof(g->trace), "/tmp/wsrace-e2e-%d-%u.jsonl",
+                 (int)getpid(), serial);
+        snprintf(g->log, sizeof(g->log), "/tmp/wsrace-e2e-%d-%u.log",
+                 (int)getpid(), serial++);
+        remember(g->trace);
+        remember(g->log);
+    }
     argv[n++] = bin;
     argv[n++] = "--port";
     argv[n++] = "0";

@@ -16,12 +16,14 @@ typedef struct {
     char log[256];   /* stderr file path */
 } e2e_gateway_t;
 
-/* Starts $WSRACE_GATEWAY --port 0 --trace TMP plus the NULL-terminated
+/* Starts $WSRACE_GATEWAY (default build/target/wsrace-gateway) --port 0 --trace TMP plus the NULL-terminated
  * extra args, and waits up to 5 s for its listening line. Returns 0 or -1
  * (the child is then already reaped). */
 int e2e_gateway_start(e2e_gateway_t *g, const char *const *args);
 
-/* Removes the trace and log files of every gateway this process started. */
+/* Removes the trace and log files of every gateway this process started.
+ * With WSRACE_E2E_KEEP=DIR they are written as DIR/<test>-<n>.jsonl and
+ * .log instead, and kept (scripts/run uses them as evidence). */
 void e2e_cleanup(void);
 
 /* SIGTERM, wait up to 5 s (then SIGKILL). Returns the wait status. */
