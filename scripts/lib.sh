@@ -1,0 +1,48 @@
+# scripts/lib.sh - shared set-up for the wsrace scripts (sourced, not run).
+#
+# ensure_packages installs every Debian package wsrace needs that is
+# missing (apt-get update first), and ensure_build configures build/ with
+# meson when needed and builds it. Both are idempotent and quiet when there
+# is nothing to do.
+
+WSRACE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
+
+# DESIGN.md section 5, plus the compiler, curl for the scripts and
+# python3-websockets for the interoperability test.
+WSRACE_PACKAGES=(
+  gcc libc6-dev meson ninja-build pkg-config
+  libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
+  libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
+)
+
+log() { printf '%s\n' "wsrace: $*" >&2; }
+die() { log "error: $*"; exit 3; }
+
+ensure_packages() {
+  local missing=() p
+  for p in "${WSRACE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+      grep -q '^install ok installed$' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing missing Debian packages: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "not root and no sudo: install ${missing[*]}"
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q >&2 || die "apt-get update failed"
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+    die "apt-get install failed for: ${missing[*]}"
+}
+
+ensure_build() {
+  if [ ! -f "$WSRACE_BUILD/build.ninja" ]; then
+    log "configuring $WSRACE_BUILD"
+    meson setup "$WSRACE_BUILD" "$WSRACE_ROOT" "$@" >&2 ||
+      die "meson setup failed"
+  fi
+  ninja -C "$WSRACE_BUILD" >&2 || die "build failed"
+}
