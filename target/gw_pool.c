@@ -80,8 +80,16 @@ gw_pool_t *gw_pool_new(unsigned n)
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->n = n;
-    /* Workers take no signals: those belong to the main thread. */
+    /* Workers take no asynchronous signals: those belong to the main
+     * thread. Fault signals stay unblocked, or a crash on a worker would
+     * bypass every handler (sanitizers, valgrind, debuggers). */
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    sigdelset(&all, SIGTRAP);
     pthread_sigmask(SIG_BLOCK, &all, &old);
     for (; started < n; started++) {
         worker_t *w = &p->workers[started];
