@@ -44,7 +44,8 @@ typedef struct {
 
 /* Parses a client frame. Returns 0; or -EBADMSG (not a JSON object with a
  * string type, or a user_message without string data.content, or a
- * non-string correlation_id) with a reason in err. On 0 call
+ * correlation_id that is neither a string nor null) with a reason in err;
+ * a null correlation_id counts as absent. On 0 call
  * gw_client_msg_free(). */
 int gw_client_msg_parse(const char *buf, size_t len, gw_client_msg_t *out,
                         char *err, size_t errlen);

@@ -425,16 +425,22 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key,
         gw_trace_emitf(r->trace, conn, key, "machine.transition",
                        "{s:s,s:s}", "to", "PROCESSING_READY", "result",
                        "absent");
-    } else {
+    } else if (!gw_state_allowed((*slot)->machine.state,
+                                 GW_ST_PROCESSING_READY)) {
+        /* The machine refuses: counted and traced, coord untouched. */
         rc = transition_locked(r, *slot, GW_ST_PROCESSING_READY, conn);
-        if (rc == 0 && coord) {
-            rc = gw_coord_advance(coord, GW_CO_READY);
+    } else {
+        /* Both move or neither does: the coordinator first, since it is the
+         * one that can still refuse (a close may have ended it). */
+        rc = coord ? gw_coord_advance(coord, GW_CO_READY) : 0;
+        if (rc == 0)
+            rc = transition_locked(r, *slot, GW_ST_PROCESSING_READY, conn);
+        if (coord)
             gw_trace_emitf(r->trace, conn, key, "coordinator.phase",
                            "{s:s,s:s,s:s,s:b}", "phase",
                            "READY_FOR_MESSAGES", "machine",
                            gw_state_name((*slot)->machine.state), "result",
                            rc == 0 ? "ok" : "refused", "linked", 1);
-        }
     }
     pthread_mutex_unlock(&r->lock);
     return rc;

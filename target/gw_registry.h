@@ -86,9 +86,10 @@ int gw_registry_state(gw_registry_t *r, const char *key, uint64_t conn,
 bool gw_registry_is_ready(gw_registry_t *r, const char *key, uint64_t conn);
 
 /* The linked ready step: in one critical section, key's machine moves to
- * PROCESSING_READY and coord to READY_FOR_MESSAGES. Returns 0; -ENOENT
- * when key is absent (coord unchanged); the transition's error when the
- * machine refuses (coord unchanged). */
+ * PROCESSING_READY and coord to READY_FOR_MESSAGES; both move or neither
+ * does. Returns 0; -ENOENT when key is absent; the transition's error
+ * (-EINVAL or -ELOOP) when the machine refuses; -EINVAL when coord refuses
+ * (e.g. already CLOSED). */
 int gw_registry_mark_ready(gw_registry_t *r, const char *key,
                            gw_coord_t *coord, uint64_t conn);
 

@@ -40,18 +40,20 @@ const char *gw_token_result_text(gw_token_result_t r)
 static int b64url_encode(const unsigned char *in, size_t len, char *out,
                          size_t outlen)
 {
-    size_t need = 4 * ((len + 2) / 3) + 1;
-    int n;
+    size_t padded = 4 * ((len + 2) / 3), bare = (4 * len + 2) / 3;
+    char *tmp;
 
-    if (need > outlen)
+    if (bare + 1 > outlen)
         return -1;
-    n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-    while (n > 0 && out[n - 1] == '=')
-        n--;
-    out[n] = '\0';
-    for (int i = 0; i < n; i++)
-        out[i] = out[i] == '+' ? '-' : (out[i] == '/' ? '_' : out[i]);
-    return n;
+    tmp = malloc(padded + 1); /* EVP_EncodeBlock writes the padding too */
+    if (!tmp)
+        return -1;
+    EVP_EncodeBlock((unsigned char *)tmp, in, (int)len);
+    for (size_t i = 0; i < bare; i++)
+        out[i] = tmp[i] == '+' ? '-' : (tmp[i] == '/' ? '_' : tmp[i]);
+    out[bare] = '\0';
+    free(tmp);
+    return (int)bare;
 }
 
 /* Decodes len base64url characters. Returns the byte count, or -1 for bad
