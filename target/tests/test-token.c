@@ -1,0 +1,285 @@
+/* test-token.c - HS256 access tokens (gw_token.c).
+ *
+ * Checks sign-then-verify, and that each way a token can be wrong gives its
+ * own result: expired, wrong secret, tampered payload, malformed shapes,
+ * missing, and a header whose alg is "none" (built by hand here with a
+ * base64url encoder of the test's own). Also the -ENOSPC contract.
+ *
+ * Criterion 2.4.1 in C gets gt() wrong (it tests >=) and any() wrong:
+ * this file writes a > b as lt(b, a) and alternatives with plain ||.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw_token.h"
+
+#define SECRET "test-secret"
+#define NOW    ((int64_t)1700000000)
+
+/* base64url without padding, written independently of the source. */
+static void b64url(const char *in, char *out, size_t outlen)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "abcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t len = strlen(in), o = 0;
+    const unsigned char *p = (const unsigned char *)in;
+
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        size_t left = len - i;
+
+        if (left > 1)
+            v |= (unsigned)p[i + 1] << 8;
+        if (left > 2)
+            v |= p[i + 2];
+        cr_assert(lt(sz, o + 4, outlen));
+        out[o++] = tab[(v >> 18) & 63];
+        out[o++] = tab[(v >> 12) & 63];
+        if (left > 1)
+            out[o++] = tab[(v >> 6) & 63];
+        if (left > 2)
+            out[o++] = tab[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* Signs a token for user expiring at exp; asserts it worked. */
+static int sign(const char *user, int64_t exp, char *out, size_t outlen)
+{
+    int n = gw_token_sign(SECRET, user, exp, out, outlen);
+
+    cr_assert(lt(int, 0, n), "gw_token_sign: %d", n);
+    cr_assert(eq(sz, strlen(out), (size_t)n));
+    return n;
+}
+
+static gw_token_result_t verify(const char *token)
+{
+    char user[64];
+
+    return gw_token_verify(SECRET, token, NOW, user, sizeof(user));
+}
+
+Test(token, sign_then_verify_gives_the_user, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], user[64] = "";
+
+    sign("alice", NOW + 60, tok, sizeof(tok));
+    cr_assert(eq(int, gw_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 GW_TOKEN_OK));
+    cr_assert(eq(str, user, "alice"));
+}
+
+Test(token, token_has_three_base64url_parts_and_hs256_header, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], hdr[64];
+    const char *d1, *d2;
+
+    sign("bob", NOW + 60, tok, sizeof(tok));
+    d1 = strchr(tok, '.');
+    cr_assert(not(zero(ptr, (void *)d1)));
+    d2 = strchr(d1 + 1, '.');
+    cr_assert(not(zero(ptr, (void *)d2)));
+    cr_assert(zero(ptr, strchr(d2 + 1, '.')));
+    cr_assert(eq(sz, strcspn(tok, "+/="), strlen(tok)), "not base64url: %s",
+              tok);
+    b64url("{\"alg\":\"HS256\"}", hdr, sizeof(hdr));
+    cr_assert(eq(int, strncmp(tok, hdr, (size_t)(d1 - tok)), 0));
+    cr_assert(eq(sz, strlen(hdr), (size_t)(d1 - tok)));
+}
+
+Test(token, expiry_is_strictly_after_now, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX];
+
+    sign("alice", NOW - 1, tok, sizeof(tok));
+    cr_assert(eq(int, verify(tok), GW_TOKEN_EXPIRED));
+    sign("alice", NOW, tok, sizeof(tok));
+    cr_assert(eq(int, verify(tok), GW_TOKEN_EXPIRED), "exp == now");
+    sign("alice", NOW + 1, tok, sizeof(tok));
+    cr_assert(eq(int, verify(tok), GW_TOKEN_OK));
+}
+
+Test(token, wrong_secret_is_bad_signature, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], user[64];
+
+    sign("alice", NOW + 60, tok, sizeof(tok));
+    cr_assert(eq(int,
+                 gw_token_verify("other-secret", tok, NOW, user, sizeof(user)),
+                 GW_TOKEN_BAD_SIGNATURE));
+}
+
+Test(token, tampered_payload_is_bad_signature, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], forged[GW_TOKEN_MAX], pl[256], claims[128];
+    const char *d1, *d2;
+
+    sign("alice", NOW + 60, tok, sizeof(tok));
+    d1 = strchr(tok, '.');
+    d2 = strchr(d1 + 1, '.');
+    /* Same header and MAC, a well-formed payload for someone else. */
+    snprintf(claims, sizeof(claims), "{\"sub\":\"mallory\",\"exp\":%lld}",
+             (long long)(NOW + 60));
+    b64url(claims, pl, sizeof(pl));
+    snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, pl, d2);
+    cr_assert(eq(int, verify(forged), GW_TOKEN_BAD_SIGNATURE));
+    /* A later expiry for the same user is no better. */
+    snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"exp\":%lld}",
+             (long long)(NOW + 999999));
+    b64url(claims, pl, sizeof(pl));
+    snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, pl, d2);
+    cr_assert(eq(int, verify(forged), GW_TOKEN_BAD_SIGNATURE));
+}
+
+Test(token, tampered_signature_is_bad_signature, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX];
+    size_t n;
+
+    n = (size_t)sign("alice", NOW + 60, tok, sizeof(tok));
+    /* The first character of the MAC carries 6 whole bits. */
+    char *mac = strrchr(tok, '.') + 1;
+    mac[0] = mac[0] == 'A' ? 'B' : 'A';
+    cr_assert(eq(sz, strlen(tok), n));
+    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_SIGNATURE));
+}
+
+Test(token, garbage_and_wrong_part_counts_are_malformed, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], buf[GW_TOKEN_MAX + 16];
+    const char *d2;
+
+    cr_assert(eq(int, verify("garbage"), GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify("!!!.@@@.###"), GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify(".."), GW_TOKEN_MALFORMED));
+    sign("alice", NOW + 60, tok, sizeof(tok));
+    d2 = strrchr(tok, '.');
+    /* Two parts: the MAC dropped. */
+    snprintf(buf, sizeof(buf), "%.*s", (int)(d2 - tok), tok);
+    cr_assert(eq(int, verify(buf), GW_TOKEN_MALFORMED), "two parts");
+    /* Four parts: an extra one appended to a valid token. */
+    snprintf(buf, sizeof(buf), "%s.%s", tok, "AAAA");
+    cr_assert(eq(int, verify(buf), GW_TOKEN_MALFORMED), "four parts");
+}
+
+Test(token, header_that_is_not_json_is_malformed, .timeout = 10)
+{
+    char hdr[64], pl[128], tok[512];
+
+    b64url("not json", hdr, sizeof(hdr));
+    b64url("{\"sub\":\"alice\",\"exp\":1800000000}", pl, sizeof(pl));
+    snprintf(tok, sizeof(tok), "%s.%s.AAAA", hdr, pl);
+    cr_assert(eq(int, verify(tok), GW_TOKEN_MALFORMED));
+}
+
+Test(token, missing_token, .timeout = 10)
+{
+    cr_assert(eq(int, verify(NULL), GW_TOKEN_MISSING));
+    cr_assert(eq(int, verify(""), GW_TOKEN_MISSING));
+}
+
+Test(token, alg_none_is_bad_alg, .timeout = 10)
+{
+    char hdr[64], pl[128], tok[512];
+
+    b64url("{\"alg\":\"none\"}", hdr, sizeof(hdr));
+    b64url("{\"sub\":\"alice\",\"exp\":1800000000}", pl, sizeof(pl));
+    /* The classic unsigned JWT: an empty third part. */
+    snprintf(tok, sizeof(tok), "%s.%s.", hdr, pl);
+    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_ALG));
+    b64url("{\"alg\":\"HS512\"}", hdr, sizeof(hdr));
+    snprintf(tok, sizeof(tok), "%s.%s.AAAA", hdr, pl);
+    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_ALG));
+}
+
+Test(token, too_long_token_is_malformed, .timeout = 10)
+{
+    static char tok[GW_TOKEN_MAX + 8];
+
+    memset(tok, 'A', sizeof(tok) - 1);
+    tok[100] = '.';
+    tok[200] = '.';
+    tok[sizeof(tok) - 1] = '\0';
+    cr_assert(eq(int, verify(tok), GW_TOKEN_MALFORMED));
+}
+
+Test(token, user_buffer_too_small_is_malformed, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], user[5];
+
+    sign("alice", NOW + 60, tok, sizeof(tok));
+    /* "alice" needs 6 bytes with its NUL. */
+    cr_assert(eq(int, gw_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 GW_TOKEN_MALFORMED));
+}
+
+Test(token, small_out_buffer_is_enospc, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX];
+
+    cr_assert(
+        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 10), -ENOSPC));
+    cr_assert(
+        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 0), -ENOSPC));
+    cr_assert(
+        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 40), -ENOSPC));
+}
+
+Test(token, out_buffer_boundary, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], small[GW_TOKEN_MAX];
+    int n = sign("alice", NOW + 60, tok, sizeof(tok));
+
+    /* n bytes cannot hold the token and its NUL. */
+    cr_assert(eq(int,
+                 gw_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n),
+                 -ENOSPC));
+    /* A few bytes more always fit. */
+    cr_assert(eq(int,
+                 gw_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n + 4),
+                 n));
+    cr_assert(eq(str, small, tok));
+}
+
+/* A buffer of exactly the token's length plus its NUL is enough: the
+ * stripped '=' padding must not count against it. */
+Test(token, out_buffer_of_token_length_plus_nul_fits, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX], exact[GW_TOKEN_MAX];
+    int n = sign("alice", NOW + 60, tok, sizeof(tok));
+
+    cr_assert(eq(int,
+                 gw_token_sign(SECRET, "alice", NOW + 60, exact, (size_t)n + 1),
+                 n));
+    cr_assert(eq(str, exact, tok));
+}
+
+Test(token, empty_user_or_secret_is_einval, .timeout = 10)
+{
+    char tok[GW_TOKEN_MAX];
+
+    cr_assert(
+        eq(int, gw_token_sign("", "alice", NOW, tok, sizeof(tok)), -EINVAL));
+    cr_assert(
+        eq(int, gw_token_sign(SECRET, "", NOW, tok, sizeof(tok)), -EINVAL));
+    cr_assert(
+        eq(int, gw_token_sign(NULL, "alice", NOW, tok, sizeof(tok)), -EINVAL));
+    cr_assert(
+        eq(int, gw_token_sign(SECRET, NULL, NOW, tok, sizeof(tok)), -EINVAL));
+}
+
+Test(token, result_texts_are_distinct, .timeout = 10)
+{
+    cr_assert(eq(str, (char *)gw_token_result_text(GW_TOKEN_EXPIRED),
+                 "token expired"));
+    for (int a = GW_TOKEN_OK; a <= GW_TOKEN_EXPIRED; a++)
+        for (int b = a + 1; b <= GW_TOKEN_EXPIRED; b++)
+            cr_assert(ne(str,
+                         (char *)gw_token_result_text((gw_token_result_t)a),
+                         (char *)gw_token_result_text((gw_token_result_t)b)));
+}
