@@ -465,8 +465,8 @@ void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
     pthread_mutex_lock(&c->lock);
     if (!m || !m->content || c->in_len >= c->gw->params.max_queue) {
         snprintf(err, sizeof(err),
-                 "connection not ready and %u messages already queued",
-                 c->in_len);
+                 "not ready for messages: %u already queued (limit %u)",
+                 c->in_len, c->gw->params.max_queue);
         gw_trace_emitf(c->gw->trace, c->id, c->key, "message.rejected",
                        "{s:s,s:s?,s:i}", "error", GW_ERR_NOT_READY,
                        "correlation_id", msg.correlation_id, "queued",

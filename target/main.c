@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +71,20 @@ static void list_sync_points(void)
                gw_sync_point_summary((gw_sync_point_t)i));
 }
 
+/* lws sizes its tables from the descriptor limit: raise the soft limit
+ * towards the hard one (at most 65536, as each slot costs table memory), so
+ * thousands of connections need no ulimit by hand. */
+static void raise_fd_limit(void)
+{
+    const rlim_t want = 65536;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int serve(const gw_config_t *cfg)
 {
     gw_trace_t *trace = NULL;
@@ -118,6 +133,7 @@ static int serve(const gw_config_t *cfg)
     pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_fd_limit();
     if (gw_gateway_init(&gw, &params, trace, sync, cfg->workers) != 0) {
         fprintf(stderr, "wsrace-gateway: cannot start workers\n");
         goto out;
