@@ -12,42 +12,41 @@
 
 void gw_config_usage(FILE *out)
 {
-    fputs(
-        "usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
-        "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
-        "                      [--sync POINT:ACTION]... [--trace FILE]\n"
-        "                      [--workers N] [--service-latency MS] "
-        "[--seed N]\n"
-        "                      [--max-message BYTES] [--max-queue N]\n"
-        "       wsrace-gateway token --user USER [--ttl SECONDS] "
-        "[--secret S]\n"
-        "       wsrace-gateway --list-faults | --list-sync-points | --help |"
-        " --version\n"
-        "\n"
-        "The reference gateway of wsrace: a WebSocket chat gateway whose\n"
-        "connection lifecycle is correct by default, with known races that\n"
-        "can be injected (--inject) and race windows that can be widened or\n"
-        "forced (--sync). Once listening it prints 'listening HOST:PORT'.\n"
-        "\n"
-        "  --host ADDR           address to bind (default 127.0.0.1)\n"
-        "  --port N              port, 0 for any free one (default 8765)\n"
-        "  --secret S            token HMAC secret (else $WSRACE_SECRET)\n"
-        "  --inject LIST         faults to inject, e.g. scope-loss=swallow\n"
-        "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
-        "                        rendezvous=N[,timeout=MS] | none\n"
-        "  --trace FILE          lifecycle events as JSON lines\n"
-        "  --workers N           handshake worker threads (default 16)\n"
-        "  --service-latency MS  simulated service start-up (default 0)\n"
-        "  --seed N              seed for jitter and generated ids (default "
-        "1)\n"
-        "  --max-message BYTES   largest client message (default 65536)\n"
-        "  --max-queue N         messages held before ready (default 32)\n"
-        "\n"
-        "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T' or\n"
-        "subprotocol 'jwt.T'; session: 'X-Session-Id' or ?session=ID),\n"
-        "GET /healthz, /debug/registry, /debug/ready?id=KEY "
-        "(loopback only).\n",
-        out);
+    fputs("usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
+          "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
+          "                      [--sync POINT:ACTION]... [--trace FILE]\n"
+          "                      [--workers N] [--service-latency MS] "
+          "[--seed N]\n"
+          "                      [--max-message BYTES] [--max-queue N]\n"
+          "       wsrace-gateway token --user USER [--ttl SECONDS] "
+          "[--secret S]\n"
+          "       wsrace-gateway --list-faults | --list-sync-points | --help |"
+          " --version\n"
+          "\n"
+          "The reference gateway of wsrace: a WebSocket chat gateway whose\n"
+          "connection lifecycle is correct by default, with known races that\n"
+          "can be injected (--inject) and race windows that can be widened or\n"
+          "forced (--sync). Once listening it prints 'listening HOST:PORT'.\n"
+          "\n"
+          "  --host ADDR           address to bind (default 127.0.0.1)\n"
+          "  --port N              port, 0 for any free one (default 8765)\n"
+          "  --secret S            token HMAC secret (else $WSRACE_SECRET)\n"
+          "  --inject LIST         faults to inject, e.g. scope-loss=swallow\n"
+          "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
+          "                        rendezvous=N[,timeout=MS] | none\n"
+          "  --trace FILE          lifecycle events as JSON lines\n"
+          "  --workers N           handshake worker threads (default 16)\n"
+          "  --service-latency MS  simulated service start-up (default 0)\n"
+          "  --seed N              seed for jitter and generated ids (default "
+          "1)\n"
+          "  --max-message BYTES   largest client message (default 65536)\n"
+          "  --max-queue N         messages held before ready (default 32)\n"
+          "\n"
+          "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T' or\n"
+          "subprotocol 'jwt.T'; session: 'X-Session-Id' or ?session=ID),\n"
+          "GET /healthz, /debug/registry, /debug/ready?id=KEY "
+          "(loopback only).\n",
+          out);
 }
 
 static int parse_u64(const char *s, unsigned long long min,
@@ -127,13 +126,11 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
                 return bad(err, opt, val, "1..255 bytes");
             strcpy(cfg->secret, val);
             cfg->secret_is_default = 0;
-        } else if (cfg->command == GW_CMD_TOKEN &&
-                   strcmp(opt, "--user") == 0) {
+        } else if (cfg->command == GW_CMD_TOKEN && strcmp(opt, "--user") == 0) {
             if (!*val || strlen(val) >= 128)
                 return bad(err, opt, val, "1..127 bytes");
             cfg->token_user = val;
-        } else if (cfg->command == GW_CMD_TOKEN &&
-                   strcmp(opt, "--ttl") == 0) {
+        } else if (cfg->command == GW_CMD_TOKEN && strcmp(opt, "--ttl") == 0) {
             char *end;
             errno = 0;
             cfg->token_ttl = strtoll(val, &end, 10);

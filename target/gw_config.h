@@ -24,11 +24,11 @@ typedef struct {
     char host[64];
     int port;
     char secret[256];
-    int secret_is_default;            /* neither --secret nor WSRACE_SECRET */
+    int secret_is_default; /* neither --secret nor WSRACE_SECRET */
     gw_faults_t faults;
     const char *sync_specs[GW_MAX_SYNC_SPECS]; /* argv strings */
     unsigned nsync;
-    const char *trace_path;           /* NULL: no trace */
+    const char *trace_path; /* NULL: no trace */
     unsigned workers;
     unsigned service_latency_ms;
     uint64_t seed;

@@ -39,25 +39,25 @@ struct gw_conn {
     struct {
         gw_registry_t *registry;
     } init_scope;
-    gw_coord_t *coord;      /* the handshake coordinator (a reference) */
-    char *token;            /* as presented; freed after auth */
+    gw_coord_t *coord;        /* the handshake coordinator (a reference) */
+    char *token;              /* as presented; freed after auth */
     char session[GW_KEY_MAX]; /* requested session id, "" when none */
-    char user[GW_USER_MAX]; /* set by the auth step (handshake job only) */
-    void *transport;        /* service thread only */
+    char user[GW_USER_MAX];   /* set by the auth step (handshake job only) */
+    void *transport;          /* service thread only */
     _Atomic bool wake_queued;
     _Atomic bool close_done;
 
-    pthread_mutex_t lock;   /* guards every field below */
-    char key[GW_KEY_MAX];   /* current registry key */
-    bool registered;        /* this connection believes key is registered */
+    pthread_mutex_t lock; /* guards every field below */
+    char key[GW_KEY_MAX]; /* current registry key */
+    bool registered;      /* this connection believes key is registered */
     bool handshake_running;
-    bool closed;            /* the transport is gone */
+    bool closed; /* the transport is gone */
     bool welcomed;
-    bool processing;        /* a processor job is scheduled or running */
+    bool processing; /* a processor job is scheduled or running */
     inmsg_t *in_head, *in_tail;
     unsigned in_len;
     gw_frame_t *out_head, *out_tail;
-    int close_code;         /* requested close, 0: none */
+    int close_code; /* requested close, 0: none */
     char close_reason[96];
 };
 
@@ -100,8 +100,7 @@ void gw_gateway_shutdown(gw_gateway_t *gw)
 /* Connection object                                                    */
 /* ------------------------------------------------------------------ */
 
-gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token,
-                       const char *session)
+gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
 {
     gw_conn_t *c = calloc(1, sizeof(*c));
 
@@ -267,8 +266,8 @@ static void coord_phase(gw_conn_t *c, const char *key, gw_coord_phase_t to)
 {
     int rc = gw_coord_advance(c->coord, to);
 
-    gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase",
-                   "{s:s,s:s}", "phase", gw_coord_phase_name(to), "result",
+    gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase", "{s:s,s:s}",
+                   "phase", gw_coord_phase_name(to), "result",
                    rc == 0 ? "ok" : "refused");
 }
 
@@ -291,8 +290,7 @@ static void fail_conn(gw_conn_t *c, int close_code, const char *err_code,
     }
     coord_phase(c, key, GW_CO_ERROR);
     gw_trace_emitf(c->gw->trace, c->id, key, "conn.failed", "{s:s,s:i,s:s}",
-                   "error", err_code, "close", close_code, "message",
-                   message);
+                   "error", err_code, "close", close_code, "message", message);
     pthread_mutex_lock(&c->lock);
     push_frame_locked(c, gw_proto_error(err_code, message, NULL));
     c->close_code = close_code;
@@ -305,11 +303,11 @@ static void send_welcome_locked(gw_conn_t *c)
 {
     c->welcomed = true;
     push_frame_locked(
-        c, gw_proto_message("connection_established",
-                            json_pack("{s:s,s:s,s:b}", "connection_id",
-                                      c->key, "user_id", c->user,
-                                      "connection_ready", 1),
-                            NULL));
+        c,
+        gw_proto_message("connection_established",
+                         json_pack("{s:s,s:s,s:b}", "connection_id", c->key,
+                                   "user_id", c->user, "connection_ready", 1),
+                         NULL));
 }
 
 /* ------------------------------------------------------------------ */
@@ -339,22 +337,21 @@ static bool gate_locked(gw_conn_t *c)
         /* coordinator-gap: the coordinator's word alone, unlinked from the
          * state machine. */
         return gw_coord_phase(c->coord) == GW_CO_READY;
-    return gw_registry_ready_for_messages(c->registry, c->key, c->coord,
-                                          c->id);
+    return gw_registry_ready_for_messages(c->registry, c->key, c->coord, c->id);
 }
 
 static void machine_field(gw_conn_t *c, const char *key, json_t *o)
 {
     gw_state_t st;
 
-    json_object_set_new(o, "machine",
-                        json_string(gw_registry_state(c->registry, key,
-                                                      c->id, &st) == 0
-                                        ? gw_state_name(st)
-                                        : "absent"));
-    json_object_set_new(o, "coordinator",
-                        json_string(gw_coord_phase_name(
-                            gw_coord_phase(c->coord))));
+    json_object_set_new(
+        o, "machine",
+        json_string(gw_registry_state(c->registry, key, c->id, &st) == 0
+                        ? gw_state_name(st)
+                        : "absent"));
+    json_object_set_new(
+        o, "coordinator",
+        json_string(gw_coord_phase_name(gw_coord_phase(c->coord))));
 }
 
 static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
@@ -366,17 +363,17 @@ static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
     gw_trace_emit(tr, c->id, key, "message.process", f);
     gw_registry_transition(c->registry, key, GW_ST_PROCESSING, c->id);
     for (int i = 0; i < 5; i++) {
-        json_t *data = json_pack("{s:s,s:i}", "user_id", c->user, "step",
-                                 i + 1);
+        json_t *data =
+            json_pack("{s:s,s:i}", "user_id", c->user, "step", i + 1);
         if (i == 4)
             json_object_set_new(data, "result",
                                 json_sprintf("echo: %s", m->content));
-        send_msg(c, gw_proto_message(gw_agent_events[i], data,
-                                     m->correlation_id));
+        send_msg(c,
+                 gw_proto_message(gw_agent_events[i], data, m->correlation_id));
     }
     gw_registry_transition(c->registry, key, GW_ST_IDLE, c->id);
-    gw_trace_emitf(tr, c->id, key, "message.done", "{s:s?}",
-                   "correlation_id", m->correlation_id);
+    gw_trace_emitf(tr, c->id, key, "message.done", "{s:s?}", "correlation_id",
+                   m->correlation_id);
 }
 
 static void processor_job(void *arg)
@@ -451,8 +448,8 @@ void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
         gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
                        "{s:s,s:s}", "error", GW_ERR_UNKNOWN_TYPE, "reason",
                        err);
-        send_msg(c, gw_proto_error(GW_ERR_UNKNOWN_TYPE, err,
-                                   msg.correlation_id));
+        send_msg(c,
+                 gw_proto_error(GW_ERR_UNKNOWN_TYPE, err, msg.correlation_id));
         gw_client_msg_free(&msg);
         return;
     }
@@ -471,8 +468,8 @@ void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
                        "{s:s,s:s?,s:i}", "error", GW_ERR_NOT_READY,
                        "correlation_id", msg.correlation_id, "queued",
                        c->in_len);
-        push_frame_locked(c, gw_proto_error(GW_ERR_NOT_READY, err,
-                                            msg.correlation_id));
+        push_frame_locked(
+            c, gw_proto_error(GW_ERR_NOT_READY, err, msg.correlation_id));
         pthread_mutex_unlock(&c->lock);
         if (m) {
             free(m->content);
@@ -490,8 +487,8 @@ void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
     c->in_tail = m;
     c->in_len++;
     gw_trace_emitf(c->gw->trace, c->id, c->key, "message.received",
-                   "{s:s?,s:i}", "correlation_id", msg.correlation_id,
-                   "queued", c->in_len);
+                   "{s:s?,s:i}", "correlation_id", msg.correlation_id, "queued",
+                   c->in_len);
     kick_locked(c);
     pthread_mutex_unlock(&c->lock);
     gw_client_msg_free(&msg);
@@ -520,8 +517,7 @@ static bool step_accept(gw_conn_t *c)
     snprintf(key, sizeof(key), "pre-%" PRIu64, c->id);
     set_key(c, key);
     c->init_scope.registry = c->registry; /* the init step's own handle */
-    rc = gw_registry_register(c->init_scope.registry, key, "", c->coord,
-                              c->id);
+    rc = gw_registry_register(c->init_scope.registry, key, "", c->coord, c->id);
     if (rc != 0) {
         fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
                   "preliminary registration failed");
@@ -531,8 +527,7 @@ static bool step_accept(gw_conn_t *c)
     pthread_mutex_lock(&c->lock);
     c->registered = true;
     pthread_mutex_unlock(&c->lock);
-    gw_registry_transition(c->init_scope.registry, key, GW_ST_ACCEPTED,
-                           c->id);
+    gw_registry_transition(c->init_scope.registry, key, GW_ST_ACCEPTED, c->id);
     coord_phase(c, key, GW_CO_HANDSHAKE_PENDING);
     c->init_scope.registry = NULL; /* the init step's scope ends here */
     gw_sync_hit(c->gw->sync, GW_SP_ACCEPT_REGISTERED, c->id, key);
@@ -574,8 +569,7 @@ static bool step_services(gw_conn_t *c)
     copy_key(c, key);
     if (p->service_latency_ms) {
         struct timespec ts = {p->service_latency_ms / 1000,
-                              (long)(p->service_latency_ms % 1000) *
-                                  1000000L};
+                              (long)(p->service_latency_ms % 1000) * 1000000L};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;
     }
@@ -627,14 +621,14 @@ static bool step_swap(gw_conn_t *c)
         /* scope-loss: the swap uses the registry handle of the init step,
          * whose scope has ended. */
         reg = c->init_scope.registry;
-    gw_trace_emitf(c->gw->trace, c->id, pre, "swap.begin",
-                   "{s:s,s:s,s:s}", "from", pre, "to", final, "handle",
+    gw_trace_emitf(c->gw->trace, c->id, pre, "swap.begin", "{s:s,s:s,s:s}",
+                   "from", pre, "to", final, "handle",
                    reg ? "endpoint" : "out-of-scope");
     if (!reg && faults->scope_mode != GW_SCOPE_CRASH) {
         /* The stale handle is caught (the original's NameError). */
-        gw_trace_emitf(c->gw->trace, c->id, pre, "swap.error",
-                       "{s:s,s:s}", "error", "registry handle out of scope",
-                       "mode", gw_scope_mode_name(faults->scope_mode));
+        gw_trace_emitf(c->gw->trace, c->id, pre, "swap.error", "{s:s,s:s}",
+                       "error", "registry handle out of scope", "mode",
+                       gw_scope_mode_name(faults->scope_mode));
         if (faults->scope_mode == GW_SCOPE_ERROR) {
             fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
                       "registry handle out of scope");
@@ -643,17 +637,15 @@ static bool step_swap(gw_conn_t *c)
         /* swallow: a catch-all logs it and carries on as if swapped; the
          * machine stays under the preliminary key. */
         set_key(c, final);
-        gw_trace_emitf(c->gw->trace, c->id, final, "swap.swallowed",
-                       "{s:s}", "machine_key", pre);
+        gw_trace_emitf(c->gw->trace, c->id, final, "swap.swallowed", "{s:s}",
+                       "machine_key", pre);
         return true;
     }
     rc = gw_registry_rekey(reg, pre, final, c->id);
     if (rc == -EEXIST) {
         char msg[GW_KEY_MAX + 64];
-        snprintf(msg, sizeof(msg), "session '%s' is already connected",
-                 final);
-        fail_conn(c, GW_CLOSE_DUPLICATE_SESSION, GW_ERR_DUPLICATE_SESSION,
-                  msg);
+        snprintf(msg, sizeof(msg), "session '%s' is already connected", final);
+        fail_conn(c, GW_CLOSE_DUPLICATE_SESSION, GW_ERR_DUPLICATE_SESSION, msg);
         return false;
     }
     if (rc < 0) {
@@ -661,9 +653,8 @@ static bool step_swap(gw_conn_t *c)
         return false;
     }
     set_key(c, final); /* 0, or GW_REG_EXISTING: sharing a live machine */
-    gw_trace_emitf(c->gw->trace, c->id, final, "swap.done", "{s:s,s:s}",
-                   "from", pre, "result",
-                   rc == GW_REG_EXISTING ? "existing" : "moved");
+    gw_trace_emitf(c->gw->trace, c->id, final, "swap.done", "{s:s,s:s}", "from",
+                   pre, "result", rc == GW_REG_EXISTING ? "existing" : "moved");
     if (gw_fault_on(faults, GW_FAULT_EARLY_WELCOME)) {
         /* early-welcome: the welcome goes out before the ready step. */
         json_t *f = json_pack("{s:b}", "connection_ready", 1);
@@ -689,8 +680,8 @@ static bool step_ready(gw_conn_t *c)
          * coordinator went READY in the services step. */
         gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);
         pthread_mutex_lock(&c->lock);
-        rc = gw_registry_transition(c->registry, key,
-                                    GW_ST_PROCESSING_READY, c->id);
+        rc = gw_registry_transition(c->registry, key, GW_ST_PROCESSING_READY,
+                                    c->id);
     } else {
         gw_sync_hit(c->gw->sync, GW_SP_COORDINATOR_READY, c->id, key);
         gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);

@@ -8,8 +8,9 @@
 #include <stdlib.h>
 
 static const char *const names[GW_CO__COUNT] = {
-    "INITIALIZING", "HANDSHAKE_PENDING", "CONNECTED",
-    "READY_FOR_MESSAGES", "ERROR", "CLOSED",
+    "INITIALIZING", "HANDSHAKE_PENDING",
+    "CONNECTED",    "READY_FOR_MESSAGES",
+    "ERROR",        "CLOSED",
 };
 
 gw_coord_t *gw_coord_new(void)

@@ -66,8 +66,8 @@ static int parse_one(gw_faults_t *f, char *item, char *err, size_t errlen)
         if (strcmp(item, catalog[i].name) != 0)
             continue;
         if (mode && i != GW_FAULT_SCOPE_LOSS) {
-            snprintf(err, errlen, "fault '%s' takes no mode (got '=%s')",
-                     item, mode);
+            snprintf(err, errlen, "fault '%s' takes no mode (got '=%s')", item,
+                     mode);
             return -EINVAL;
         }
         if (mode) {
@@ -92,8 +92,7 @@ static int parse_one(gw_faults_t *f, char *item, char *err, size_t errlen)
     return -EINVAL;
 }
 
-int gw_faults_parse(gw_faults_t *f, const char *list, char *err,
-                    size_t errlen)
+int gw_faults_parse(gw_faults_t *f, const char *list, char *err, size_t errlen)
 {
     gw_faults_t tmp = *f;
     char *copy = strdup(list), *save = NULL;

@@ -48,8 +48,7 @@ static inline bool gw_fault_on(const gw_faults_t *f, gw_fault_id_t id)
 /* Adds the faults of a comma-separated list such as
  * "scope-loss=swallow,fallback-ready" to *f. Returns 0, or -EINVAL with a
  * message naming the bad item in err; *f is unchanged on error. */
-int gw_faults_parse(gw_faults_t *f, const char *list, char *err,
-                    size_t errlen);
+int gw_faults_parse(gw_faults_t *f, const char *list, char *err, size_t errlen);
 
 /* Writes the enabled faults as a comma-separated list ("" when none), with
  * the scope-loss mode when it is not the default. Returns buf. */

@@ -47,14 +47,14 @@ typedef struct {
 } gw_params_t;
 
 typedef struct {
-    gw_params_t params;          /* read-only once serving */
-    gw_trace_t *trace;           /* may be NULL */
+    gw_params_t params; /* read-only once serving */
+    gw_trace_t *trace;  /* may be NULL */
     gw_sync_t *sync;
     gw_registry_t *registry;
     gw_pool_t *pool;
     gw_sink_t sink;
-    _Atomic uint64_t next_id;    /* connection ids, from 1 */
-    _Atomic uint64_t live;       /* connections not yet freed */
+    _Atomic uint64_t next_id; /* connection ids, from 1 */
+    _Atomic uint64_t live;    /* connections not yet freed */
 } gw_gateway_t;
 
 /* One output frame: `len` payload bytes at data + headroom. */

@@ -9,8 +9,8 @@
 #include <time.h>
 
 const char *const gw_agent_events[5] = {
-    "agent_started", "agent_thinking", "tool_executing", "tool_completed",
-    "agent_completed",
+    "agent_started",  "agent_thinking",  "tool_executing",
+    "tool_completed", "agent_completed",
 };
 
 static void iso_now(char *buf, size_t len)
@@ -47,10 +47,10 @@ char *gw_proto_message(const char *type, json_t *data,
 char *gw_proto_error(const char *code, const char *message,
                      const char *correlation_id)
 {
-    return gw_proto_message("error_message",
-                            json_pack("{s:s,s:s}", "code", code, "message",
-                                      message),
-                            correlation_id);
+    return gw_proto_message(
+        "error_message",
+        json_pack("{s:s,s:s}", "code", code, "message", message),
+        correlation_id);
 }
 
 int gw_client_msg_parse(const char *buf, size_t len, gw_client_msg_t *out,
@@ -66,8 +66,8 @@ int gw_client_msg_parse(const char *buf, size_t len, gw_client_msg_t *out,
                  je.text);
         return -EBADMSG;
     }
-    if (!json_is_object(root) || !json_is_string(json_object_get(root,
-                                                                 "type"))) {
+    if (!json_is_object(root) ||
+        !json_is_string(json_object_get(root, "type"))) {
         snprintf(err, errlen, "a message is an object with a string 'type'");
         goto bad;
     }
@@ -81,11 +81,10 @@ int gw_client_msg_parse(const char *buf, size_t len, gw_client_msg_t *out,
     out->correlation_id = json_is_string(cid) ? json_string_value(cid) : NULL;
     if (strcmp(out->type, "user_message") == 0) {
         data = json_object_get(root, "data");
-        content = json_is_object(data) ? json_object_get(data, "content")
-                                       : NULL;
+        content =
+            json_is_object(data) ? json_object_get(data, "content") : NULL;
         if (!json_is_string(content)) {
-            snprintf(err, errlen,
-                     "user_message needs a string 'data.content'");
+            snprintf(err, errlen, "user_message needs a string 'data.content'");
             out->root = NULL;
             goto bad;
         }

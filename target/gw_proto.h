@@ -9,17 +9,17 @@
 #include <stddef.h>
 
 /* Error codes of error_message. */
-#define GW_ERR_FORMAT "FORMAT_ERROR"
-#define GW_ERR_UNKNOWN_TYPE "UNKNOWN_TYPE"
-#define GW_ERR_AUTH "AUTH_FAILED"
+#define GW_ERR_FORMAT            "FORMAT_ERROR"
+#define GW_ERR_UNKNOWN_TYPE      "UNKNOWN_TYPE"
+#define GW_ERR_AUTH              "AUTH_FAILED"
 #define GW_ERR_DUPLICATE_SESSION "DUPLICATE_SESSION"
-#define GW_ERR_NOT_READY "NOT_READY"
-#define GW_ERR_INTERNAL "INTERNAL_ERROR"
+#define GW_ERR_NOT_READY         "NOT_READY"
+#define GW_ERR_INTERNAL          "INTERNAL_ERROR"
 
 /* Close codes. */
-#define GW_CLOSE_POLICY 1008
-#define GW_CLOSE_TOO_BIG 1009
-#define GW_CLOSE_INTERNAL 1011
+#define GW_CLOSE_POLICY            1008
+#define GW_CLOSE_TOO_BIG           1009
+#define GW_CLOSE_INTERNAL          1011
 #define GW_CLOSE_DUPLICATE_SESSION 4409
 
 /* The five agent events of one user_message, in order. */

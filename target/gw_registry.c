@@ -16,21 +16,21 @@
 #define INITIAL_BUCKETS 256u
 
 typedef struct entry {
-    struct entry *next;       /* bucket chain */
-    char key[GW_KEY_MAX];     /* registry key */
-    char user[GW_USER_MAX];   /* user id, "" until authenticated */
-    gw_machine_t machine;     /* the connection's state machine */
-    gw_coord_t *coord;        /* linked coordinator (a reference) or NULL */
-    uint64_t owner;           /* connection that registered it */
+    struct entry *next;     /* bucket chain */
+    char key[GW_KEY_MAX];   /* registry key */
+    char user[GW_USER_MAX]; /* user id, "" until authenticated */
+    gw_machine_t machine;   /* the connection's state machine */
+    gw_coord_t *coord;      /* linked coordinator (a reference) or NULL */
+    uint64_t owner;         /* connection that registered it */
 } entry_t;
 
 struct gw_registry {
     const gw_faults_t *faults; /* read-only */
     gw_sync_t *sync;
     gw_trace_t *trace;
-    pthread_mutex_t lock;      /* guards everything below */
+    pthread_mutex_t lock; /* guards everything below */
     entry_t **buckets;
-    size_t nbuckets;           /* a power of two */
+    size_t nbuckets; /* a power of two */
     size_t count;
 };
 
@@ -93,8 +93,8 @@ void gw_registry_free(gw_registry_t *r)
     free(r);
 }
 
-static entry_t *entry_new(const char *key, const char *user,
-                          gw_coord_t *coord, uint64_t conn)
+static entry_t *entry_new(const char *key, const char *user, gw_coord_t *coord,
+                          uint64_t conn)
 {
     entry_t *e = calloc(1, sizeof(*e));
 
@@ -310,10 +310,9 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
                        "state", gw_state_name(st));
     }
     if (rc)
-        gw_trace_emitf(r->trace, conn, new_key, "registry.rekey",
-                       "{s:s,s:s}", "result",
-                       rc == -EEXIST ? "duplicate" : "unknown", "from",
-                       old_key);
+        gw_trace_emitf(r->trace, conn, new_key, "registry.rekey", "{s:s,s:s}",
+                       "result", rc == -EEXIST ? "duplicate" : "unknown",
+                       "from", old_key);
     pthread_mutex_unlock(&r->lock);
     if (rc == 0)
         gw_sync_hit(r->sync, GW_SP_SWAP_UNREGISTERED, conn, new_key);
@@ -342,11 +341,10 @@ static int transition_locked(gw_registry_t *r, entry_t *e, gw_state_t to,
     gw_state_t from = e->machine.state;
     int rc = gw_machine_transition(&e->machine, to);
 
-    gw_trace_emitf(r->trace, conn, e->key, "machine.transition",
-                   "{s:s,s:s,s:s}", "from", gw_state_name(from), "to",
-                   gw_state_name(to), "result",
-                   rc == 0 ? "ok"
-                           : (rc == -ELOOP ? "forced_failed" : "refused"));
+    gw_trace_emitf(
+        r->trace, conn, e->key, "machine.transition", "{s:s,s:s,s:s}", "from",
+        gw_state_name(from), "to", gw_state_name(to), "result",
+        rc == 0 ? "ok" : (rc == -ELOOP ? "forced_failed" : "refused"));
     return rc;
 }
 
@@ -364,9 +362,8 @@ int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
         rc = transition_locked(r, *slot, to, conn);
     } else {
         rc = -ENOENT;
-        gw_trace_emitf(r->trace, conn, key, "machine.transition",
-                       "{s:s,s:s}", "to", gw_state_name(to), "result",
-                       "absent");
+        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
+                       "to", gw_state_name(to), "result", "absent");
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
@@ -410,8 +407,8 @@ bool gw_registry_is_ready(gw_registry_t *r, const char *key, uint64_t conn)
     return ready;
 }
 
-int gw_registry_mark_ready(gw_registry_t *r, const char *key,
-                           gw_coord_t *coord, uint64_t conn)
+int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
+                           uint64_t conn)
 {
     entry_t **slot;
     int rc;
@@ -422,9 +419,8 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key,
     slot = find_locked(r, key, conn);
     if (!slot) {
         rc = -ENOENT;
-        gw_trace_emitf(r->trace, conn, key, "machine.transition",
-                       "{s:s,s:s}", "to", "PROCESSING_READY", "result",
-                       "absent");
+        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
+                       "to", "PROCESSING_READY", "result", "absent");
     } else if (!gw_state_allowed((*slot)->machine.state,
                                  GW_ST_PROCESSING_READY)) {
         /* The machine refuses: counted and traced, coord untouched. */
@@ -437,10 +433,9 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key,
             rc = transition_locked(r, *slot, GW_ST_PROCESSING_READY, conn);
         if (coord)
             gw_trace_emitf(r->trace, conn, key, "coordinator.phase",
-                           "{s:s,s:s,s:s,s:b}", "phase",
-                           "READY_FOR_MESSAGES", "machine",
-                           gw_state_name((*slot)->machine.state), "result",
-                           rc == 0 ? "ok" : "refused", "linked", 1);
+                           "{s:s,s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
+                           "machine", gw_state_name((*slot)->machine.state),
+                           "result", rc == 0 ? "ok" : "refused", "linked", 1);
     }
     pthread_mutex_unlock(&r->lock);
     return rc;

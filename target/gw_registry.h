@@ -22,7 +22,7 @@
 #include "gw_sync.h"
 #include "gw_trace.h"
 
-#define GW_KEY_MAX 128 /* bytes of a key, NUL included */
+#define GW_KEY_MAX  128 /* bytes of a key, NUL included */
 #define GW_USER_MAX 128
 
 typedef struct gw_registry gw_registry_t;
@@ -90,8 +90,8 @@ bool gw_registry_is_ready(gw_registry_t *r, const char *key, uint64_t conn);
  * does. Returns 0; -ENOENT when key is absent; the transition's error
  * (-EINVAL or -ELOOP) when the machine refuses; -EINVAL when coord refuses
  * (e.g. already CLOSED). */
-int gw_registry_mark_ready(gw_registry_t *r, const char *key,
-                           gw_coord_t *coord, uint64_t conn);
+int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
+                           uint64_t conn);
 
 /* The correct message gate: key's machine is ready (gw_registry_is_ready)
  * and coord is READY_FOR_MESSAGES, read in one critical section. */

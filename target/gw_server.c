@@ -28,17 +28,17 @@ struct gw_server {
     pthread_mutex_t lock; /* guards pending, npending, cap, alive */
     gw_conn_t **pending;  /* connections to flush (each a reference) */
     size_t npending, cap;
-    bool alive;           /* ctx may be woken */
+    bool alive; /* ctx may be woken */
 };
 
 /* One of these is created for each HTTP request or WebSocket connection. */
 typedef struct {
-    gw_conn_t *conn;   /* WS: the connection (the transport's reference) */
-    char *token;       /* WS: token presented at the upgrade, until open */
-    char *session;     /* WS: session id presented at the upgrade */
-    char *rx;          /* WS: message being reassembled from fragments */
+    gw_conn_t *conn; /* WS: the connection (the transport's reference) */
+    char *token;     /* WS: token presented at the upgrade, until open */
+    char *session;   /* WS: session id presented at the upgrade */
+    char *rx;        /* WS: message being reassembled from fragments */
     size_t rx_len;
-    char *http_body;   /* HTTP: response body, LWS_PRE headroom first */
+    char *http_body; /* HTTP: response body, LWS_PRE headroom first */
     size_t http_len, http_off;
 } pss_t;
 
@@ -112,14 +112,13 @@ static bool peer_is_loopback(struct lws *wsi)
 static void registry_row(const gw_registry_view_t *v, void *arg)
 {
     json_array_append_new(
-        arg, json_pack("{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user",
-                       v->user, "state", gw_state_name(v->state),
-                       "coordinator",
-                       v->coord_phase < 0
-                           ? json_null()
-                           : json_string(gw_coord_phase_name(
-                                 (gw_coord_phase_t)v->coord_phase)),
-                       "conn", (json_int_t)v->owner));
+        arg,
+        json_pack("{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user", v->user,
+                  "state", gw_state_name(v->state), "coordinator",
+                  v->coord_phase < 0 ? json_null()
+                                     : json_string(gw_coord_phase_name(
+                                           (gw_coord_phase_t)v->coord_phase)),
+                  "conn", (json_int_t)v->owner));
 }
 
 /* Builds the JSON answer for path; *status gets the HTTP status. */
@@ -141,9 +140,9 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
             if (gw_fault_on(&gw->params.faults, (gw_fault_id_t)i))
                 json_array_append_new(
                     faults, json_string(gw_fault_name((gw_fault_id_t)i)));
-        return json_pack("{s:s,s:o,s:I,s:I}", "status", "ok", "faults",
-                         faults, "connections",
-                         (json_int_t)atomic_load(&gw->live), "registered",
+        return json_pack("{s:s,s:o,s:I,s:I}", "status", "ok", "faults", faults,
+                         "connections", (json_int_t)atomic_load(&gw->live),
+                         "registered",
                          (json_int_t)gw_registry_count(gw->registry));
     }
     if (strcmp(path, "/debug/registry") == 0) {
@@ -164,8 +163,8 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
         ready = gw_registry_is_ready(gw->registry, id, 0);
         gw_trace_emitf(gw->trace, 0, id, "debug.ready", "{s:b,s:b}",
                        "registered", registered, "ready", ready);
-        return json_pack("{s:s,s:b,s:b}", "id", id, "registered",
-                         registered, "ready", ready);
+        return json_pack("{s:s,s:b,s:b}", "id", id, "registered", registered,
+                         "ready", ready);
     }
     *status = 404;
     return json_pack("{s:s,s:s}", "error", "not found", "path", path);
@@ -196,9 +195,8 @@ static int http_request(gw_server_t *s, struct lws *wsi, pss_t *pss,
     pss->http_len = len + 1;
     pss->http_off = 0;
     free(body);
-    if (lws_add_http_common_headers(wsi, (unsigned)status,
-                                    "application/json", pss->http_len, &p,
-                                    end) ||
+    if (lws_add_http_common_headers(wsi, (unsigned)status, "application/json",
+                                    pss->http_len, &p, end) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     lws_callback_on_writable(wsi);
@@ -216,10 +214,9 @@ static int http_writeable(struct lws *wsi, pss_t *pss)
     if (chunk > 8192)
         chunk = 8192;
     final = pss->http_off + chunk == pss->http_len;
-    if (lws_write(wsi,
-                  (unsigned char *)pss->http_body + LWS_PRE + pss->http_off,
-                  chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) !=
-        (int)chunk)
+    if (lws_write(
+            wsi, (unsigned char *)pss->http_body + LWS_PRE + pss->http_off,
+            chunk, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)chunk)
         return -1;
     pss->http_off += chunk;
     if (!final) {
@@ -238,9 +235,9 @@ static int http_writeable(struct lws *wsi, pss_t *pss)
 /* Copies a header (lws token, or custom when tok < 0) into a new string. */
 static char *header_dup(struct lws *wsi, int tok, const char *custom)
 {
-    int len = tok >= 0 ? lws_hdr_total_length(wsi, (enum lws_token_indexes)tok)
-                       : lws_hdr_custom_length(wsi, custom,
-                                               (int)strlen(custom));
+    int len = tok >= 0
+                  ? lws_hdr_total_length(wsi, (enum lws_token_indexes)tok)
+                  : lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
     char *buf;
 
     if (len <= 0 || len > GW_TOKEN_MAX + 64)
@@ -248,8 +245,7 @@ static char *header_dup(struct lws *wsi, int tok, const char *custom)
     buf = malloc((size_t)len + 1);
     if (!buf)
         return NULL;
-    if ((tok >= 0 ? lws_hdr_copy(wsi, buf, len + 1,
-                                 (enum lws_token_indexes)tok)
+    if ((tok >= 0 ? lws_hdr_copy(wsi, buf, len + 1, (enum lws_token_indexes)tok)
                   : lws_hdr_custom_copy(wsi, buf, len + 1, custom,
                                         (int)strlen(custom))) < 0) {
         free(buf);
@@ -456,8 +452,7 @@ gw_server_t *gw_server_new(gw_gateway_t *gw, const gw_server_opts_t *opts,
     info.timeout_secs = 10;
     s->ctx = lws_create_context(&info);
     if (!s->ctx) {
-        snprintf(err, errlen, "cannot listen on %s:%d", opts->host,
-                 opts->port);
+        snprintf(err, errlen, "cannot listen on %s:%d", opts->host, opts->port);
         goto fail;
     }
     vh = lws_get_vhost_by_name(s->ctx, "default");

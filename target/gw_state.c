@@ -45,9 +45,9 @@ static const unsigned allowed[GW_ST__COUNT] = {
     [GW_ST_DEGRADED] = B(GW_ST_PROCESSING_READY) | B(GW_ST_PROCESSING) |
                        B(GW_ST_IDLE) | B(GW_ST_RECONNECTING) |
                        B(GW_ST_CLOSING) | B(GW_ST_FAILED) | B(GW_ST_CLOSED),
-    [GW_ST_RECONNECTING] = B(GW_ST_SERVICES_READY) |
-                           B(GW_ST_PROCESSING_READY) | B(GW_ST_DEGRADED) |
-                           B(GW_ST_FAILED) | B(GW_ST_CLOSED),
+    [GW_ST_RECONNECTING] = B(GW_ST_SERVICES_READY) | B(GW_ST_PROCESSING_READY) |
+                           B(GW_ST_DEGRADED) | B(GW_ST_FAILED) |
+                           B(GW_ST_CLOSED),
     [GW_ST_CLOSING] = B(GW_ST_CLOSED),
     [GW_ST_CLOSED] = 0,
     [GW_ST_FAILED] = B(GW_ST_CONNECTING),

@@ -28,10 +28,10 @@ typedef enum {
 #define GW_MACHINE_MAX_INVALID 5
 
 typedef struct {
-    gw_state_t state;      /* current state */
-    unsigned invalid_run;  /* consecutive refused transitions */
+    gw_state_t state;       /* current state */
+    unsigned invalid_run;   /* consecutive refused transitions */
     unsigned invalid_total; /* refused transitions over the lifetime */
-    unsigned transitions;  /* accepted transitions over the lifetime */
+    unsigned transitions;   /* accepted transitions over the lifetime */
 } gw_machine_t;
 
 /* Upper-case name of a state ("PROCESSING_READY"); "?" when out of range. */

@@ -18,8 +18,8 @@
 #include <time.h>
 
 #define DEFAULT_RV_TIMEOUT_MS 5000u
-#define MAX_ACTION_MS 600000u
-#define MAX_RV 1024u
+#define MAX_ACTION_MS         600000u
+#define MAX_RV                1024u
 
 typedef struct {
     gw_sync_kind_t kind;       /* action; fixed after start-up */
@@ -168,9 +168,8 @@ int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen)
     } else if (eq && strncmp(act, "delay=", 6) == 0) {
         tmp.kind = GW_SYNC_DELAY;
         if (parse_ms(eq + 1, end, MAX_ACTION_MS, &tmp.a_ms)) {
-            snprintf(err, errlen,
-                     "sync '%s': delay wants milliseconds 0..%u", spec,
-                     MAX_ACTION_MS);
+            snprintf(err, errlen, "sync '%s': delay wants milliseconds 0..%u",
+                     spec, MAX_ACTION_MS);
             return -EINVAL;
         }
     } else if (eq && strncmp(act, "jitter=", 7) == 0) {
@@ -196,10 +195,10 @@ int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen)
                      MAX_RV);
             return -EINVAL;
         }
-        if (comma && (strncmp(comma + 1, "timeout=", 8) != 0 ||
-                      parse_ms(comma + 9, end, MAX_ACTION_MS,
-                               &tmp.rv_timeout_ms) ||
-                      tmp.rv_timeout_ms == 0)) {
+        if (comma &&
+            (strncmp(comma + 1, "timeout=", 8) != 0 ||
+             parse_ms(comma + 9, end, MAX_ACTION_MS, &tmp.rv_timeout_ms) ||
+             tmp.rv_timeout_ms == 0)) {
             snprintf(err, errlen,
                      "sync '%s': expected ',timeout=MS' (1..%u) after the "
                      "group size",
@@ -258,9 +257,8 @@ char *gw_sync_format(const gw_sync_t *s, char *buf, size_t len)
                          point_info[i].name, pt->a_ms, pt->b_ms);
             break;
         case GW_SYNC_RENDEZVOUS:
-            n = snprintf(buf + off, len - off,
-                         "%s%s:rendezvous=%u,timeout=%u", sep,
-                         point_info[i].name, pt->rv_n, pt->rv_timeout_ms);
+            n = snprintf(buf + off, len - off, "%s%s:rendezvous=%u,timeout=%u",
+                         sep, point_info[i].name, pt->rv_n, pt->rv_timeout_ms);
             break;
         }
         if (n > 0)
@@ -369,8 +367,8 @@ void gw_sync_hit(gw_sync_t *s, gw_sync_point_t p, uint64_t conn,
                              ((uint64_t)pt->b_ms - pt->a_ms + 1));
         gw_trace_emitf(s->trace, conn, key, "sync.hit", "{s:s,s:s,s:I,s:i}",
                        "point", point_info[p].name, "action",
-                       kind_names[pt->kind], "arrival", (json_int_t)idx,
-                       "ms", ms);
+                       kind_names[pt->kind], "arrival", (json_int_t)idx, "ms",
+                       ms);
         if (ms)
             sleep_ms(s, ms);
         break;
@@ -379,11 +377,10 @@ void gw_sync_hit(gw_sync_t *s, gw_sync_point_t p, uint64_t conn,
                        "point", point_info[p].name, "action", "rendezvous",
                        "arrival", (json_int_t)idx, "n", pt->rv_n);
         full = rendezvous(s, pt, &pos);
-        gw_trace_emitf(s->trace, conn, key, "sync.release",
-                       "{s:s,s:s,s:i,s:I}", "point", point_info[p].name,
-                       "outcome", full ? "together" : "timeout", "position",
-                       pos, "waited_us",
-                       (json_int_t)((gw_now_ns() - t0) / 1000));
+        gw_trace_emitf(s->trace, conn, key, "sync.release", "{s:s,s:s,s:i,s:I}",
+                       "point", point_info[p].name, "outcome",
+                       full ? "together" : "timeout", "position", pos,
+                       "waited_us", (json_int_t)((gw_now_ns() - t0) / 1000));
         break;
     }
 }

@@ -16,15 +16,15 @@
 #include "gw_trace.h"
 
 typedef enum {
-    GW_SP_ACCEPT_REGISTERED,  /* pre-key registered, machine ACCEPTED */
-    GW_SP_AUTH_DONE,          /* token verified, machine AUTHENTICATED */
-    GW_SP_SERVICES_DONE,      /* services started, machine SERVICES_READY */
-    GW_SP_REGISTRY_CHECK,     /* between the live-key check and the insert */
-    GW_SP_SWAP_UNREGISTERED,  /* the pre-key has let go of the machine */
-    GW_SP_COORDINATOR_READY,  /* before the coordinator turns READY */
-    GW_SP_MACHINE_READY,      /* before the machine turns PROCESSING_READY */
-    GW_SP_MESSAGE_GATE,       /* before a message's readiness gate */
-    GW_SP_CLOSE_BEGIN,        /* before the close path starts */
+    GW_SP_ACCEPT_REGISTERED, /* pre-key registered, machine ACCEPTED */
+    GW_SP_AUTH_DONE,         /* token verified, machine AUTHENTICATED */
+    GW_SP_SERVICES_DONE,     /* services started, machine SERVICES_READY */
+    GW_SP_REGISTRY_CHECK,    /* between the live-key check and the insert */
+    GW_SP_SWAP_UNREGISTERED, /* the pre-key has let go of the machine */
+    GW_SP_COORDINATOR_READY, /* before the coordinator turns READY */
+    GW_SP_MACHINE_READY,     /* before the machine turns PROCESSING_READY */
+    GW_SP_MESSAGE_GATE,      /* before a message's readiness gate */
+    GW_SP_CLOSE_BEGIN,       /* before the close path starts */
     GW_SP__COUNT
 } gw_sync_point_t;
 

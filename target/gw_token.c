@@ -95,8 +95,8 @@ static bool mac(const char *secret, const char *data, size_t len,
            outlen == MAC_LEN;
 }
 
-int gw_token_sign(const char *secret, const char *user, int64_t exp,
-                  char *out, size_t outlen)
+int gw_token_sign(const char *secret, const char *user, int64_t exp, char *out,
+                  size_t outlen)
 {
     unsigned char sig[MAC_LEN];
     json_t *claims;
@@ -111,8 +111,8 @@ int gw_token_sign(const char *secret, const char *user, int64_t exp,
     json_decref(claims);
     if (!payload)
         return -ENOMEM;
-    n = b64url_encode((const unsigned char *)header_json,
-                      strlen(header_json), out, outlen);
+    n = b64url_encode((const unsigned char *)header_json, strlen(header_json),
+                      out, outlen);
     if (n < 0)
         goto nospace;
     off = (size_t)n;
@@ -169,8 +169,8 @@ gw_token_result_t gw_token_verify(const char *secret, const char *token,
         res = GW_TOKEN_BAD_ALG;
         goto out;
     }
-    if (json_unpack(pl, "{s:s,s:I}", "sub", &sub, "exp", &exp) != 0 ||
-        !*sub || strlen(sub) >= userlen)
+    if (json_unpack(pl, "{s:s,s:I}", "sub", &sub, "exp", &exp) != 0 || !*sub ||
+        strlen(sub) >= userlen)
         goto out;
     n = b64url_decode(dot2 + 1, strlen(dot2 + 1), got, sizeof(got));
     if (n < 0)

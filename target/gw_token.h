@@ -27,8 +27,8 @@ const char *gw_token_result_text(gw_token_result_t r);
 /* Signs a token for user that expires at exp (Unix seconds). Returns the
  * token length, or -ENOSPC when out is too small, -EINVAL for an empty
  * user or secret. */
-int gw_token_sign(const char *secret, const char *user, int64_t exp,
-                  char *out, size_t outlen);
+int gw_token_sign(const char *secret, const char *user, int64_t exp, char *out,
+                  size_t outlen);
 
 /* Verifies token against secret at time now. On GW_TOKEN_OK the subject is
  * copied into user (truncation is reported as GW_TOKEN_MALFORMED). The

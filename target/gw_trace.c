@@ -41,8 +41,8 @@ gw_trace_t *gw_trace_open(const char *path)
 
     if (!t)
         return NULL;
-    t->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                 0644);
+    t->fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (t->fd < 0) {
         int e = errno;
         free(t);

@@ -44,9 +44,9 @@ static void *signal_main(void *arg)
 static int cmd_token(const gw_config_t *cfg)
 {
     char tok[GW_TOKEN_MAX];
-    int n = gw_token_sign(cfg->secret, cfg->token_user,
-                          (int64_t)time(NULL) + cfg->token_ttl, tok,
-                          sizeof(tok));
+    int n =
+        gw_token_sign(cfg->secret, cfg->token_user,
+                      (int64_t)time(NULL) + cfg->token_ttl, tok, sizeof(tok));
 
     if (n < 0) {
         fprintf(stderr, "wsrace-gateway token: cannot sign: %s\n",

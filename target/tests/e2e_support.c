@@ -72,13 +72,11 @@ int e2e_gateway_start(e2e_gateway_t *g, const char *const *args)
         bin = "build/target/wsrace-gateway";
     if (keep && *keep) {
         /* Evidence for a report: DIR/<test>-<n>.{jsonl,log}, kept. */
-        const char *test = criterion_current_test
-                               ? criterion_current_test->name
-                               : "gateway";
+        const char *test =
+            criterion_current_test ? criterion_current_test->name : "gateway";
         snprintf(g->trace, sizeof(g->trace), "%s/%s-%u.jsonl", keep, test,
                  serial);
-        snprintf(g->log, sizeof(g->log), "%s/%s-%u.log", keep, test,
-                 serial++);
+        snprintf(g->log, sizeof(g->log), "%s/%s-%u.log", keep, test, serial++);
     } else {
         snprintf(g->trace, sizeof(g->trace), "/tmp/wsrace-e2e-%d-%u.jsonl",
                  (int)getpid(), serial);
@@ -111,7 +109,8 @@ int e2e_gateway_start(e2e_gateway_t *g, const char *const *args)
     }
     close(out[1]);
     deadline = now_ms() + 5000;
-    while (!strchr(line, '\n') && now_ms() < deadline && got < sizeof(line) - 1) {
+    while (!strchr(line, '\n') && now_ms() < deadline &&
+           got < sizeof(line) - 1) {
         struct pollfd pfd = {out[0], POLLIN, 0};
         if (poll(&pfd, 1, 100) <= 0)
             continue;
@@ -306,8 +305,8 @@ static char *pop(msg_t **head, msg_t **tail)
     return t;
 }
 
-static int add_header(struct lws *wsi, void *in, size_t len,
-                      const char *name, const char *value)
+static int add_header(struct lws *wsi, void *in, size_t len, const char *name,
+                      const char *value)
 {
     unsigned char **p = in, *end = *p + len;
 
@@ -329,8 +328,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             if (add_header(wsi, in, len, "authorization:", auth))
                 return -1;
         }
-        if (c->session && add_header(wsi, in, len, "x-session-id:",
-                                     c->session))
+        if (c->session && add_header(wsi, in, len, "x-session-id:", c->session))
             return -1;
         return 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
@@ -375,8 +373,8 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
     }
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (len >= 2)
-            c->close_code = ((unsigned char *)in)[0] << 8 |
-                            ((unsigned char *)in)[1];
+            c->close_code =
+                ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1];
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         c->failed = true;

@@ -16,9 +16,9 @@ typedef struct {
     char log[256];   /* stderr file path */
 } e2e_gateway_t;
 
-/* Starts $WSRACE_GATEWAY (default build/target/wsrace-gateway) --port 0 --trace TMP plus the NULL-terminated
- * extra args, and waits up to 5 s for its listening line. Returns 0 or -1
- * (the child is then already reaped). */
+/* Starts $WSRACE_GATEWAY (default build/target/wsrace-gateway) --port 0 --trace
+ * TMP plus the NULL-terminated extra args, and waits up to 5 s for its
+ * listening line. Returns 0 or -1 (the child is then already reaped). */
 int e2e_gateway_start(e2e_gateway_t *g, const char *const *args);
 
 /* Removes the trace and log files of every gateway this process started.

@@ -15,8 +15,8 @@
 
 /* Criterion's new cr_assert wants a criterion or a plain value. */
 #define CHECK(cond, ...) cr_assert(eq(int, (cond) ? 1 : 0, 1), __VA_ARGS__)
-#define CHECK1(cond) cr_assert(eq(int, (cond) ? 1 : 0, 1), "%s", #cond)
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define CHECK1(cond)     cr_assert(eq(int, (cond) ? 1 : 0, 1), "%s", #cond)
+#define ARGS(...)        ((const char *const[]){__VA_ARGS__, NULL})
 
 static e2e_gateway_t gw;
 
@@ -41,8 +41,7 @@ static void stop_clean(void)
 {
     int st = e2e_gateway_stop(&gw);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-              "gateway did not exit 0 on SIGTERM (status %d, log %s)", st,
-              gw.log);
+          "gateway did not exit 0 on SIGTERM (status %d, log %s)", st, gw.log);
 }
 
 static const char *type_of(json_t *m)
@@ -77,8 +76,9 @@ static void expect_error(e2e_client_t *c, const char *code)
 {
     json_t *m = recv_type(c, "error_message", 3000);
     cr_assert(not(eq(ptr, m, NULL)), "no error_message %s", code);
-    cr_assert(eq(str, (char *)json_string_value(json_object_get(
-                          json_object_get(m, "data"), "code")),
+    cr_assert(eq(str,
+                 (char *)json_string_value(
+                     json_object_get(json_object_get(m, "data"), "code")),
                  (char *)code));
     json_decref(m);
 }
@@ -102,10 +102,10 @@ static void expect_agent_events(e2e_client_t *c, const char *cid)
     for (int i = 0; i < 5; i++) {
         json_t *m = e2e_recv_json(c, 3000);
         cr_assert(eq(str, (char *)type_of(m), (char *)want[i]));
-        cr_assert(eq(str,
-                     (char *)json_string_value(
-                         json_object_get(m, "correlation_id")),
-                     (char *)cid));
+        cr_assert(
+            eq(str,
+               (char *)json_string_value(json_object_get(m, "correlation_id")),
+               (char *)cid));
         json_decref(m);
     }
 }
@@ -115,9 +115,9 @@ static bool welcome_ok(json_t *m, const char *key)
     json_t *d = json_object_get(m, "data");
     return m && strcmp(type_of(m), "connection_established") == 0 &&
            json_is_true(json_object_get(d, "connection_ready")) &&
-           (!key || strcmp(json_string_value(json_object_get(
-                               d, "connection_id")),
-                           key) == 0);
+           (!key ||
+            strcmp(json_string_value(json_object_get(d, "connection_id")),
+                   key) == 0);
 }
 
 static json_t *ready_probe(const char *key)
@@ -161,8 +161,8 @@ Test(e2e, full_handshake_and_one_message, .timeout = 30)
     json_t *w = e2e_recv_json(c, 3000);
     CHECK(welcome_ok(w, "sess-a"), "bad welcome");
     cr_assert(eq(str,
-                 (char *)json_string_value(json_object_get(
-                     json_object_get(w, "data"), "user_id")),
+                 (char *)json_string_value(
+                     json_object_get(json_object_get(w, "data"), "user_id")),
                  "alice"));
     json_decref(w);
     send_user_message(c, "c1");
@@ -172,8 +172,8 @@ Test(e2e, full_handshake_and_one_message, .timeout = 30)
     cr_assert(eq(str, (char *)type_of(pong), "pong"));
     json_decref(pong);
     json_t *h = e2e_http_get(gw.port, "/healthz");
-    cr_assert(eq(str, (char *)json_string_value(json_object_get(h, "status")),
-                 "ok"));
+    cr_assert(
+        eq(str, (char *)json_string_value(json_object_get(h, "status")), "ok"));
     cr_assert(eq(sz, json_array_size(json_object_get(h, "faults")), 0));
     json_decref(h);
     e2e_free(c);
@@ -257,8 +257,7 @@ Test(e2e, bad_tokens_fail_auth_1008, .timeout = 30)
     char *expired = e2e_token("dave", -10);
     char *valid = e2e_token("dave", 600);
     char forged[2048];
-    snprintf(forged, sizeof(forged), "%.*sAAAA", (int)strlen(valid) - 4,
-             valid);
+    snprintf(forged, sizeof(forged), "%.*sAAAA", (int)strlen(valid) - 4, valid);
     expect_auth_failure(NULL);
     expect_auth_failure("not-a-token");
     expect_auth_failure(expired);
@@ -291,8 +290,7 @@ Test(e2e, second_live_session_closes_4409, .timeout = 30)
     stop_clean();
 }
 
-Test(e2e, early_messages_queue_in_order_and_overflow_not_ready,
-     .timeout = 30)
+Test(e2e, early_messages_queue_in_order_and_overflow_not_ready, .timeout = 30)
 {
     start(ARGS("--max-queue", "2", "--sync", "machine.ready:delay=600"));
     e2e_client_t *c = connect_user("frank", NULL);
@@ -313,9 +311,8 @@ Test(e2e, bad_command_line_exits_2, .timeout = 30)
 {
     cr_assert(eq(int, e2e_gateway_start(&gw, ARGS("--workers", "0")), -1));
     cr_assert(eq(int, e2e_gateway_start(&gw, ARGS("--inject", "nope")), -1));
-    cr_assert(eq(int,
-                 e2e_gateway_start(&gw, ARGS("--sync", "registry.check:x")),
-                 -1));
+    cr_assert(eq(
+        int, e2e_gateway_start(&gw, ARGS("--sync", "registry.check:x")), -1));
 }
 
 /* ------------------------------------------------------------------ */
@@ -333,13 +330,12 @@ Test(e2e, scope_loss_crash_kills_gateway_at_swap, .timeout = 30)
     e2e_free(c);
     int st = e2e_gateway_wait(&gw, 5000);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
-              "expected SIGSEGV, status %d", st);
+          "expected SIGSEGV, status %d", st);
     json_t *tr = e2e_trace(&gw);
     size_t n = json_array_size(tr);
     cr_assert(gt(sz, n, 0));
     json_t *last = json_array_get(tr, n - 1);
-    cr_assert(eq(str,
-                 (char *)json_string_value(json_object_get(last, "event")),
+    cr_assert(eq(str, (char *)json_string_value(json_object_get(last, "event")),
                  "swap.begin"),
               "the trace ends at the swap that crashed");
     cr_assert(eq(str,
@@ -429,8 +425,7 @@ static int dup_pair(int *welcomes, int *closes_4409)
     return entries;
 }
 
-Test(e2e, duplicate_registration_both_register_with_rendezvous,
-     .timeout = 60)
+Test(e2e, duplicate_registration_both_register_with_rendezvous, .timeout = 60)
 {
     int welcomes, dups;
 
@@ -523,8 +518,8 @@ static bool ready_right_after_welcome(void)
 
 Test(e2e, early_welcome_claims_ready_before_machine, .timeout = 30)
 {
-    start(ARGS("--inject", "early-welcome", "--sync",
-               "machine.ready:delay=500"));
+    start(
+        ARGS("--inject", "early-welcome", "--sync", "machine.ready:delay=500"));
     CHECK1(!ready_right_after_welcome());
     stop_clean();
     start(ARGS("--sync", "machine.ready:delay=500"));
