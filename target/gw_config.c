@@ -14,7 +14,8 @@ void gw_config_usage(FILE *out)
 {
     fputs("usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
           "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
-          "                      [--sync POINT:ACTION]... [--trace FILE]\n"
+          "                      [--sync POINT:ACTION]... [--sync-file FILE]\n"
+          "                      [--trace FILE]\n"
           "                      [--workers N] [--service-latency MS] "
           "[--seed N]\n"
           "                      [--max-message BYTES] [--max-queue N]\n"
@@ -70,6 +71,79 @@ static int bad(FILE *err, const char *opt, const char *val, const char *want)
     fprintf(err, "wsrace-gateway: %s: invalid value '%s' (%s)\n", opt,
             val ? val : "", want);
     return 2;
+}
+
+/* Checks one POINT:ACTION spec and keeps a copy. where names its origin
+ * in messages ("--sync", "FILE:LINE"). Returns 0 or -1 after a message. */
+static int add_sync(gw_config_t *cfg, const char *spec, const char *where,
+                    FILE *err)
+{
+    gw_sync_t *probe = gw_sync_new(0, NULL);
+    char msg[256];
+    int rc = probe ? gw_sync_set(probe, spec, msg, sizeof(msg)) : 0;
+
+    gw_sync_free(probe);
+    if (rc) {
+        fprintf(err, "wsrace-gateway: %s: %s\n", where, msg);
+        return -1;
+    }
+    if (cfg->nsync == GW_MAX_SYNC_SPECS) {
+        fprintf(err, "wsrace-gateway: %s: more than %d sync actions\n", where,
+                GW_MAX_SYNC_SPECS);
+        return -1;
+    }
+    if (!(cfg->sync_specs[cfg->nsync] = strdup(spec))) {
+        fprintf(err, "wsrace-gateway: out of memory\n");
+        return -1;
+    }
+    cfg->nsync++;
+    return 0;
+}
+
+/* One POINT:ACTION per line; blank lines and '#' comments are skipped. */
+static int read_sync_file(gw_config_t *cfg, const char *path, FILE *err)
+{
+    FILE *f = fopen(path, "r");
+    char line[512], where[600];
+    unsigned lineno = 0;
+    int rc = 0;
+
+    if (!f) {
+        fprintf(err, "wsrace-gateway: --sync-file: cannot open '%s': %s\n",
+                path, strerror(errno));
+        return -1;
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        char *p = line, *end;
+
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            fprintf(err, "wsrace-gateway: %s:%u: line too long\n", path,
+                    lineno);
+            rc = -1;
+            break;
+        }
+        if ((end = strchr(p, '#')))
+            *end = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        end = p + strlen(p);
+        while (end > p && strchr(" \t\r\n", end[-1]))
+            *--end = '\0';
+        if (!*p)
+            continue;
+        snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        rc = add_sync(cfg, p, where, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+void gw_config_free(gw_config_t *cfg)
+{
+    for (unsigned i = 0; i < cfg->nsync; i++)
+        free(cfg->sync_specs[i]);
+    cfg->nsync = 0;
 }
 
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
@@ -154,19 +228,11 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
                 return 2;
             }
         } else if (strcmp(opt, "--sync") == 0) {
-            gw_sync_t *probe = gw_sync_new(0, NULL);
-            int rc = probe ? gw_sync_set(probe, val, msg, sizeof(msg)) : 0;
-            gw_sync_free(probe);
-            if (rc) {
-                fprintf(err, "wsrace-gateway: --sync: %s\n", msg);
+            if (add_sync(cfg, val, "--sync", err))
                 return 2;
-            }
-            if (cfg->nsync == GW_MAX_SYNC_SPECS) {
-                fprintf(err, "wsrace-gateway: --sync: more than %d\n",
-                        GW_MAX_SYNC_SPECS);
+        } else if (strcmp(opt, "--sync-file") == 0) {
+            if (read_sync_file(cfg, val, err))
                 return 2;
-            }
-            cfg->sync_specs[cfg->nsync++] = val;
         } else if (strcmp(opt, "--trace") == 0) {
             if (!*val)
                 return bad(err, opt, val, "a file path");

@@ -26,7 +26,7 @@ typedef struct {
     char secret[256];
     int secret_is_default; /* neither --secret nor WSRACE_SECRET */
     gw_faults_t faults;
-    const char *sync_specs[GW_MAX_SYNC_SPECS]; /* argv strings */
+    char *sync_specs[GW_MAX_SYNC_SPECS]; /* POINT:ACTION, in order (owned) */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
     unsigned workers;
@@ -43,8 +43,11 @@ typedef struct {
 
 /* Parses argv into cfg (defaults first, WSRACE_SECRET from the
  * environment). Returns 0, or 2 after printing a message naming the bad
- * option to err. Sync specs are checked here too. */
+ * option (or FILE:LINE of a --sync-file) to err. Sync specs, from --sync
+ * and --sync-file in command-line order, are checked here too. Release
+ * with gw_config_free() either way. */
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err);
+void gw_config_free(gw_config_t *cfg);
 
 void gw_config_usage(FILE *out);
 

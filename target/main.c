@@ -188,25 +188,28 @@ int main(int argc, char **argv)
     gw_config_t cfg;
     int rc = gw_config_parse(&cfg, argc, argv, stderr);
 
-    if (rc)
-        return rc;
-    switch (cfg.command) {
-    case GW_CMD_HELP:
-        gw_config_usage(stdout);
-        return 0;
-    case GW_CMD_VERSION:
-        printf("wsrace-gateway %s\n", WSRACE_VERSION);
-        return 0;
-    case GW_CMD_LIST_FAULTS:
-        list_faults();
-        return 0;
-    case GW_CMD_LIST_SYNC_POINTS:
-        list_sync_points();
-        return 0;
-    case GW_CMD_TOKEN:
-        return cmd_token(&cfg);
-    case GW_CMD_SERVE:
-        break;
+    if (rc == 0) {
+        switch (cfg.command) {
+        case GW_CMD_HELP:
+            gw_config_usage(stdout);
+            break;
+        case GW_CMD_VERSION:
+            printf("wsrace-gateway %s\n", WSRACE_VERSION);
+            break;
+        case GW_CMD_LIST_FAULTS:
+            list_faults();
+            break;
+        case GW_CMD_LIST_SYNC_POINTS:
+            list_sync_points();
+            break;
+        case GW_CMD_TOKEN:
+            rc = cmd_token(&cfg);
+            break;
+        case GW_CMD_SERVE:
+            rc = serve(&cfg);
+            break;
+        }
     }
-    return serve(&cfg);
+    gw_config_free(&cfg);
+    return rc;
 }

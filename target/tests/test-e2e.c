@@ -19,6 +19,7 @@
 #define ARGS(...)        ((const char *const[]){__VA_ARGS__, NULL})
 
 static e2e_gateway_t gw;
+static int dup_pair(int *welcomes, int *closes_4409);
 
 /* Every test stops what it started; this is the safety net for a test that
  * failed half-way: no gateway outlives its test, no file is left. */
@@ -305,6 +306,25 @@ Test(e2e, early_messages_queue_in_order_and_overflow_not_ready, .timeout = 30)
     expect_agent_events(c, "q2");
     e2e_free(c);
     stop_clean();
+}
+
+Test(e2e, sync_file_sets_race_windows, .timeout = 30)
+{
+    char path[] = "/tmp/wsrace-sync-XXXXXX";
+    int fd = mkstemp(path);
+    const char text[] = "# both twins through the check before either "
+                        "inserts\n\nregistry.check:rendezvous=2,timeout=3000"
+                        "  # pair\n";
+    int welcomes, dups;
+
+    cr_assert(eq(long, (long)write(fd, text, sizeof(text) - 1),
+                 (long)sizeof(text) - 1));
+    close(fd);
+    start(ARGS("--inject", "duplicate-registration", "--sync-file", path));
+    cr_assert(eq(int, dup_pair(&welcomes, &dups), 2));
+    cr_assert(eq(int, welcomes, 2));
+    stop_clean();
+    unlink(path);
 }
 
 Test(e2e, bad_command_line_exits_2, .timeout = 30)
