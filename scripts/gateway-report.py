@@ -24,8 +24,9 @@ def where(pred):
 
 
 def second_live_machine(events):
-    """A key gaining a machine while it already has one."""
-    live, out = {}, []
+    """A key gaining a machine while it already has one: the registration
+    that made it live, then the one that should have been refused."""
+    live, first, out = {}, {}, []
     for e in events:
         key, res = e.get("key"), e.get("result")
         if e["event"] in ("registry.register", "registry.rekey"):
@@ -33,8 +34,10 @@ def second_live_machine(events):
                 out.append(e)
             elif res in ("created", "moved"):
                 live[key] = live.get(key, 0) + 1
-                if live[key] > 1:
-                    out.append(e)
+                if live[key] == 1:
+                    first[key] = e
+                else:
+                    out += [first[key], e]
         if e["event"] == "registry.unregister" and res == "removed":
             live[key] = live.get(key, 1) - 1
         if e["event"] == "registry.rekey" and res == "moved":
