@@ -668,23 +668,36 @@ Test(registry, duplicate_registration_sequential_returns_existing,
     gw_registry_free(r);
 }
 
-Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
+/* Two machines, at pre-1 and pre-2 in SERVICES_READY, race to be rekeyed
+ * onto "sess" through a rendezvous at registry.check. The rendezvous is set
+ * once the set-up is done, while no other thread exists (actions are
+ * read-only while threads run). Returns the registry; *ok and *dup count
+ * the winners and the -EEXIST losers. */
+static gw_registry_t *rekey_pair_race(const gw_faults_t *f, gw_sync_t **s,
+                                      int *ok, int *dup)
 {
     static const char *const pre[2] = {"pre-1", "pre-2"};
+    gw_registry_t *r;
+    char err[256];
+
+    *s = gw_sync_new(1, NULL);
+    r = registry(f, *s);
+    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "pre-2", NULL, GW_ST_SERVICES_READY, 2);
+    cr_assert(eq(int, gw_sync_set(*s, RV_SPEC, err, sizeof(err)), 0));
+    *ok = race(r, 2, pre, "sess", dup);
+    return r;
+}
+
+Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
+{
     gw_faults_t f = faults_of(0);
 
     for (int round = 0; round < 20; round++) {
-        gw_sync_t *s = gw_sync_new(1, NULL);
-        gw_registry_t *r = registry(&f, s);
-        char err[256];
+        gw_sync_t *s;
         int dup, ok;
+        gw_registry_t *r = rekey_pair_race(&f, &s, &ok, &dup);
 
-        register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
-        register_at(r, "pre-2", NULL, GW_ST_SERVICES_READY, 2);
-        /* The rendezvous is set once the set-up is done, while no other
-         * thread exists (actions are read-only while threads run). */
-        cr_assert(eq(int, gw_sync_set(s, RV_SPEC, err, sizeof(err)), 0));
-        ok = race(r, 2, pre, "sess", &dup);
         cr_assert(eq(int, ok, 1), "round %d: %d winners", round, ok);
         cr_assert(eq(int, dup, 1), "round %d", round);
         cr_assert(eq(uint, gw_registry_count_key(r, "sess"), 1));
@@ -700,19 +713,13 @@ Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
 
 Test(registry, duplicate_registration_lets_both_rekeys_win, .timeout = 10)
 {
-    static const char *const pre[2] = {"pre-1", "pre-2"};
     gw_faults_t f = faults_of(FAULT(GW_FAULT_DUPLICATE_REGISTRATION));
 
     for (int round = 0; round < 20; round++) {
-        gw_sync_t *s = gw_sync_new(1, NULL);
-        gw_registry_t *r = registry(&f, s);
-        char err[256];
+        gw_sync_t *s;
         int dup, ok;
+        gw_registry_t *r = rekey_pair_race(&f, &s, &ok, &dup);
 
-        register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
-        register_at(r, "pre-2", NULL, GW_ST_SERVICES_READY, 2);
-        cr_assert(eq(int, gw_sync_set(s, RV_SPEC, err, sizeof(err)), 0));
-        ok = race(r, 2, pre, "sess", &dup);
         cr_assert(eq(int, ok, 2), "round %d: %d winners", round, ok);
         cr_assert(eq(uint, gw_registry_count_key(r, "sess"), 2), "round %d",
                   round);
