@@ -73,27 +73,20 @@ static int bad(FILE *err, const char *opt, const char *val, const char *want)
     return 2;
 }
 
-/* Checks one POINT:ACTION spec and keeps a copy. where names its origin
- * in messages ("--sync", "FILE:LINE"). Returns 0 or -1 after a message. */
+/* Parses one POINT:ACTION spec into cfg. where names its origin in
+ * messages ("--sync", "FILE:LINE"). Returns 0 or -1 after a message. */
 static int add_sync(gw_config_t *cfg, const char *spec, const char *where,
                     FILE *err)
 {
-    gw_sync_t *probe = gw_sync_new(0, NULL);
     char msg[256];
-    int rc = probe ? gw_sync_set(probe, spec, msg, sizeof(msg)) : 0;
 
-    gw_sync_free(probe);
-    if (rc) {
-        fprintf(err, "wsrace-gateway: %s: %s\n", where, msg);
-        return -1;
-    }
     if (cfg->nsync == GW_MAX_SYNC_SPECS) {
         fprintf(err, "wsrace-gateway: %s: more than %d sync actions\n", where,
                 GW_MAX_SYNC_SPECS);
         return -1;
     }
-    if (!(cfg->sync_specs[cfg->nsync] = strdup(spec))) {
-        fprintf(err, "wsrace-gateway: out of memory\n");
+    if (gw_sync_parse(spec, &cfg->sync_specs[cfg->nsync], msg, sizeof(msg))) {
+        fprintf(err, "wsrace-gateway: %s: %s\n", where, msg);
         return -1;
     }
     cfg->nsync++;
@@ -137,13 +130,6 @@ static int read_sync_file(gw_config_t *cfg, const char *path, FILE *err)
     }
     fclose(f);
     return rc;
-}
-
-void gw_config_free(gw_config_t *cfg)
-{
-    for (unsigned i = 0; i < cfg->nsync; i++)
-        free(cfg->sync_specs[i]);
-    cfg->nsync = 0;
 }
 
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "gw_fault.h"
+#include "gw_sync.h"
 
 #define GW_MAX_SYNC_SPECS 64
 
@@ -26,7 +27,7 @@ typedef struct {
     char secret[256];
     int secret_is_default; /* neither --secret nor WSRACE_SECRET */
     gw_faults_t faults;
-    char *sync_specs[GW_MAX_SYNC_SPECS]; /* POINT:ACTION, in order (owned) */
+    gw_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
     unsigned workers;
@@ -44,10 +45,8 @@ typedef struct {
 /* Parses argv into cfg (defaults first, WSRACE_SECRET from the
  * environment). Returns 0, or 2 after printing a message naming the bad
  * option (or FILE:LINE of a --sync-file) to err. Sync specs, from --sync
- * and --sync-file in command-line order, are checked here too. Release
- * with gw_config_free() either way. */
+ * and --sync-file in command-line order, are parsed here too. */
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err);
-void gw_config_free(gw_config_t *cfg);
 
 void gw_config_usage(FILE *out);
 

@@ -1,6 +1,7 @@
 /* gw_sync.c - Sync point actions: delay, seeded jitter, rendezvous.
  *
- * Threads: gw_sync_set() on the main thread before any worker exists;
+ * Threads: gw_sync_apply()/gw_sync_set() on the main thread before any
+ * worker exists; gw_sync_parse() anywhere;
  * gw_sync_hit() on worker threads; gw_sync_shutdown() from any thread.
  * Locks: each point's `lock` guards its rendezvous group; `sleep_lock` only
  * backs interruptible sleeps. Neither is held while another is taken, and
@@ -22,11 +23,7 @@
 #define MAX_RV                1024u
 
 typedef struct {
-    gw_sync_kind_t kind;       /* action; fixed after start-up */
-    unsigned a_ms;             /* delay, or jitter minimum */
-    unsigned b_ms;             /* jitter maximum */
-    unsigned rv_n;             /* rendezvous group size */
-    unsigned rv_timeout_ms;    /* longest wait for a group to fill */
+    gw_sync_spec_t act;        /* action; fixed after start-up */
     _Atomic uint64_t arrivals; /* hits so far; indexes jitter draws */
     pthread_mutex_t lock;      /* guards the three fields below */
     pthread_cond_t cond;       /* signalled when a group is released */
@@ -139,11 +136,12 @@ static int parse_ms(const char *str, const char *end, unsigned max,
     return 0;
 }
 
-int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen)
+int gw_sync_parse(const char *spec, gw_sync_spec_t *out, char *err,
+                  size_t errlen)
 {
     const char *colon = strchr(spec, ':');
     const char *act, *eq, *end;
-    point_t tmp = {0};
+    gw_sync_spec_t tmp = {0};
     int p;
 
     if (!colon) {
@@ -212,17 +210,29 @@ int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen)
                  spec, act);
         return -EINVAL;
     }
-    s->points[p].kind = tmp.kind;
-    s->points[p].a_ms = tmp.a_ms;
-    s->points[p].b_ms = tmp.b_ms;
-    s->points[p].rv_n = tmp.rv_n;
-    s->points[p].rv_timeout_ms = tmp.rv_timeout_ms;
+    tmp.point = (gw_sync_point_t)p;
+    *out = tmp;
     return 0;
+}
+
+void gw_sync_apply(gw_sync_t *s, const gw_sync_spec_t *spec)
+{
+    s->points[spec->point].act = *spec;
+}
+
+int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen)
+{
+    gw_sync_spec_t parsed;
+    int rc = gw_sync_parse(spec, &parsed, err, errlen);
+
+    if (rc == 0)
+        gw_sync_apply(s, &parsed);
+    return rc;
 }
 
 gw_sync_kind_t gw_sync_kind(const gw_sync_t *s, gw_sync_point_t p)
 {
-    return (unsigned)p < GW_SP__COUNT ? s->points[p].kind : GW_SYNC_NONE;
+    return (unsigned)p < GW_SP__COUNT ? s->points[p].act.kind : GW_SYNC_NONE;
 }
 
 unsigned gw_sync_max_rendezvous(const gw_sync_t *s)
@@ -230,8 +240,9 @@ unsigned gw_sync_max_rendezvous(const gw_sync_t *s)
     unsigned n = 0;
 
     for (int i = 0; i < GW_SP__COUNT; i++)
-        if (s->points[i].kind == GW_SYNC_RENDEZVOUS && s->points[i].rv_n > n)
-            n = s->points[i].rv_n;
+        if (s->points[i].act.kind == GW_SYNC_RENDEZVOUS &&
+            s->points[i].act.rv_n > n)
+            n = s->points[i].act.rv_n;
     return n;
 }
 
@@ -245,20 +256,21 @@ char *gw_sync_format(const gw_sync_t *s, char *buf, size_t len)
         int n = 0;
         const char *sep = off ? " " : "";
 
-        switch (pt->kind) {
+        switch (pt->act.kind) {
         case GW_SYNC_NONE:
             continue;
         case GW_SYNC_DELAY:
             n = snprintf(buf + off, len - off, "%s%s:delay=%u", sep,
-                         point_info[i].name, pt->a_ms);
+                         point_info[i].name, pt->act.a_ms);
             break;
         case GW_SYNC_JITTER:
             n = snprintf(buf + off, len - off, "%s%s:jitter=%u..%u", sep,
-                         point_info[i].name, pt->a_ms, pt->b_ms);
+                         point_info[i].name, pt->act.a_ms, pt->act.b_ms);
             break;
         case GW_SYNC_RENDEZVOUS:
             n = snprintf(buf + off, len - off, "%s%s:rendezvous=%u,timeout=%u",
-                         sep, point_info[i].name, pt->rv_n, pt->rv_timeout_ms);
+                         sep, point_info[i].name, pt->act.rv_n,
+                         pt->act.rv_timeout_ms);
             break;
         }
         if (n > 0)
@@ -308,14 +320,14 @@ static void sleep_ms(gw_sync_t *s, unsigned ms)
  * gets this thread's position in the group (1-based). */
 static bool rendezvous(gw_sync_t *s, point_t *pt, unsigned *arrived)
 {
-    struct timespec dl = deadline_after_ms(pt->rv_timeout_ms);
+    struct timespec dl = deadline_after_ms(pt->act.rv_timeout_ms);
     bool full = true;
     uint64_t gen;
 
     pthread_mutex_lock(&pt->lock);
     gen = pt->generation;
     *arrived = ++pt->waiting;
-    if (pt->waiting >= pt->rv_n) {
+    if (pt->waiting >= pt->act.rv_n) {
         pt->waiting = 0;
         pt->generation++;
         pthread_cond_broadcast(&pt->cond);
@@ -352,30 +364,30 @@ void gw_sync_hit(gw_sync_t *s, gw_sync_point_t p, uint64_t conn,
     if (!s || (unsigned)p >= GW_SP__COUNT)
         return;
     pt = &s->points[p];
-    if (pt->kind == GW_SYNC_NONE || atomic_load(&s->shutdown))
+    if (pt->act.kind == GW_SYNC_NONE || atomic_load(&s->shutdown))
         return;
     idx = atomic_fetch_add(&pt->arrivals, 1);
     t0 = gw_now_ns();
-    switch (pt->kind) {
+    switch (pt->act.kind) {
     case GW_SYNC_NONE:
         break;
     case GW_SYNC_DELAY:
     case GW_SYNC_JITTER:
-        ms = pt->a_ms;
-        if (pt->kind == GW_SYNC_JITTER)
+        ms = pt->act.a_ms;
+        if (pt->act.kind == GW_SYNC_JITTER)
             ms += (unsigned)(mix64(s->seed ^ mix64((uint64_t)p + 1) ^ idx) %
-                             ((uint64_t)pt->b_ms - pt->a_ms + 1));
+                             ((uint64_t)pt->act.b_ms - pt->act.a_ms + 1));
         gw_trace_emitf(s->trace, conn, key, "sync.hit", "{s:s,s:s,s:I,s:i}",
                        "point", point_info[p].name, "action",
-                       kind_names[pt->kind], "arrival", (json_int_t)idx, "ms",
-                       ms);
+                       kind_names[pt->act.kind], "arrival", (json_int_t)idx,
+                       "ms", ms);
         if (ms)
             sleep_ms(s, ms);
         break;
     case GW_SYNC_RENDEZVOUS:
         gw_trace_emitf(s->trace, conn, key, "sync.hit", "{s:s,s:s,s:I,s:i}",
                        "point", point_info[p].name, "action", "rendezvous",
-                       "arrival", (json_int_t)idx, "n", pt->rv_n);
+                       "arrival", (json_int_t)idx, "n", pt->act.rv_n);
         full = rendezvous(s, pt, &pos);
         gw_trace_emitf(s->trace, conn, key, "sync.release", "{s:s,s:s,s:i,s:I}",
                        "point", point_info[p].name, "outcome",

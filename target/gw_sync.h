@@ -37,6 +37,17 @@ typedef enum {
 
 typedef struct gw_sync gw_sync_t;
 
+/* One parsed "POINT:ACTION": plain data, so a run's race windows can be
+ * checked, stored and generated without a live table. */
+typedef struct {
+    gw_sync_point_t point;
+    gw_sync_kind_t kind;
+    unsigned a_ms;          /* delay, or jitter minimum */
+    unsigned b_ms;          /* jitter maximum */
+    unsigned rv_n;          /* rendezvous group size */
+    unsigned rv_timeout_ms; /* longest wait for a group to fill */
+} gw_sync_spec_t;
+
 /* A table with no actions. seed drives every jitter draw. trace may be NULL.
  * Returns NULL on allocation failure. */
 gw_sync_t *gw_sync_new(uint64_t seed, gw_trace_t *trace);
@@ -50,10 +61,17 @@ const char *gw_sync_point_name(gw_sync_point_t p);
 /* One sentence saying where the point is. */
 const char *gw_sync_point_summary(gw_sync_point_t p);
 
-/* Sets the action of one point from "POINT:ACTION", e.g.
- * "registry.check:rendezvous=2,timeout=500". A later call for the same
- * point replaces its action. Returns 0, or -EINVAL with a message naming
- * what was wrong in err. */
+/* Parses "POINT:ACTION", e.g. "registry.check:rendezvous=2,timeout=500".
+ * Returns 0, or -EINVAL with a message naming what was wrong in err (*out
+ * is then unchanged). Pure; any thread. */
+int gw_sync_parse(const char *spec, gw_sync_spec_t *out, char *err,
+                  size_t errlen);
+
+/* Sets the action of spec's point; a later call for the same point
+ * replaces it. Only before any thread hits s. */
+void gw_sync_apply(gw_sync_t *s, const gw_sync_spec_t *spec);
+
+/* gw_sync_parse, then gw_sync_apply on success. */
 int gw_sync_set(gw_sync_t *s, const char *spec, char *err, size_t errlen);
 
 /* The action kind of p, and the largest rendezvous N over all points (0 when
