@@ -107,7 +107,7 @@ static int serve(const gw_config_t *cfg)
     if (!sync)
         goto out;
     for (unsigned i = 0; i < cfg->nsync; i++)
-        gw_sync_set(sync, cfg->sync_specs[i], err, sizeof(err));
+        gw_sync_apply(sync, &cfg->sync_specs[i]);
     if (gw_sync_max_rendezvous(sync) > cfg->workers) {
         fprintf(stderr,
                 "wsrace-gateway: --sync: a rendezvous of %u needs --workers "
@@ -141,16 +141,12 @@ static int serve(const gw_config_t *cfg)
     server = gw_server_new(&gw, &opts, &port, err, sizeof(err));
     if (!server) {
         fprintf(stderr, "wsrace-gateway: %s\n", err);
-        gw_gateway_shutdown(&gw);
-        goto out;
+        goto stop_gateway;
     }
     sc.server = server;
     if (pthread_create(&sig_tid, NULL, signal_main, &sc) != 0) {
         fprintf(stderr, "wsrace-gateway: cannot start the signal thread\n");
-        gw_server_close(server);
-        gw_gateway_shutdown(&gw);
-        gw_server_free(server);
-        goto out;
+        goto stop_server;
     }
     gw_faults_format(&cfg->faults, faults, sizeof(faults));
     gw_sync_format(sync, syncs, sizeof(syncs));
@@ -166,17 +162,19 @@ static int serve(const gw_config_t *cfg)
 
     gw_server_run(server, &stop);
 
-    /* Orderly shutdown: release held race windows so no worker stays
-     * parked, close every connection, then drain the workers. */
-    gw_sync_shutdown(sync);
-    gw_server_close(server);
-    gw_gateway_shutdown(&gw); /* workers drained: nobody wakes the server */
-    gw_server_free(server);
-    gw_trace_emit(trace, 0, NULL, "gateway.stop", NULL);
     if (!atomic_load(&stop))
         pthread_cancel(sig_tid); /* the loop failed; no signal came */
     pthread_join(sig_tid, NULL);
     rc = atomic_load(&stop) ? 0 : 3;
+
+    /* Orderly shutdown: close every connection (wakes become no-ops), then
+     * release held race windows and drain the workers, then free. */
+stop_server:
+    gw_server_close(server);
+stop_gateway:
+    gw_gateway_shutdown(&gw); /* workers drained: nobody wakes the server */
+    gw_server_free(server);
+    gw_trace_emit(trace, 0, NULL, "gateway.stop", NULL);
 out:
     gw_sync_free(sync);
     gw_trace_close(trace);
@@ -210,6 +208,5 @@ int main(int argc, char **argv)
             break;
         }
     }
-    gw_config_free(&cfg);
     return rc;
 }
