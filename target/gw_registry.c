@@ -126,6 +126,15 @@ static entry_t **find_locked(gw_registry_t *r, const char *key, uint64_t conn)
     return first;
 }
 
+/* key's entry (conn's own first), or NULL for an absent or invalid key.
+ * `lock` must be held. */
+static entry_t *lookup_locked(gw_registry_t *r, const char *key, uint64_t conn)
+{
+    entry_t **slot = key_ok(key) ? find_locked(r, key, conn) : NULL;
+
+    return slot ? *slot : NULL;
+}
+
 static void grow_locked(gw_registry_t *r)
 {
     size_t n = r->nbuckets * 2;
@@ -322,25 +331,31 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
 int gw_registry_set_user(gw_registry_t *r, const char *key, const char *user,
                          uint64_t conn)
 {
-    entry_t **slot;
+    entry_t *e;
 
-    if (!key_ok(key))
-        return -ENOENT;
     pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, key, conn);
-    if (slot)
-        snprintf((*slot)->user, sizeof((*slot)->user), "%s", user);
+    e = lookup_locked(r, key, conn);
+    if (e)
+        snprintf(e->user, sizeof(e->user), "%s", user);
     pthread_mutex_unlock(&r->lock);
-    return slot ? 0 : -ENOENT;
+    return e ? 0 : -ENOENT;
 }
 
-/* Moves e's machine and traces the attempt. `lock` must be held. */
-static int transition_locked(gw_registry_t *r, entry_t *e, gw_state_t to,
-                             uint64_t conn)
+/* Moves e's machine (e NULL: key is absent) and traces the attempt.
+ * `lock` must be held. */
+static int transition_locked(gw_registry_t *r, const char *key, entry_t *e,
+                             gw_state_t to, uint64_t conn)
 {
-    gw_state_t from = e->machine.state;
-    int rc = gw_machine_transition(&e->machine, to);
+    gw_state_t from;
+    int rc;
 
+    if (!e) {
+        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
+                       "to", gw_state_name(to), "result", "absent");
+        return -ENOENT;
+    }
+    from = e->machine.state;
+    rc = gw_machine_transition(&e->machine, to);
     gw_trace_emitf(
         r->trace, conn, e->key, "machine.transition", "{s:s,s:s,s:s}", "from",
         gw_state_name(from), "to", gw_state_name(to), "result",
@@ -351,20 +366,10 @@ static int transition_locked(gw_registry_t *r, entry_t *e, gw_state_t to,
 int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
                            uint64_t conn)
 {
-    entry_t **slot;
     int rc;
 
-    if (!key_ok(key))
-        return -ENOENT;
     pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, key, conn);
-    if (slot) {
-        rc = transition_locked(r, *slot, to, conn);
-    } else {
-        rc = -ENOENT;
-        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
-                       "to", gw_state_name(to), "result", "absent");
-    }
+    rc = transition_locked(r, key, lookup_locked(r, key, conn), to, conn);
     pthread_mutex_unlock(&r->lock);
     return rc;
 }
@@ -372,24 +377,22 @@ int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
 int gw_registry_state(gw_registry_t *r, const char *key, uint64_t conn,
                       gw_state_t *out)
 {
-    entry_t **slot;
+    entry_t *e;
 
-    if (!key_ok(key))
-        return -ENOENT;
     pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, key, conn);
-    if (slot)
-        *out = (*slot)->machine.state;
+    e = lookup_locked(r, key, conn);
+    if (e)
+        *out = e->machine.state;
     pthread_mutex_unlock(&r->lock);
-    return slot ? 0 : -ENOENT;
+    return e ? 0 : -ENOENT;
 }
 
 static bool is_ready_locked(gw_registry_t *r, const char *key, uint64_t conn)
 {
-    entry_t **slot = key_ok(key) ? find_locked(r, key, conn) : NULL;
+    entry_t *e = lookup_locked(r, key, conn);
 
-    if (slot)
-        return gw_state_is_ready((*slot)->machine.state);
+    if (e)
+        return gw_state_is_ready(e->machine.state);
     /* fallback-ready: "no machine registered, fall back to basic
      * connectivity" - an absent key is reported ready. */
     if (gw_fault_on(r->faults, GW_FAULT_FALLBACK_READY))
@@ -410,32 +413,26 @@ bool gw_registry_is_ready(gw_registry_t *r, const char *key, uint64_t conn)
 int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
                            uint64_t conn)
 {
-    entry_t **slot;
+    entry_t *e;
     int rc;
 
-    if (!key_ok(key))
-        return -ENOENT;
     pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, key, conn);
-    if (!slot) {
-        rc = -ENOENT;
-        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
-                       "to", "PROCESSING_READY", "result", "absent");
-    } else if (!gw_state_allowed((*slot)->machine.state,
-                                 GW_ST_PROCESSING_READY)) {
-        /* The machine refuses: counted and traced, coord untouched. */
-        rc = transition_locked(r, *slot, GW_ST_PROCESSING_READY, conn);
+    e = lookup_locked(r, key, conn);
+    if (!e || !gw_state_allowed(e->machine.state, GW_ST_PROCESSING_READY)) {
+        /* Absent, or the machine refuses: traced (and a refusal counted),
+         * the coordinator untouched. */
+        rc = transition_locked(r, key, e, GW_ST_PROCESSING_READY, conn);
     } else {
         /* Both move or neither does: the coordinator first, since it is the
          * one that can still refuse (a close may have ended it). */
         rc = coord ? gw_coord_advance(coord, GW_CO_READY) : 0;
         if (rc == 0)
-            rc = transition_locked(r, *slot, GW_ST_PROCESSING_READY, conn);
+            rc = transition_locked(r, key, e, GW_ST_PROCESSING_READY, conn);
         if (coord)
             gw_trace_emitf(r->trace, conn, key, "coordinator.phase",
                            "{s:s,s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
-                           "machine", gw_state_name((*slot)->machine.state),
-                           "result", rc == 0 ? "ok" : "refused", "linked", 1);
+                           "machine", gw_state_name(e->machine.state), "result",
+                           rc == 0 ? "ok" : "refused", "linked", 1);
     }
     pthread_mutex_unlock(&r->lock);
     return rc;
