@@ -18,6 +18,7 @@
 
 #include "gw_gateway.h"
 #include "gw_token.h"
+#include "wire_expect.h"
 
 #define SECRET      "unit-secret"
 #define CHECK(cond) cr_assert(eq(int, (cond) ? 1 : 0, 1), "%s", #cond)
@@ -102,17 +103,6 @@ static json_t *next_msg(gw_conn_t *c, int timeout_ms)
     return NULL;
 }
 
-static const char *type_of(json_t *m)
-{
-    return m ? json_string_value(json_object_get(m, "type")) : "(none)";
-}
-
-static const char *error_code(json_t *m)
-{
-    return json_string_value(
-        json_object_get(json_object_get(m, "data"), "code"));
-}
-
 /* The close the flow requested, once its output is drained; -1 after
  * timeout_ms. */
 static int close_code(gw_conn_t *c, int timeout_ms)
@@ -151,28 +141,14 @@ static void send_message(gw_conn_t *c, const char *cid)
     gw_conn_on_message(c, buf, strlen(buf));
 }
 
-static void expect_events(gw_conn_t *c, const char *cid)
+static json_t *next_conn(void *c, int timeout_ms)
 {
-    static const char *const want[] = {"agent_started", "agent_thinking",
-                                       "tool_executing", "tool_completed",
-                                       "agent_completed"};
-
-    for (int i = 0; i < 5; i++) {
-        json_t *m = next_msg(c, 2000);
-        cr_assert(eq(str, (char *)type_of(m), (char *)want[i]));
-        cr_assert(
-            eq(str,
-               (char *)json_string_value(json_object_get(m, "correlation_id")),
-               (char *)cid));
-        json_decref(m);
-    }
+    return next_msg(c, timeout_ms);
 }
 
-static bool is_welcome(json_t *m)
+static void expect_events(gw_conn_t *c, const char *cid)
 {
-    return m && strcmp(type_of(m), "connection_established") == 0 &&
-           json_is_true(
-               json_object_get(json_object_get(m, "data"), "connection_ready"));
+    wire_expect_agent_events(next_conn, c, cid, 2000);
 }
 
 /* ------------------------------------------------------------------ */
@@ -184,7 +160,7 @@ Test(conn, full_lifecycle_without_faults, .timeout = 10)
     up("", NULL);
     gw_conn_t *c = open_conn("alice", "s1");
     json_t *w = next_msg(c, 2000);
-    CHECK(is_welcome(w));
+    CHECK(wire_is_welcome(w, NULL));
     cr_assert(eq(str,
                  (char *)json_string_value(json_object_get(
                      json_object_get(w, "data"), "connection_id")),
@@ -214,7 +190,7 @@ Test(conn, scope_loss_error_fails_with_1011, .timeout = 10)
     up("scope-loss=error", NULL);
     gw_conn_t *c = open_conn("bob", "s2");
     json_t *m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)error_code(m), "INTERNAL_ERROR"));
+    cr_assert(eq(str, (char *)wire_error_code(m), "INTERNAL_ERROR"));
     json_decref(m);
     cr_assert(eq(int, close_code(c, 2000), 1011));
     cr_assert(eq(sz, registry_settles(0, 2000), 0), "machine not cleaned");
@@ -248,7 +224,7 @@ static char *first_out_after_early_message(const char *faults)
     gw_conn_t *c = open_conn("cy", "s3");
     send_message(c, "early");
     json_t *m = next_msg(c, 2000);
-    char *t = strdup(type_of(m));
+    char *t = strdup(wire_type(m));
     json_decref(m);
     close_conn(c);
     down();
@@ -278,7 +254,7 @@ static bool ready_at_welcome(const char *faults)
     up(faults, syncs);
     gw_conn_t *c = open_conn("di", "s4");
     json_t *w = next_msg(c, 2000);
-    CHECK(is_welcome(w));
+    CHECK(wire_is_welcome(w, NULL));
     json_decref(w);
     ready = gw_registry_is_ready(gw.registry, "s4", 0);
     close_conn(c);
@@ -303,7 +279,7 @@ static size_t entries_after_close(const char *faults)
     up(faults, NULL);
     gw_conn_t *c = open_conn("ed", "s5");
     json_t *w = next_msg(c, 2000);
-    CHECK(is_welcome(w));
+    CHECK(wire_is_welcome(w, NULL));
     json_decref(w);
     close_conn(c);
     n = registry_settles(0, 300);
@@ -347,9 +323,9 @@ static void twin_sessions(const char *faults, int *welcomes, int *dups)
     *welcomes = *dups = 0;
     for (int i = 0; i < 2; i++) {
         json_t *m = next_msg(cs[i], 3000);
-        if (is_welcome(m))
+        if (wire_is_welcome(m, NULL))
             (*welcomes)++;
-        else if (m && strcmp(error_code(m), "DUPLICATE_SESSION") == 0 &&
+        else if (m && strcmp(wire_error_code(m), "DUPLICATE_SESSION") == 0 &&
                  close_code(cs[i], 1000) == 4409)
             (*dups)++;
         json_decref(m);
@@ -393,10 +369,10 @@ Test(conn, early_messages_queue_in_order_overflow_not_ready, .timeout = 10)
     send_message(c, "q2");
     send_message(c, "q3"); /* max_queue is 2 */
     json_t *m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)error_code(m), "NOT_READY"));
+    cr_assert(eq(str, (char *)wire_error_code(m), "NOT_READY"));
     json_decref(m);
     m = next_msg(c, 2000);
-    CHECK(is_welcome(m));
+    CHECK(wire_is_welcome(m, NULL));
     json_decref(m);
     expect_events(c, "q1");
     expect_events(c, "q2");
@@ -410,7 +386,7 @@ Test(conn, bad_token_fails_auth_with_1008, .timeout = 10)
     gw_conn_t *c = gw_conn_new(&gw, "a.b.c", NULL);
     gw_conn_start(c);
     json_t *m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)error_code(m), "AUTH_FAILED"));
+    cr_assert(eq(str, (char *)wire_error_code(m), "AUTH_FAILED"));
     json_decref(m);
     cr_assert(eq(int, close_code(c, 2000), 1008));
     cr_assert(eq(sz, registry_settles(0, 2000), 0));
@@ -425,15 +401,15 @@ Test(conn, format_and_type_errors_answered_at_once, .timeout = 10)
     json_decref(next_msg(c, 2000)); /* welcome */
     gw_conn_on_message(c, "{oops", 5);
     json_t *m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)error_code(m), "FORMAT_ERROR"));
+    cr_assert(eq(str, (char *)wire_error_code(m), "FORMAT_ERROR"));
     json_decref(m);
     gw_conn_on_message(c, "{\"type\":\"x\"}", 12);
     m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)error_code(m), "UNKNOWN_TYPE"));
+    cr_assert(eq(str, (char *)wire_error_code(m), "UNKNOWN_TYPE"));
     json_decref(m);
     gw_conn_on_message(c, "{\"type\":\"ping\"}", 15);
     m = next_msg(c, 2000);
-    cr_assert(eq(str, (char *)type_of(m), "pong"));
+    cr_assert(eq(str, (char *)wire_type(m), "pong"));
     json_decref(m);
     close_conn(c);
     down();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "e2e_support.h"
+#include "wire_expect.h"
 
 /* Criterion's new cr_assert wants a criterion or a plain value. */
 #define CHECK(cond, ...) cr_assert(eq(int, (cond) ? 1 : 0, 1), __VA_ARGS__)
@@ -45,11 +46,6 @@ static void stop_clean(void)
           "gateway did not exit 0 on SIGTERM (status %d, log %s)", st, gw.log);
 }
 
-static const char *type_of(json_t *m)
-{
-    return m ? json_string_value(json_object_get(m, "type")) : "(none)";
-}
-
 /* Connects user with a valid token and an optional session id. */
 static e2e_client_t *connect_user(const char *user, const char *session)
 {
@@ -67,7 +63,7 @@ static json_t *recv_type(e2e_client_t *c, const char *type, int timeout_ms)
 {
     for (;;) {
         json_t *m = e2e_recv_json(c, timeout_ms);
-        if (!m || strcmp(type_of(m), type) == 0)
+        if (!m || strcmp(wire_type(m), type) == 0)
             return m;
         json_decref(m);
     }
@@ -77,10 +73,7 @@ static void expect_error(e2e_client_t *c, const char *code)
 {
     json_t *m = recv_type(c, "error_message", 3000);
     cr_assert(not(eq(ptr, m, NULL)), "no error_message %s", code);
-    cr_assert(eq(str,
-                 (char *)json_string_value(
-                     json_object_get(json_object_get(m, "data"), "code")),
-                 (char *)code));
+    cr_assert(eq(str, (char *)wire_error_code(m), (char *)code));
     json_decref(m);
 }
 
@@ -94,31 +87,15 @@ static void send_user_message(e2e_client_t *c, const char *cid)
     e2e_send(c, buf);
 }
 
+static json_t *next_e2e(void *c, int timeout_ms)
+{
+    return e2e_recv_json(c, timeout_ms);
+}
+
 /* The five agent events for cid, in order. */
 static void expect_agent_events(e2e_client_t *c, const char *cid)
 {
-    static const char *const want[] = {"agent_started", "agent_thinking",
-                                       "tool_executing", "tool_completed",
-                                       "agent_completed"};
-    for (int i = 0; i < 5; i++) {
-        json_t *m = e2e_recv_json(c, 3000);
-        cr_assert(eq(str, (char *)type_of(m), (char *)want[i]));
-        cr_assert(
-            eq(str,
-               (char *)json_string_value(json_object_get(m, "correlation_id")),
-               (char *)cid));
-        json_decref(m);
-    }
-}
-
-static bool welcome_ok(json_t *m, const char *key)
-{
-    json_t *d = json_object_get(m, "data");
-    return m && strcmp(type_of(m), "connection_established") == 0 &&
-           json_is_true(json_object_get(d, "connection_ready")) &&
-           (!key ||
-            strcmp(json_string_value(json_object_get(d, "connection_id")),
-                   key) == 0);
+    wire_expect_agent_events(next_e2e, c, cid, 3000);
 }
 
 static json_t *ready_probe(const char *key)
@@ -160,7 +137,7 @@ Test(e2e, full_handshake_and_one_message, .timeout = 30)
     start(NULL);
     e2e_client_t *c = connect_user("alice", "sess-a");
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK(welcome_ok(w, "sess-a"), "bad welcome");
+    CHECK(wire_is_welcome(w, "sess-a"), "bad welcome");
     cr_assert(eq(str,
                  (char *)json_string_value(
                      json_object_get(json_object_get(w, "data"), "user_id")),
@@ -170,7 +147,7 @@ Test(e2e, full_handshake_and_one_message, .timeout = 30)
     expect_agent_events(c, "c1");
     e2e_send(c, "{\"type\":\"ping\",\"correlation_id\":\"p1\"}");
     json_t *pong = e2e_recv_json(c, 3000);
-    cr_assert(eq(str, (char *)type_of(pong), "pong"));
+    cr_assert(eq(str, (char *)wire_type(pong), "pong"));
     json_decref(pong);
     json_t *h = e2e_http_get(gw.port, "/healthz");
     cr_assert(
@@ -197,7 +174,7 @@ Test(e2e, subprotocol_token_route, .timeout = 30)
     free(tok);
     cr_assert(not(eq(ptr, c, NULL)));
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK(welcome_ok(w, "sp"), "query session + subprotocol token");
+    CHECK(wire_is_welcome(w, "sp"), "query session + subprotocol token");
     json_decref(w);
     e2e_free(c);
     stop_clean();
@@ -212,7 +189,7 @@ Test(e2e, bad_messages_are_answered, .timeout = 30)
     start(NULL);
     e2e_client_t *c = connect_user("bob", NULL);
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(welcome_ok(w, NULL));
+    CHECK1(wire_is_welcome(w, NULL));
     json_decref(w);
     e2e_send(c, "{not json");
     expect_error(c, "FORMAT_ERROR");
@@ -278,7 +255,7 @@ Test(e2e, second_live_session_closes_4409, .timeout = 30)
     start(NULL);
     e2e_client_t *a = connect_user("erin", "same");
     json_t *w = e2e_recv_json(a, 3000);
-    CHECK1(welcome_ok(w, "same"));
+    CHECK1(wire_is_welcome(w, "same"));
     json_decref(w);
     e2e_client_t *b = connect_user("erin", "same");
     expect_error(b, "DUPLICATE_SESSION");
@@ -300,7 +277,7 @@ Test(e2e, early_messages_queue_in_order_and_overflow_not_ready, .timeout = 30)
     send_user_message(c, "q3");
     expect_error(c, "NOT_READY"); /* q3: the queue holds two */
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK(welcome_ok(w, NULL), "welcome before queued events");
+    CHECK(wire_is_welcome(w, NULL), "welcome before queued events");
     json_decref(w);
     expect_agent_events(c, "q1");
     expect_agent_events(c, "q2");
@@ -398,7 +375,7 @@ Test(e2e, scope_loss_off_swaps_cleanly, .timeout = 30)
     start(NULL);
     e2e_client_t *c = connect_user("ivy", "k2");
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(welcome_ok(w, "k2"));
+    CHECK1(wire_is_welcome(w, "k2"));
     json_decref(w);
     json_t *p = ready_probe("k2");
     CHECK1(json_is_true(json_object_get(p, "registered")));
@@ -432,7 +409,7 @@ static int dup_pair(int *welcomes, int *closes_4409)
     *welcomes = *closes_4409 = 0;
     for (int i = 0; i < 2; i++) {
         json_t *m = e2e_recv_json(cs[i], 4000);
-        if (welcome_ok(m, "twin"))
+        if (wire_is_welcome(m, "twin"))
             (*welcomes)++;
         json_decref(m);
     }
@@ -483,7 +460,7 @@ static char *first_after_early_message(void)
     e2e_client_t *c = connect_user("kim", "gap");
     send_user_message(c, "early");
     json_t *m = e2e_recv_json(c, 3000);
-    char *t = strdup(type_of(m));
+    char *t = strdup(wire_type(m));
     json_decref(m);
     e2e_free(c);
     return t;
@@ -533,7 +510,7 @@ static bool ready_right_after_welcome(void)
 {
     e2e_client_t *c = connect_user("lee", "ew");
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(welcome_ok(w, "ew"));
+    CHECK1(wire_is_welcome(w, "ew"));
     json_decref(w);
     json_t *p = ready_probe("ew");
     bool ready = json_is_true(json_object_get(p, "ready"));
@@ -568,7 +545,7 @@ Test(e2e, stuck_swap_never_becomes_ready, .timeout = 30)
     start(NULL);
     c = connect_user("max", "stuck");
     m = e2e_recv_json(c, 3000);
-    CHECK1(welcome_ok(m, "stuck"));
+    CHECK1(wire_is_welcome(m, "stuck"));
     json_decref(m);
     e2e_free(c);
     stop_clean();
