@@ -1,0 +1,77 @@
+/* wr_case.c - Names of checks, verdicts, expectations and target states.
+ *
+ * Kept apart from the checkers so that report writers and the CLI can name
+ * things without linking them. Static data; any thread. */
+#include <string.h>
+
+#include "wr_case.h"
+#include "wr_check.h"
+
+static const char *const check_names[WR_CHECK__COUNT] = {
+    [WR_CHECK_SCOPE_LOSS] = "scope_loss",
+    [WR_CHECK_FALSE_READINESS] = "false_readiness",
+    [WR_CHECK_DUPLICATE_REGISTRATION] = "duplicate_registration",
+    [WR_CHECK_COORDINATOR_GAP] = "coordinator_gap",
+    [WR_CHECK_LIVENESS] = "liveness",
+    [WR_CHECK_REGISTRY_LEAK] = "registry_leak",
+    [WR_CHECK_ISOLATION] = "isolation",
+    [WR_CHECK_NO_LOST_MESSAGES] = "no_lost_messages",
+};
+
+const char *wr_check_name(wr_check_id_t id)
+{
+    if ((unsigned)id >= WR_CHECK__COUNT)
+        return NULL;
+    return check_names[id];
+}
+
+int wr_check_from_name(const char *name)
+{
+    for (int i = 0; name != NULL && i < WR_CHECK__COUNT; i++)
+        if (strcmp(check_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *wr_verdict_name(wr_verdict_t v)
+{
+    switch (v) {
+    case WR_PASS:
+        return "PASS";
+    case WR_FAIL:
+        return "FAIL";
+    case WR_UNKNOWN:
+        return "UNKNOWN";
+    }
+    return "?";
+}
+
+const char *wr_expect_name(wr_expect_t e)
+{
+    switch (e) {
+    case WR_EXPECT_PASS:
+        return "PASS";
+    case WR_EXPECT_FAIL:
+        return "FAIL";
+    case WR_EXPECT_ANY:
+        return "ANY";
+    }
+    return "?";
+}
+
+const char *wr_target_state_name(wr_target_state_t s)
+{
+    switch (s) {
+    case WR_TARGET_OK:
+        return "ok";
+    case WR_TARGET_CRASHED:
+        return "crashed";
+    case WR_TARGET_HUNG:
+        return "hung";
+    case WR_TARGET_NO_START:
+        return "no-start";
+    case WR_TARGET_EXTERNAL:
+        return "external";
+    }
+    return "?";
+}

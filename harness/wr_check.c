@@ -1,0 +1,1 @@
+/* wr_check.c - placeholder until the module lands. */

@@ -1,0 +1,65 @@
+/* wr_check.h - Checkers: pure functions from a history to a verdict.
+ *
+ * Each checker reads a sorted history (wr_history_sort) and decides one
+ * invariant: PASS, FAIL, or UNKNOWN when the history cannot tell (no trace
+ * for a check that needs one, or a gateway that died before the check's
+ * moment). A FAIL carries the minimal evidence: the few events, in history
+ * order, that prove it, and one sentence saying what they prove.
+ *
+ * Checkers share no state and may run on any thread. */
+#ifndef WR_CHECK_H
+#define WR_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wr_history.h"
+
+typedef enum {
+    WR_CHECK_SCOPE_LOSS,
+    WR_CHECK_FALSE_READINESS,
+    WR_CHECK_DUPLICATE_REGISTRATION,
+    WR_CHECK_COORDINATOR_GAP,
+    WR_CHECK_LIVENESS,
+    WR_CHECK_REGISTRY_LEAK,
+    WR_CHECK_ISOLATION,
+    WR_CHECK_NO_LOST_MESSAGES,
+    WR_CHECK__COUNT
+} wr_check_id_t;
+
+#define WR_CHECKS_ALL ((1u << WR_CHECK__COUNT) - 1)
+
+typedef enum {
+    WR_PASS,
+    WR_FAIL,
+    WR_UNKNOWN,
+} wr_verdict_t;
+
+#define WR_EVIDENCE_MAX 8 /* events kept as evidence for one verdict */
+
+typedef struct {
+    wr_check_id_t id;
+    wr_verdict_t verdict;
+    char summary[512]; /* one sentence: what was seen, or why UNKNOWN */
+    size_t nevidence;
+    const wr_event_t *evidence[WR_EVIDENCE_MAX]; /* in history order */
+    size_t violations; /* how many violations were found in all */
+} wr_check_result_t;
+
+typedef struct {
+    int64_t ready_timeout_ns;   /* liveness: auth.ok → welcome bound */
+    int64_t message_timeout_ns; /* no_lost_messages: send → completed */
+} wr_check_opts_t;
+
+/* "scope_loss", ... ; NULL for an id out of range. */
+const char *wr_check_name(wr_check_id_t id);
+/* The id of name, or -1. */
+int wr_check_from_name(const char *name);
+const char *wr_verdict_name(wr_verdict_t v); /* "PASS" | "FAIL" | "UNKNOWN" */
+
+/* Runs one checker on h. out is fully written. */
+void wr_check_run(wr_check_id_t id, const wr_history_t *h,
+                  const wr_check_opts_t *opts, wr_check_result_t *out);
+
+#endif

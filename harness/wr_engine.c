@@ -1,0 +1,1 @@
+/* wr_engine.c - placeholder until the module lands. */

@@ -1,0 +1,144 @@
+/* wr_faults.c - Which checks detect which injected fault.
+ *
+ * The table is the harness's claim: a scenario that exposes a fault, run
+ * with that fault injected, must get FAIL from every check in `detects`.
+ * `side_effects` are the other checks the fault is known to break as a
+ * consequence (a gateway killed by scope-loss never welcomes anyone, so
+ * liveness fails too); they are allowed to fail but not required to, and
+ * every check outside both sets must still PASS. Static data; any thread. */
+#include <string.h>
+
+#include "wr_faults.h"
+
+#define BIT(c) (1u << (c))
+
+static const wr_fault_info_t faults[] = {
+    {"scope-loss", "crash|error|swallow", "test 6",
+     "the swap uses a registry handle whose scope has ended",
+     BIT(WR_CHECK_SCOPE_LOSS),
+     BIT(WR_CHECK_LIVENESS) | BIT(WR_CHECK_REGISTRY_LEAK) |
+         BIT(WR_CHECK_NO_LOST_MESSAGES),
+     "connections that lose their machine are never ready, their messages "
+     "never complete, and the stranded preliminary machine is never "
+     "unregistered"},
+    {"fallback-ready", NULL, "test 5",
+     "readiness of a key with no machine is reported true", 
+     BIT(WR_CHECK_FALSE_READINESS), 0, NULL},
+    {"coordinator-gap", NULL, "test 4",
+     "the coordinator turns READY on its own and alone gates messages",
+     BIT(WR_CHECK_COORDINATOR_GAP),
+     BIT(WR_CHECK_FALSE_READINESS) | BIT(WR_CHECK_NO_LOST_MESSAGES),
+     "messages let through by the unlinked coordinator are processed while "
+     "the machine is not ready, and their transitions are refused"},
+    {"duplicate-registration", NULL, "test 1",
+     "registering a live key silently succeeds; concurrent registrations "
+     "both create a machine",
+     BIT(WR_CHECK_DUPLICATE_REGISTRATION),
+     BIT(WR_CHECK_ISOLATION) | BIT(WR_CHECK_NO_LOST_MESSAGES) |
+         BIT(WR_CHECK_REGISTRY_LEAK),
+     "two live machines under one key share its messages and its "
+     "unregistration"},
+    {"early-welcome", NULL, NULL,
+     "the welcome claims connection_ready before the machine is ready",
+     BIT(WR_CHECK_FALSE_READINESS), 0, NULL},
+    {"stuck-swap", NULL, NULL,
+     "the swap re-creates the machine in CONNECTING; it never becomes ready",
+     BIT(WR_CHECK_LIVENESS),
+     BIT(WR_CHECK_NO_LOST_MESSAGES) | BIT(WR_CHECK_REGISTRY_LEAK),
+     "a connection that is never ready never completes its messages, and "
+     "its failed machine may stay registered"},
+    {"registry-leak", NULL, NULL,
+     "the machine is not unregistered when the connection closes",
+     BIT(WR_CHECK_REGISTRY_LEAK), 0, NULL},
+};
+
+#define NFAULTS (sizeof faults / sizeof faults[0])
+
+size_t wr_fault_count(void)
+{
+    return NFAULTS;
+}
+
+const wr_fault_info_t *wr_fault_at(size_t i)
+{
+    return i < NFAULTS ? &faults[i] : NULL;
+}
+
+/* Whether mode (len bytes) is one of the '|'-separated modes. */
+static int has_mode(const char *modes, const char *mode, size_t len)
+{
+    const char *p = modes;
+
+    while (p != NULL && *p != '\0') {
+        const char *bar = strchr(p, '|');
+        size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+        if (n == len && strncmp(p, mode, len) == 0)
+            return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Looks up the first len bytes of spec ("id" or "id=mode"). */
+static const wr_fault_info_t *find_n(const char *spec, size_t len)
+{
+    const char *eq = memchr(spec, '=', len);
+    size_t idlen = eq ? (size_t)(eq - spec) : len;
+
+    for (size_t i = 0; i < NFAULTS; i++) {
+        if (strlen(faults[i].id) != idlen ||
+            strncmp(faults[i].id, spec, idlen) != 0)
+            continue;
+        if (eq == NULL)
+            return &faults[i];
+        if (!has_mode(faults[i].modes, eq + 1, len - idlen - 1))
+            return NULL;
+        return &faults[i];
+    }
+    return NULL;
+}
+
+const wr_fault_info_t *wr_fault_find(const char *spec)
+{
+    return spec ? find_n(spec, strlen(spec)) : NULL;
+}
+
+/* Whether the comma list holds fault f (any mode). */
+static int list_has(const char *list, const wr_fault_info_t *f)
+{
+    const char *p = list;
+
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+        if (find_n(p, n) == f)
+            return 1;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+void wr_faults_expect(const wr_scenario_t *s, const char *inject,
+                      wr_expect_t expected[WR_CHECK__COUNT])
+{
+    unsigned must = 0, may = 0;
+
+    for (size_t i = 0; i < s->nexposes; i++) {
+        const wr_fault_info_t *f = wr_fault_find(s->exposes[i]);
+
+        if (f != NULL && list_has(inject, f)) {
+            must |= f->detects;
+            may |= f->side_effects;
+        }
+    }
+    for (int c = 0; c < WR_CHECK__COUNT; c++) {
+        if (must & BIT(c))
+            expected[c] = WR_EXPECT_FAIL;
+        else if (may & BIT(c))
+            expected[c] = WR_EXPECT_ANY;
+        else
+            expected[c] = WR_EXPECT_PASS;
+    }
+}

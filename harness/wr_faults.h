@@ -1,0 +1,38 @@
+/* wr_faults.h - The fault catalog as the harness sees it: for each fault
+ * the gateway can inject, which checks must detect it and which may fail
+ * as its known side effects, and the expected verdicts of a case.
+ *
+ * Static data; any thread. */
+#ifndef WR_FAULTS_H
+#define WR_FAULTS_H
+
+#include <stddef.h>
+
+#include "wr_case.h"
+#include "wr_scenario.h"
+
+typedef struct {
+    const char *id;       /* "scope-loss", as the gateway names it */
+    const char *modes;    /* "crash|error|swallow", or NULL */
+    const char *origin;   /* "test 6" of the original report, or NULL */
+    const char *title;    /* one line for people */
+    unsigned detects;     /* checks that must FAIL when it is exposed */
+    unsigned side_effects; /* checks that may FAIL too, and why not */
+    const char *why_side; /* one sentence on the side effects */
+} wr_fault_info_t;
+
+size_t wr_fault_count(void);
+const wr_fault_info_t *wr_fault_at(size_t i);
+
+/* The catalog entry of "id" or "id=mode", or NULL when unknown or the mode
+ * is not one of its modes. */
+const wr_fault_info_t *wr_fault_find(const char *spec);
+
+/* Fills expected[] for scenario s run with the faults of inject (a comma
+ * list of "id[=mode]", "" for none): FAIL for the checks that detect a
+ * fault the scenario exposes and that is injected, ANY for their side
+ * effects, PASS for every other check. */
+void wr_faults_expect(const wr_scenario_t *s, const char *inject,
+                      wr_expect_t expected[WR_CHECK__COUNT]);
+
+#endif

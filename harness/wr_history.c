@@ -1,0 +1,1 @@
+/* wr_history.c - placeholder until the module lands. */

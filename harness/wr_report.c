@@ -1,0 +1,1 @@
+/* wr_report.c - placeholder until the module lands. */

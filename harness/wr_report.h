@@ -1,0 +1,35 @@
+/* wr_report.h - Run reports: summary.json for machines, junit.xml for CI,
+ * report.md for people.
+ *
+ * The runner writes each case's evidence files (trace.jsonl,
+ * history.jsonl, gateway.log) into a hidden temporary run directory, then
+ * these writers add the three run files, and wr_report_publish() renames the
+ * whole directory into place and moves the `latest` link: a run that is
+ * interrupted leaves no half report behind, only a hidden directory that
+ * the next run removes. Single-threaded. */
+#ifndef WR_REPORT_H
+#define WR_REPORT_H
+
+#include "wr_case.h"
+
+/* Each writes one file into dir through "<name>.tmp" and rename(2).
+ * Return 0 or negative errno. */
+int wr_report_write_summary(const wr_run_t *run, const char *dir);
+int wr_report_write_junit(const wr_run_t *run, const char *dir);
+int wr_report_write_markdown(const wr_run_t *run, const char *dir);
+
+/* All three. Returns the first error. */
+int wr_report_write_all(const wr_run_t *run, const char *dir);
+
+/* Renames tmpdir to finaldir (which must not exist) and points
+ * root/latest at it (a relative symlink, replaced atomically). Returns 0
+ * or negative errno; on error tmpdir is left as it was. */
+int wr_report_publish(const char *tmpdir, const char *finaldir,
+                      const char *root);
+
+/* Removes hidden ".tmp-*" run directories under root that no running
+ * process owns (their pid, the suffix of the name, is gone). Returns how
+ * many were removed. */
+int wr_report_sweep(const char *root);
+
+#endif

@@ -1,0 +1,1 @@
+/* wr_run.c - placeholder until the module lands. */

@@ -1,0 +1,1 @@
+/* wr_scenario.c - placeholder until the module lands. */

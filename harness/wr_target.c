@@ -1,0 +1,1 @@
+/* wr_target.c - placeholder until the module lands. */
