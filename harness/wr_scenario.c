@@ -1146,8 +1146,8 @@ static int check_connections(pctx_t *c, const wr_group_t *g)
 }
 
 /* A barrier releases its clients once all of them arrive; one reached by a
- * single client (over all groups and all its occurrences) is a mistake,
- * reported at its first occurrence. */
+ * single client (over all groups) is a mistake, reported at its first
+ * occurrence, and so is a name used twice in one group. */
 static int check_barriers(pctx_t *c, const wr_scenario_t *s)
 {
     struct barrier {
@@ -1173,6 +1173,17 @@ static int check_barriers(pctx_t *c, const wr_scenario_t *s)
 
             if (st->kind != WR_STEP_BARRIER)
                 continue;
+            /* Barriers are one-shot: a client that met it once would wait
+             * at its second occurrence for arrivals that never come. */
+            for (size_t k = 0; k < i && rc == 0; k++)
+                if (g->steps[k].kind == WR_STEP_BARRIER &&
+                    strcmp(g->steps[k].name, st->name) == 0)
+                    rc = fail_at(c, st->line, st->column,
+                                 "barrier '%s' appears twice in one group; "
+                                 "barriers are one-shot, use a new name",
+                                 st->name);
+            if (rc != 0)
+                goto out;
             for (j = 0; j < nb && strcmp(b[j].first->name, st->name) != 0; j++)
                 ;
             if (j == nb)
@@ -1188,6 +1199,7 @@ static int check_barriers(pctx_t *c, const wr_scenario_t *s)
                          b[j].first->name);
             break;
         }
+out:
     free(b);
     return rc;
 }

@@ -521,6 +521,12 @@ Test(scenario, barrier_reached_by_one_client_is_refused)
                       "barrier 'late' is reached by only one client");
 }
 
+Test(scenario, barrier_twice_in_one_group_is_refused)
+{
+    expect_file_error("bad-barrier-twice.yaml", "8:9",
+                      "barrier 'go' appears twice in one group");
+}
+
 Test(scenario, send_before_connect_is_refused)
 {
     expect_file_error("bad-before-connect.yaml", "7:9",
