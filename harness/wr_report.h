@@ -29,7 +29,15 @@ int wr_report_publish(const char *tmpdir, const char *finaldir,
 
 /* Removes hidden ".tmp-*" run directories under root that no running
  * process owns (their pid, the suffix of the name, is gone). Returns how
- * many were removed. */
+ * many were removed; 0 when root does not exist, negative errno when it
+ * cannot be read. */
 int wr_report_sweep(const char *root);
+
+/* Whether verdict v meets expectation e: ANY takes every verdict, PASS and
+ * FAIL only themselves, except that against an external target (no trace
+ * to decide from) UNKNOWN meets PASS too. The per-check "as_expected" of
+ * the reports; the runner should decide wr_case_t.as_expected with it, so
+ * that the two agree. This function can't fail. */
+bool wr_report_as_expected(wr_verdict_t v, wr_expect_t e, bool external);
 
 #endif

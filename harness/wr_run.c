@@ -1,1 +1,553 @@
-/* wr_run.c - placeholder until the module lands. */
+/* wr_run.c - The case loop: target, engine, history, checks, reports.
+ *
+ * Each case gets a fresh gateway (a crash in one case cannot leak into the
+ * next) and its own directory, cases/<case-id>/, holding trace.jsonl,
+ * history.jsonl and gateway.log. The run directory is built hidden as
+ * <root>/.tmp-<run-id> and renamed to <root>/<run-id> only when every
+ * report file has been written; a run stopped by a signal removes it.
+ *
+ * Single-threaded: the engine's threads live only inside wr_engine_run. */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wr_check.h"
+#include "wr_engine.h"
+#include "wr_faults.h"
+#include "wr_history.h"
+#include "wr_report.h"
+#include "wr_run.h"
+#include "wr_target.h"
+
+#define STOP_TIMEOUT_MS 5000
+#define LEAK_GRACE_MS 1000 /* how long closes may take to reach the registry */
+
+static int mkdir_p(const char *path)
+{
+    char buf[1024];
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Appends a harness event to h. */
+static void harness_event(wr_history_t *h, json_t *o)
+{
+    char *line;
+
+    json_object_set_new(o, "src", json_string("harness"));
+    if (json_object_get(o, "ns") == NULL)
+        json_object_set_new(o, "ns", json_integer(wr_now_ns()));
+    line = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (line != NULL)
+        wr_history_add_line(h, WR_SRC_HARNESS, line);
+    free(line);
+}
+
+int wr_run_resolve_inject(const char *value, const wr_scenario_t *s,
+                          char *out, size_t outlen, char *err, size_t errlen)
+{
+    char buf[512], *save = NULL, *tok;
+    size_t used = 0;
+
+    out[0] = '\0';
+    if (value == NULL || strcmp(value, "none") == 0 || value[0] == '\0')
+        return 0;
+    if (strcmp(value, "exposed") == 0) {
+        for (size_t i = 0; i < s->nexposes; i++)
+            used += (size_t)snprintf(out + used, outlen - used, "%s%s",
+                                     i ? "," : "", s->exposes[i]);
+        return used < outlen ? 0 : -E2BIG;
+    }
+    snprintf(buf, sizeof(buf), "%s", value);
+    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (wr_fault_find(tok) == NULL) {
+            snprintf(err, errlen,
+                     "--inject: unknown fault '%s' (wsrace list shows them)",
+                     tok);
+            return -EINVAL;
+        }
+        used += (size_t)snprintf(out + used, outlen - used, "%s%s",
+                                 used ? "," : "", tok);
+        if (used >= outlen)
+            return -E2BIG;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Gateway options of a case                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    char *argv[96];
+    char store[96][256];
+    int n;
+} args_t;
+
+static void arg(args_t *a, const char *fmt, const char *v)
+{
+    if (a->n >= 94)
+        return;
+    snprintf(a->store[a->n], sizeof(a->store[a->n]), fmt, v);
+    a->argv[a->n] = a->store[a->n];
+    a->n++;
+    a->argv[a->n] = NULL;
+}
+
+static void argi(args_t *a, const char *opt, long long v)
+{
+    char num[32];
+
+    snprintf(num, sizeof(num), "%lld", v);
+    arg(a, "%s", opt);
+    arg(a, "%s", num);
+}
+
+static void gateway_args(args_t *a, const wr_scenario_t *s,
+                         const char *inject, unsigned long long seed,
+                         const char *secret)
+{
+    const wr_gateway_opts_t *g = &s->gateway;
+
+    a->n = 0;
+    a->argv[0] = NULL;
+    if (inject[0] != '\0') {
+        arg(a, "%s", "--inject");
+        arg(a, "%s", inject);
+    }
+    for (size_t i = 0; i < g->nsync; i++) {
+        arg(a, "%s", "--sync");
+        arg(a, "%s", g->sync[i]);
+    }
+    if (g->workers > 0)
+        argi(a, "--workers", g->workers);
+    if (g->service_latency_ms >= 0)
+        argi(a, "--service-latency", g->service_latency_ms);
+    if (g->max_queue > 0)
+        argi(a, "--max-queue", g->max_queue);
+    if (g->max_message > 0)
+        argi(a, "--max-message", g->max_message);
+    argi(a, "--seed", (long long)seed);
+    arg(a, "%s", "--secret");
+    arg(a, "%s", secret);
+}
+
+/* ------------------------------------------------------------------ */
+/* One case                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Asks the gateway what is left in its registry once every client has
+ * closed, giving the close paths LEAK_GRACE_MS to finish. */
+static void record_registry(wr_history_t *h, const char *host, int port,
+                            double scale)
+{
+    int64_t deadline = wr_now_ns() + (int64_t)(LEAK_GRACE_MS * scale) *
+                                         1000000;
+    json_t *last = NULL;
+    int status = -1;
+
+    for (;;) {
+        char *body = NULL;
+        json_t *j;
+
+        status = wr_http_get(host, port, "/debug/registry", 2000, &body);
+        j = status == 200 ? json_loads(body, 0, NULL) : NULL;
+        free(body);
+        if (j != NULL) {
+            json_decref(last);
+            last = j;
+            if (json_array_size(json_object_get(j, "connections")) == 0)
+                break;
+        }
+        if (wr_now_ns() >= deadline)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (last == NULL) {
+        harness_event(h, json_pack("{s:s,s:i,s:s}", "event",
+                                   "target.registry_unavailable", "code",
+                                   status, "error", "no /debug/registry"));
+        return;
+    }
+    {
+        json_t *rows = json_object_get(last, "connections"), *row, *keys;
+        size_t i;
+
+        keys = json_array();
+        json_array_foreach(rows, i, row)
+        {
+            if (i >= 20)
+                break;
+            json_array_append(keys, json_object_get(row, "key"));
+        }
+        harness_event(h, json_pack("{s:s,s:I,s:o}", "event",
+                                   "target.registry", "count",
+                                   (json_int_t)json_array_size(rows), "keys",
+                                   keys));
+    }
+    json_decref(last);
+}
+
+static void write_replay(wr_case_t *c, const wr_run_opts_t *o)
+{
+    const char *inj = c->inject[0] ? c->inject : "none";
+    int n;
+
+    n = snprintf(c->replay, sizeof(c->replay), "%s run --inject %s --seed %llu",
+                 o->self, inj, c->seed);
+    if (o->gateway_given && n < (int)sizeof(c->replay))
+        n += snprintf(c->replay + n, sizeof(c->replay) - (size_t)n,
+                      " --target %s", o->gateway);
+    if (o->url && n < (int)sizeof(c->replay))
+        n += snprintf(c->replay + n, sizeof(c->replay) - (size_t)n,
+                      " --url %s", o->url);
+    if (n < (int)sizeof(c->replay))
+        snprintf(c->replay + n, sizeof(c->replay) - (size_t)n, " %s",
+                 c->scenario->path);
+}
+
+/* Splits ws://HOST:PORT/PATH. Returns 0 or -EINVAL. */
+static int parse_url(const char *url, char *host, size_t hostlen, int *port,
+                     char *path, size_t pathlen)
+{
+    const char *p;
+    int n = 0;
+
+    if (strncmp(url, "ws://", 5) != 0)
+        return -EINVAL;
+    p = url + 5;
+    if (sscanf(p, "%63[^:/]:%d%n", host, port, &n) != 2 || hostlen < 64)
+        return -EINVAL;
+    snprintf(path, pathlen, "%s", p[n] == '/' ? p + n : "/ws");
+    return 0;
+}
+
+static void run_checks(wr_case_t *c, const wr_history_t *h, double scale)
+{
+    wr_check_opts_t co = {
+        .ready_timeout_ns =
+            (int64_t)(c->scenario->ready_timeout_ms * scale) * 1000000,
+        .message_timeout_ns = 0,
+    };
+
+    wr_faults_expect(c->scenario, c->inject, c->expected);
+    c->as_expected = true;
+    c->first_fail_ns = -1;
+    for (int k = 0; k < WR_CHECK__COUNT; k++) {
+        wr_check_result_t *r = &c->results[k];
+        bool ok;
+
+        c->ran[k] = (c->scenario->checks & (1u << k)) != 0;
+        if (!c->ran[k])
+            continue;
+        wr_check_run((wr_check_id_t)k, h, &co, r);
+        ok = wr_report_as_expected(r->verdict, c->expected[k],
+                                   c->target_state == WR_TARGET_EXTERNAL);
+        if (!ok)
+            c->as_expected = false;
+        if (r->verdict == WR_FAIL && r->nevidence > 0) {
+            int64_t t = r->evidence[r->nevidence - 1]->ns;
+            for (size_t e = 0; e < r->nevidence; e++)
+                if (r->evidence[e]->src == WR_SRC_GATEWAY ||
+                    r->evidence[e]->src == WR_SRC_CLIENT) {
+                    t = r->evidence[e]->ns;
+                    break;
+                }
+            if (c->first_fail_ns < 0 || t < c->first_fail_ns)
+                c->first_fail_ns = t;
+        }
+    }
+}
+
+/* Runs case c; its directory exists. Returns 0, or 3 when the target could
+ * not be run. */
+static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
+                    wr_history_t *h)
+{
+    double scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    wr_engine_opts_t eo = {0};
+    wr_engine_stats_t es;
+    wr_target_t t;
+    char host[64] = "127.0.0.1", path[256] = "/ws", hist[1100];
+    int port = 0, rc = 0;
+    int64_t t0 = wr_now_ns();
+
+    memset(&t, 0, sizeof(t));
+    if (o->url != NULL) {
+        if (parse_url(o->url, host, sizeof(host), &port, path,
+                      sizeof(path)) != 0) {
+            snprintf(c->target_error, sizeof(c->target_error),
+                     "bad --url %s (want ws://HOST:PORT/PATH)", o->url);
+            c->target_state = WR_TARGET_NO_START;
+            return 3;
+        }
+        c->target_state = WR_TARGET_EXTERNAL;
+        harness_event(h, json_pack("{s:s,s:s}", "event", "target.start",
+                                   "url", o->url));
+    } else {
+        args_t a;
+        wr_target_opts_t to = {
+            .path = o->gateway,
+            .dir = dir,
+            .wrapper = o->wrapper,
+            .start_timeout_ms = (int)(10000 * scale),
+        };
+
+        gateway_args(&a, c->scenario, c->inject, c->seed, o->secret);
+        to.args = a.argv;
+        if (wr_target_start(&t, &to) != 0) {
+            c->target_state = WR_TARGET_NO_START;
+            snprintf(c->target_error, sizeof(c->target_error), "%s",
+                     t.error);
+            c->target_exit_code = t.exit_code;
+            c->target_signal = t.sig;
+            c->duration_ns = wr_now_ns() - t0;
+            return 3;
+        }
+        snprintf(host, sizeof(host), "%s", t.host);
+        port = t.port;
+        c->gateway_up_ns = t.up_ns - t.spawn_ns;
+        harness_event(h, json_pack("{s:s,s:I,s:s,s:i,s:I}", "event",
+                                   "target.start", "ns", (json_int_t)t.up_ns,
+                                   "host", t.host, "port", t.port, "pid",
+                                   (json_int_t)t.pid));
+    }
+
+    eo.scenario = c->scenario;
+    eo.host = host;
+    eo.port = port;
+    eo.path = path;
+    eo.secret = o->secret;
+    eo.seed = c->seed;
+    eo.time_scale = scale;
+    eo.stop = o->stop;
+    if (wr_engine_run(&eo, h, &es) != 0) {
+        snprintf(c->target_error, sizeof(c->target_error),
+                 "the client engine could not start");
+        rc = 3;
+    }
+    c->clients = es.clients;
+    c->established = es.established;
+    c->steps_failed = es.steps_failed;
+
+    if (o->url != NULL) {
+        record_registry(h, host, port, scale);
+    } else {
+        if (wr_target_alive(&t))
+            record_registry(h, host, port, scale);
+        if (!wr_target_alive(&t)) {
+            /* It died on its own during the case. */
+            harness_event(h, json_pack("{s:s,s:i,s:i,s:b}", "event",
+                                       "target.exit", "code", t.exit_code,
+                                       "sig", t.sig, "stopped", 0));
+        } else {
+            wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
+            harness_event(
+                h, json_pack("{s:s,s:i,s:i,s:b,s:b}", "event", "target.exit",
+                             "code", t.exit_code, "sig", 0, "stopped", 1,
+                             "killed", t.killed));
+        }
+        c->target_state = t.state;
+        c->target_exit_code = t.exit_code;
+        c->target_signal = t.sig;
+        if (t.state == WR_TARGET_HUNG)
+            snprintf(c->target_error, sizeof(c->target_error), "%s",
+                     t.error);
+        if (wr_history_load_trace(h, t.trace_path, NULL) >= 0)
+            wr_history_set_has_trace(h, true);
+    }
+    harness_event(h, json_pack("{s:s}", "event", "case.end"));
+    wr_history_sort(h);
+    snprintf(hist, sizeof(hist), "%s/history.jsonl", dir);
+    wr_history_write(h, hist);
+    run_checks(c, h, scale);
+    if (c->first_fail_ns >= 0)
+        c->first_fail_ns -= t.up_ns ? t.up_ns : es.start_ns;
+    c->duration_ns = wr_now_ns() - t0;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+/* ------------------------------------------------------------------ */
+
+static void case_id(wr_case_t *c, size_t index)
+{
+    char label[200];
+
+    snprintf(label, sizeof(label), "%s", c->inject[0] ? c->inject : "none");
+    for (char *p = label; *p; p++)
+        if (*p == ',' || *p == '=')
+            *p = '+';
+    snprintf(c->id, sizeof(c->id), "%02zu-%s-%.60s-s%llu", index + 1,
+             c->scenario->name, label, c->seed);
+}
+
+static void print_case(const wr_case_t *c, size_t i, size_t n)
+{
+    char fails[256] = "";
+    size_t used = 0;
+
+    for (int k = 0; k < WR_CHECK__COUNT; k++)
+        if (c->ran[k] && c->results[k].verdict == WR_FAIL)
+            used += (size_t)snprintf(fails + used, sizeof(fails) - used,
+                                     "%s%s", used ? "," : "",
+                                     wr_check_name((wr_check_id_t)k));
+    printf("[%2zu/%zu] %-28s inject=%-24s seed=%-6llu %-10s fail=%s%s\n",
+           i + 1, n, c->scenario->name, c->inject[0] ? c->inject : "none",
+           c->seed, c->as_expected ? "as-expected" : "UNEXPECTED",
+           fails[0] ? fails : "-",
+           c->target_error[0] ? "  (target: see report)" : "");
+    fflush(stdout);
+}
+
+int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
+           wr_run_t *run)
+{
+    size_t nsets = o->ninjects ? o->ninjects : 1;
+    int repeat = o->repeat > 0 ? o->repeat : 1;
+    char tmpdir[1100], casedir[1300];
+    struct tm tm;
+    time_t now = time(NULL);
+    int rc = 0;
+
+    memset(run, 0, sizeof(*run));
+    gmtime_r(&now, &tm);
+    strftime(run->id, sizeof(run->id), "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(run->id + strlen(run->id), sizeof(run->id) - strlen(run->id),
+             "-%d", (int)getpid());
+    snprintf(run->dir, sizeof(run->dir), "%s/%s", o->report_root, run->id);
+    snprintf(run->argv_text, sizeof(run->argv_text), "%s",
+             o->argv_text ? o->argv_text : "");
+    snprintf(run->target, sizeof(run->target), "%s",
+             o->url ? o->url : o->gateway);
+    run->external = o->url != NULL;
+    run->seed = o->seed;
+    run->started_unix = (int64_t)now;
+    run->ncases = nscs * nsets * (size_t)repeat;
+    run->cases = calloc(run->ncases ? run->ncases : 1, sizeof(wr_case_t));
+    if (run->cases == NULL)
+        return 3;
+
+    if (mkdir_p(o->report_root) != 0) {
+        fprintf(stderr, "wsrace: cannot create %s: %s\n", o->report_root,
+                strerror(errno));
+        return 3;
+    }
+    wr_report_sweep(o->report_root);
+    snprintf(tmpdir, sizeof(tmpdir), "%s/.tmp-%s", o->report_root, run->id);
+    if (mkdir_p(tmpdir) != 0) {
+        fprintf(stderr, "wsrace: cannot create %s\n", tmpdir);
+        return 3;
+    }
+
+    int64_t t0 = wr_now_ns();
+    size_t ci = 0;
+    for (size_t si = 0; si < nscs; si++) {
+        for (size_t ii = 0; ii < nsets; ii++) {
+            for (int r = 0; r < repeat; r++, ci++) {
+                wr_case_t *c = &run->cases[ci];
+                char err[256];
+                wr_history_t *h;
+                int cr;
+
+                c->scenario = scs[si];
+                c->seed = o->seed + (unsigned long long)r;
+                c->repeat = r;
+                c->target_exit_code = -1;
+                if (o->ninjects == 0) {
+                    size_t used = 0;
+                    for (size_t k = 0; k < scs[si]->gateway.ninject; k++)
+                        used += (size_t)snprintf(
+                            c->inject + used, sizeof(c->inject) - used,
+                            "%s%s", k ? "," : "", scs[si]->gateway.inject[k]);
+                } else if (wr_run_resolve_inject(o->injects[ii], scs[si],
+                                                 c->inject, sizeof(c->inject),
+                                                 err, sizeof(err)) != 0) {
+                    fprintf(stderr, "wsrace: %s\n", err);
+                    rc = 3;
+                    goto out;
+                }
+                case_id(c, ci);
+                snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
+                snprintf(casedir, sizeof(casedir), "%s/%s", tmpdir, c->dir);
+                write_replay(c, o);
+                if (mkdir_p(casedir) != 0 ||
+                    (h = wr_history_new()) == NULL) {
+                    rc = 3;
+                    goto out;
+                }
+                c->history = h;
+                cr = run_case(c, o, casedir, h);
+                if (o->stop && *o->stop)
+                    goto interrupted;
+                if (cr == 3) {
+                    rc = 3;
+                    c->as_expected = false;
+                } else if (!c->as_expected && rc == 0) {
+                    rc = 1;
+                }
+                print_case(c, ci, run->ncases);
+            }
+        }
+    }
+    run->duration_ns = wr_now_ns() - t0;
+    run->exit_code = rc;
+    if (wr_report_write_all(run, tmpdir) != 0 ||
+        wr_report_publish(tmpdir, run->dir, o->report_root) != 0) {
+        fprintf(stderr, "wsrace: could not write the report in %s\n", tmpdir);
+        rm_rf(tmpdir);
+        return 3;
+    }
+    printf("report: %s/report.md\n", run->dir);
+    return rc;
+interrupted:
+    fprintf(stderr, "wsrace: interrupted; no report written\n");
+    rm_rf(tmpdir);
+    return 130;
+out:
+    rm_rf(tmpdir);
+    return rc ? rc : 3;
+}
+
+void wr_run_free(wr_run_t *run)
+{
+    for (size_t i = 0; i < run->ncases; i++)
+        wr_history_free((wr_history_t *)run->cases[i].history);
+    free(run->cases);
+    run->cases = NULL;
+    run->ncases = 0;
+}
