@@ -47,6 +47,7 @@ typedef struct {
     size_t violations; /* how many violations were found in all */
 } wr_check_result_t;
 
+/* Time bounds; 0 (or opts NULL) means no bound. */
 typedef struct {
     int64_t ready_timeout_ns;   /* liveness: auth.ok → welcome bound */
     int64_t message_timeout_ns; /* no_lost_messages: send → completed */

@@ -13,8 +13,8 @@
  *   client   Jepsen-style operations of scenario clients. "type" is
  *            invoke | ok | fail | info:
  *              client.connect      invoke  session, user, token
- *              client.established  ok      connection_id (as key), connection_ready
- *              client.connect      fail    code (HTTP status or -1), error
+ *              client.established  ok      connection_id (as key),
+ * connection_ready client.connect      fail    code (HTTP status or -1), error
  *              client.send         invoke  msg_type, correlation_id
  *              client.recv         info    msg_type, correlation_id, key
  *                                          (data.connection_id if any), code
@@ -24,7 +24,13 @@
  *              client.expect       ok|fail msg_type, within_ms
  *              client.probe        ok|fail key, registered, ready
  *              client.barrier      info    name
- *   harness  target.start (ns at /healthz ok), target.exit (code, sig),
+ *            The session of client.connect may be given as "session" or
+ *            as "key"; it is read into `key` either way. The runner may
+ *            also record client.close invoke (the client starts a close):
+ *            checkers then know exactly when a client stopped using its
+ *            connection.
+ *   harness  target.start (ns at /healthz ok), target.exit (code, sig,
+ *            stopped: false when it died on its own),
  *            target.registry (count: entries left after every client closed;
  *            keys in "keys"), case.end.
  *
@@ -45,15 +51,15 @@ typedef enum {
 /* One event. Interned string fields are NULL when absent; small integer
  * flags are -1 when absent. */
 typedef struct wr_event {
-    int64_t ns;       /* CLOCK_MONOTONIC ns, shared by gateway and harness */
-    uint64_t seq;     /* gateway trace seq; 0 for client and harness events */
-    uint64_t conn;    /* gateway connection id; 0 when none or unknown */
-    int client;       /* scenario client index; -1 when none */
-    wr_src_t src;     /* who recorded it */
-    const char *event;          /* "registry.rekey", "client.recv", ... */
-    const char *type;           /* client op type: invoke|ok|fail|info */
-    const char *key;            /* registry key / session / probed id */
-    const char *result;         /* created|duplicate|existing|moved|ok|... */
+    int64_t ns;         /* CLOCK_MONOTONIC ns, shared by gateway and harness */
+    uint64_t seq;       /* gateway trace seq; 0 for client and harness events */
+    uint64_t conn;      /* gateway connection id; 0 when none or unknown */
+    int client;         /* scenario client index; -1 when none */
+    wr_src_t src;       /* who recorded it */
+    const char *event;  /* "registry.rekey", "client.recv", ... */
+    const char *type;   /* client op type: invoke|ok|fail|info */
+    const char *key;    /* registry key / session / probed id */
+    const char *result; /* created|duplicate|existing|moved|ok|... */
     const char *from, *to;      /* transition states or rekey keys */
     const char *state;          /* machine state carried by a rekey */
     const char *phase;          /* coordinator phase */
@@ -65,9 +71,12 @@ typedef struct wr_event {
     const char *user;           /* user id */
     const char *msg_type;       /* wire message type (client events) */
     const char *error;          /* error code or text */
+    const char *token;          /* client.connect: valid|expired|... */
+    const char *by;             /* client.closed: peer|client|transport */
     int8_t linked;              /* coordinator.phase linked */
     int8_t connection_ready;    /* welcome flag */
     int8_t ready, registered;   /* debug.ready / client.probe answer */
+    int8_t stopped;             /* target.exit: the harness stopped it */
     int code;                   /* close code, exit code; -1 when absent */
     int sig;                    /* target.exit signal; 0 when none */
     int64_t count;              /* target.registry entries; -1 when absent */
@@ -87,8 +96,11 @@ void wr_history_free(wr_history_t *h);
 int wr_history_add_line(wr_history_t *h, wr_src_t src, const char *line);
 
 /* Appends every line of a gateway trace file. A torn last line (the
- * gateway died mid-write) is skipped and counted in *torn when torn is not
- * NULL. Returns the number of events added, or negative errno. */
+ * gateway died mid-write: no newline, or not a JSON object) is skipped and
+ * counted in *torn when torn is not NULL; empty lines are skipped. Returns
+ * the number of events added, or negative errno (-EINVAL when a line
+ * before the last is not an event: the trace is corrupt, not torn, and
+ * nothing of it is added). */
 long wr_history_load_trace(wr_history_t *h, const char *path, int *torn);
 
 /* Appends every line of a history.jsonl written by wr_history_write().
@@ -107,7 +119,10 @@ const wr_event_t *wr_history_at(const wr_history_t *h, size_t i);
 size_t wr_history_index(const wr_history_t *h, const wr_event_t *ev);
 
 /* Whether a gateway trace is part of this history: false for an external
- * target (--url), where checks that need the trace answer UNKNOWN. */
+ * target (--url), where checks that need the trace answer UNKNOWN. It is
+ * also true as soon as the history holds a gateway event (the gateway's
+ * first event, gateway.start, precedes anything it can do), so a history
+ * read back with wr_history_load() knows it too. */
 void wr_history_set_has_trace(wr_history_t *h, bool has_trace);
 bool wr_history_has_trace(const wr_history_t *h);
 
