@@ -20,40 +20,40 @@ typedef enum {
 } wr_expect_t;
 
 typedef enum {
-    WR_TARGET_OK,        /* started, ran, stopped when asked */
-    WR_TARGET_CRASHED,   /* died during the case (signal or exit) */
-    WR_TARGET_HUNG,      /* did not stop when asked; killed */
-    WR_TARGET_NO_START,  /* never printed listening or never healthy */
-    WR_TARGET_EXTERNAL,  /* --url: not ours to watch */
+    WR_TARGET_OK,       /* started, ran, stopped when asked */
+    WR_TARGET_CRASHED,  /* died during the case (signal or exit) */
+    WR_TARGET_HUNG,     /* did not stop when asked; killed */
+    WR_TARGET_NO_START, /* never printed listening or never healthy */
+    WR_TARGET_EXTERNAL, /* --url: not ours to watch */
 } wr_target_state_t;
 
 typedef struct {
-    char id[160];               /* "NN-scenario-inject-sSEED", a dir name */
+    char id[160]; /* "NN-scenario-inject-sSEED", a dir name */
     const wr_scenario_t *scenario;
-    char inject[256];           /* faults injected, comma list; "" for none */
+    char inject[256]; /* faults injected, comma list; "" for none */
     unsigned long long seed;
-    int repeat;                 /* 0-based repetition index */
+    int repeat; /* 0-based repetition index */
 
-    bool ran[WR_CHECK__COUNT];  /* the check was selected */
+    bool ran[WR_CHECK__COUNT]; /* the check was selected */
     wr_check_result_t results[WR_CHECK__COUNT];
     wr_expect_t expected[WR_CHECK__COUNT];
-    bool as_expected;           /* every selected verdict matched */
+    bool as_expected; /* every selected verdict matched */
 
     wr_target_state_t target_state;
-    int target_exit_code;       /* -1 when killed by a signal / unknown */
-    int target_signal;          /* 0 when none */
-    char target_error[256];     /* why it could not run; "" when fine */
+    int target_exit_code;   /* -1 when killed by a signal / unknown */
+    int target_signal;      /* 0 when none */
+    char target_error[256]; /* why it could not run; "" when fine */
 
-    int64_t duration_ns;        /* whole case */
-    int64_t gateway_up_ns;      /* spawn to /healthz */
-    int64_t first_fail_ns;      /* gateway up to the first failing
-                                   evidence event; -1 when no FAIL */
-    int clients;                /* clients in the scenario */
-    int established;            /* clients that got connection_established */
-    int steps_failed;           /* expect/connect steps not met */
+    int64_t duration_ns;   /* whole case */
+    int64_t gateway_up_ns; /* spawn to /healthz */
+    int64_t first_fail_ns; /* gateway up to the first failing
+                              evidence event; -1 when no FAIL */
+    int clients;           /* clients in the scenario */
+    int established;       /* clients that got connection_established */
+    int steps_failed;      /* expect/connect steps not met */
 
-    char replay[1024];          /* one command that re-runs this case */
-    char dir[512];              /* case directory, relative to the run dir */
+    char replay[1024]; /* one command that re-runs this case */
+    char dir[512];     /* case directory, relative to the run dir */
     const wr_history_t *history;
 } wr_case_t;
 
@@ -68,7 +68,7 @@ typedef struct {
     int64_t duration_ns;
     wr_case_t *cases;
     size_t ncases;
-    int exit_code;        /* 0 | 1 | 3 as the CLI returns it */
+    int exit_code; /* 0 | 1 | 3 as the CLI returns it */
 } wr_run_t;
 
 const char *wr_expect_name(wr_expect_t e); /* "PASS" | "FAIL" | "ANY" */

@@ -22,7 +22,7 @@ static const wr_fault_info_t faults[] = {
      "never complete, and the stranded preliminary machine is never "
      "unregistered"},
     {"fallback-ready", NULL, "test 5",
-     "readiness of a key with no machine is reported true", 
+     "readiness of a key with no machine is reported true",
      BIT(WR_CHECK_FALSE_READINESS), 0, NULL},
     {"coordinator-gap", NULL, "test 4",
      "the coordinator turns READY on its own and alone gates messages",
@@ -35,9 +35,10 @@ static const wr_fault_info_t faults[] = {
      "both create a machine",
      BIT(WR_CHECK_DUPLICATE_REGISTRATION),
      BIT(WR_CHECK_ISOLATION) | BIT(WR_CHECK_NO_LOST_MESSAGES) |
-         BIT(WR_CHECK_REGISTRY_LEAK),
+         BIT(WR_CHECK_REGISTRY_LEAK) | BIT(WR_CHECK_LIVENESS),
      "two live machines under one key share its messages and its "
-     "unregistration"},
+     "unregistration; a connection that silently got the first one's "
+     "machine has its own ready step refused and is never ready"},
     {"early-welcome", NULL, NULL,
      "the welcome claims connection_ready before the machine is ready",
      BIT(WR_CHECK_FALSE_READINESS), 0, NULL},

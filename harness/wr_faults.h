@@ -12,13 +12,13 @@
 #include "wr_scenario.h"
 
 typedef struct {
-    const char *id;       /* "scope-loss", as the gateway names it */
-    const char *modes;    /* "crash|error|swallow", or NULL */
-    const char *origin;   /* "test 6" of the original report, or NULL */
-    const char *title;    /* one line for people */
-    unsigned detects;     /* checks that must FAIL when it is exposed */
+    const char *id;        /* "scope-loss", as the gateway names it */
+    const char *modes;     /* "crash|error|swallow", or NULL */
+    const char *origin;    /* "test 6" of the original report, or NULL */
+    const char *title;     /* one line for people */
+    unsigned detects;      /* checks that must FAIL when it is exposed */
     unsigned side_effects; /* checks that may FAIL too, and why not */
-    const char *why_side; /* one sentence on the side effects */
+    const char *why_side;  /* one sentence on the side effects */
 } wr_fault_info_t;
 
 size_t wr_fault_count(void);

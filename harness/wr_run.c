@@ -25,7 +25,8 @@
 #include "wr_target.h"
 
 #define STOP_TIMEOUT_MS 5000
-#define LEAK_GRACE_MS 1000 /* how long closes may take to reach the registry */
+#define LEAK_GRACE_MS   1000 /* how long closes may take to reach the registry \
+                              */
 
 static int mkdir_p(const char *path)
 {
@@ -75,8 +76,8 @@ static void harness_event(wr_history_t *h, json_t *o)
     free(line);
 }
 
-int wr_run_resolve_inject(const char *value, const wr_scenario_t *s,
-                          char *out, size_t outlen, char *err, size_t errlen)
+int wr_run_resolve_inject(const char *value, const wr_scenario_t *s, char *out,
+                          size_t outlen, char *err, size_t errlen)
 {
     char buf[512], *save = NULL, *tok;
     size_t used = 0;
@@ -91,7 +92,8 @@ int wr_run_resolve_inject(const char *value, const wr_scenario_t *s,
         return used < outlen ? 0 : -E2BIG;
     }
     snprintf(buf, sizeof(buf), "%s", value);
-    for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    for (tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
         if (wr_fault_find(tok) == NULL) {
             snprintf(err, errlen,
                      "--inject: unknown fault '%s' (wsrace list shows them)",
@@ -135,9 +137,8 @@ static void argi(args_t *a, const char *opt, long long v)
     arg(a, "%s", num);
 }
 
-static void gateway_args(args_t *a, const wr_scenario_t *s,
-                         const char *inject, unsigned long long seed,
-                         const char *secret)
+static void gateway_args(args_t *a, const wr_scenario_t *s, const char *inject,
+                         unsigned long long seed, const char *secret)
 {
     const wr_gateway_opts_t *g = &s->gateway;
 
@@ -173,8 +174,7 @@ static void gateway_args(args_t *a, const wr_scenario_t *s,
 static void record_registry(wr_history_t *h, const char *host, int port,
                             double scale)
 {
-    int64_t deadline = wr_now_ns() + (int64_t)(LEAK_GRACE_MS * scale) *
-                                         1000000;
+    int64_t deadline = wr_now_ns() + (int64_t)(LEAK_GRACE_MS * scale) * 1000000;
     json_t *last = NULL;
     int status = -1;
 
@@ -213,10 +213,9 @@ static void record_registry(wr_history_t *h, const char *host, int port,
                 break;
             json_array_append(keys, json_object_get(row, "key"));
         }
-        harness_event(h, json_pack("{s:s,s:I,s:o}", "event",
-                                   "target.registry", "count",
-                                   (json_int_t)json_array_size(rows), "keys",
-                                   keys));
+        harness_event(h, json_pack("{s:s,s:I,s:o}", "event", "target.registry",
+                                   "count", (json_int_t)json_array_size(rows),
+                                   "keys", keys));
     }
     json_decref(last);
 }
@@ -232,8 +231,8 @@ static void write_replay(wr_case_t *c, const wr_run_opts_t *o)
         n += snprintf(c->replay + n, sizeof(c->replay) - (size_t)n,
                       " --target %s", o->gateway);
     if (o->url && n < (int)sizeof(c->replay))
-        n += snprintf(c->replay + n, sizeof(c->replay) - (size_t)n,
-                      " --url %s", o->url);
+        n += snprintf(c->replay + n, sizeof(c->replay) - (size_t)n, " --url %s",
+                      o->url);
     if (n < (int)sizeof(c->replay))
         snprintf(c->replay + n, sizeof(c->replay) - (size_t)n, " %s",
                  c->scenario->path);
@@ -301,22 +300,22 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
     wr_engine_opts_t eo = {0};
     wr_engine_stats_t es;
     wr_target_t t;
-    char host[64] = "127.0.0.1", path[256] = "/ws", hist[1100];
+    char host[64] = "127.0.0.1", path[256] = "/ws", hist[2100];
     int port = 0, rc = 0;
     int64_t t0 = wr_now_ns();
 
     memset(&t, 0, sizeof(t));
     if (o->url != NULL) {
-        if (parse_url(o->url, host, sizeof(host), &port, path,
-                      sizeof(path)) != 0) {
+        if (parse_url(o->url, host, sizeof(host), &port, path, sizeof(path)) !=
+            0) {
             snprintf(c->target_error, sizeof(c->target_error),
                      "bad --url %s (want ws://HOST:PORT/PATH)", o->url);
             c->target_state = WR_TARGET_NO_START;
             return 3;
         }
         c->target_state = WR_TARGET_EXTERNAL;
-        harness_event(h, json_pack("{s:s,s:s}", "event", "target.start",
-                                   "url", o->url));
+        harness_event(
+            h, json_pack("{s:s,s:s}", "event", "target.start", "url", o->url));
     } else {
         args_t a;
         wr_target_opts_t to = {
@@ -330,8 +329,7 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
         to.args = a.argv;
         if (wr_target_start(&t, &to) != 0) {
             c->target_state = WR_TARGET_NO_START;
-            snprintf(c->target_error, sizeof(c->target_error), "%s",
-                     t.error);
+            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
             c->target_exit_code = t.exit_code;
             c->target_signal = t.sig;
             c->duration_ns = wr_now_ns() - t0;
@@ -375,17 +373,16 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
                                        "sig", t.sig, "stopped", 0));
         } else {
             wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
-            harness_event(
-                h, json_pack("{s:s,s:i,s:i,s:b,s:b}", "event", "target.exit",
-                             "code", t.exit_code, "sig", 0, "stopped", 1,
-                             "killed", t.killed));
+            harness_event(h,
+                          json_pack("{s:s,s:i,s:i,s:b,s:b}", "event",
+                                    "target.exit", "code", t.exit_code, "sig",
+                                    0, "stopped", 1, "killed", t.killed));
         }
         c->target_state = t.state;
         c->target_exit_code = t.exit_code;
         c->target_signal = t.sig;
         if (t.state == WR_TARGET_HUNG)
-            snprintf(c->target_error, sizeof(c->target_error), "%s",
-                     t.error);
+            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
         if (wr_history_load_trace(h, t.trace_path, NULL) >= 0)
             wr_history_set_has_trace(h, true);
     }
@@ -406,7 +403,7 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
 
 static void case_id(wr_case_t *c, size_t index)
 {
-    char label[200];
+    char label[sizeof(c->inject)];
 
     snprintf(label, sizeof(label), "%s", c->inject[0] ? c->inject : "none");
     for (char *p = label; *p; p++)
@@ -416,6 +413,17 @@ static void case_id(wr_case_t *c, size_t index)
              c->scenario->name, label, c->seed);
 }
 
+/* Whether an earlier case of scenario s ran with the same faults. */
+static bool inject_seen(const wr_run_t *run, size_t upto,
+                        const wr_scenario_t *s, const char *inject)
+{
+    for (size_t k = 0; k < upto; k++)
+        if (run->cases[k].scenario == s &&
+            strcmp(run->cases[k].inject, inject) == 0)
+            return true;
+    return false;
+}
+
 static void print_case(const wr_case_t *c, size_t i, size_t n)
 {
     char fails[256] = "";
@@ -423,12 +431,12 @@ static void print_case(const wr_case_t *c, size_t i, size_t n)
 
     for (int k = 0; k < WR_CHECK__COUNT; k++)
         if (c->ran[k] && c->results[k].verdict == WR_FAIL)
-            used += (size_t)snprintf(fails + used, sizeof(fails) - used,
-                                     "%s%s", used ? "," : "",
+            used += (size_t)snprintf(fails + used, sizeof(fails) - used, "%s%s",
+                                     used ? "," : "",
                                      wr_check_name((wr_check_id_t)k));
-    printf("[%2zu/%zu] %-28s inject=%-24s seed=%-6llu %-10s fail=%s%s\n",
-           i + 1, n, c->scenario->name, c->inject[0] ? c->inject : "none",
-           c->seed, c->as_expected ? "as-expected" : "UNEXPECTED",
+    printf("[%2zu/%zu] %-28s inject=%-24s seed=%-6llu %-10s fail=%s%s\n", i + 1,
+           n, c->scenario->name, c->inject[0] ? c->inject : "none", c->seed,
+           c->as_expected ? "as-expected" : "UNEXPECTED",
            fails[0] ? fails : "-",
            c->target_error[0] ? "  (target: see report)" : "");
     fflush(stdout);
@@ -439,7 +447,7 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
 {
     size_t nsets = o->ninjects ? o->ninjects : 1;
     int repeat = o->repeat > 0 ? o->repeat : 1;
-    char tmpdir[1100], casedir[1300];
+    char tmpdir[1100], casedir[2048];
     struct tm tm;
     time_t now = time(NULL);
     int rc = 0;
@@ -474,55 +482,68 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
         return 3;
     }
 
-    int64_t t0 = wr_now_ns();
+    /* Plan every case first, so that progress says "k of n". */
     size_t ci = 0;
     for (size_t si = 0; si < nscs; si++) {
         for (size_t ii = 0; ii < nsets; ii++) {
+            char inject[sizeof(run->cases[0].inject)], err[256];
+
+            inject[0] = '\0';
+            if (o->ninjects == 0) {
+                size_t used = 0;
+                for (size_t k = 0; k < scs[si]->gateway.ninject; k++)
+                    used += (size_t)snprintf(
+                        inject + used, sizeof(inject) - used, "%s%s",
+                        k ? "," : "", scs[si]->gateway.inject[k]);
+            } else if (wr_run_resolve_inject(o->injects[ii], scs[si], inject,
+                                             sizeof(inject), err,
+                                             sizeof(err)) != 0) {
+                fprintf(stderr, "wsrace: %s\n", err);
+                rc = 3;
+                goto out;
+            }
+            /* "exposed" and "none" are the same set for a scenario that
+             * exposes nothing: run it once. */
+            if (inject_seen(run, ci, scs[si], inject))
+                continue;
             for (int r = 0; r < repeat; r++, ci++) {
                 wr_case_t *c = &run->cases[ci];
-                char err[256];
-                wr_history_t *h;
-                int cr;
 
                 c->scenario = scs[si];
                 c->seed = o->seed + (unsigned long long)r;
                 c->repeat = r;
                 c->target_exit_code = -1;
-                if (o->ninjects == 0) {
-                    size_t used = 0;
-                    for (size_t k = 0; k < scs[si]->gateway.ninject; k++)
-                        used += (size_t)snprintf(
-                            c->inject + used, sizeof(c->inject) - used,
-                            "%s%s", k ? "," : "", scs[si]->gateway.inject[k]);
-                } else if (wr_run_resolve_inject(o->injects[ii], scs[si],
-                                                 c->inject, sizeof(c->inject),
-                                                 err, sizeof(err)) != 0) {
-                    fprintf(stderr, "wsrace: %s\n", err);
-                    rc = 3;
-                    goto out;
-                }
+                snprintf(c->inject, sizeof(c->inject), "%s", inject);
                 case_id(c, ci);
                 snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
-                snprintf(casedir, sizeof(casedir), "%s/%s", tmpdir, c->dir);
                 write_replay(c, o);
-                if (mkdir_p(casedir) != 0 ||
-                    (h = wr_history_new()) == NULL) {
-                    rc = 3;
-                    goto out;
-                }
-                c->history = h;
-                cr = run_case(c, o, casedir, h);
-                if (o->stop && *o->stop)
-                    goto interrupted;
-                if (cr == 3) {
-                    rc = 3;
-                    c->as_expected = false;
-                } else if (!c->as_expected && rc == 0) {
-                    rc = 1;
-                }
-                print_case(c, ci, run->ncases);
             }
         }
+    }
+    run->ncases = ci;
+
+    int64_t t0 = wr_now_ns();
+    for (ci = 0; ci < run->ncases; ci++) {
+        wr_case_t *c = &run->cases[ci];
+        wr_history_t *h;
+        int cr;
+
+        snprintf(casedir, sizeof(casedir), "%s/%s", tmpdir, c->dir);
+        if (mkdir_p(casedir) != 0 || (h = wr_history_new()) == NULL) {
+            rc = 3;
+            goto out;
+        }
+        c->history = h;
+        cr = run_case(c, o, casedir, h);
+        if (o->stop && *o->stop)
+            goto interrupted;
+        if (cr == 3) {
+            rc = 3;
+            c->as_expected = false;
+        } else if (!c->as_expected && rc == 0) {
+            rc = 1;
+        }
+        print_case(c, ci, run->ncases);
     }
     run->duration_ns = wr_now_ns() - t0;
     run->exit_code = rc;

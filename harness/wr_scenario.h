@@ -33,17 +33,17 @@ typedef enum {
 
 typedef struct {
     wr_step_kind_t kind;
-    int line, column;   /* position of the step in the file */
-    char *name;         /* BARRIER: its name */
-    json_t *message;    /* SEND: the message object (templates in strings) */
-    char *raw;          /* SEND: raw text to send instead (may be invalid) */
-    char *msg_type;     /* EXPECT: message type */
-    json_t *match;      /* EXPECT: {"data.connection_ready": true, ...} or NULL */
-    int within_ms;      /* CONNECT, EXPECT, EXPECT_CLOSE, BARRIER: timeout */
-    int code;           /* EXPECT_CLOSE: close code, 0 for any */
-    int ms;             /* SLEEP: base time */
-    int jitter_ms;      /* SLEEP: plus 0..jitter_ms from the seed */
-    char *key;          /* PROBE_READY: key (templates) */
+    int line, column; /* position of the step in the file */
+    char *name;       /* BARRIER: its name */
+    json_t *message;  /* SEND: the message object (templates in strings) */
+    char *raw;        /* SEND: raw text to send instead (may be invalid) */
+    char *msg_type;   /* EXPECT: message type */
+    json_t *match;    /* EXPECT: {"data.connection_ready": true, ...} or NULL */
+    int within_ms;    /* CONNECT, EXPECT, EXPECT_CLOSE, BARRIER: timeout */
+    int code;         /* EXPECT_CLOSE: close code, 0 for any */
+    int ms;           /* SLEEP: base time */
+    int jitter_ms;    /* SLEEP: plus 0..jitter_ms from the seed */
+    char *key;        /* PROBE_READY: key (templates) */
 } wr_step_t;
 
 typedef struct {
@@ -59,9 +59,9 @@ typedef struct {
 } wr_group_t;
 
 typedef struct {
-    char **inject;          /* faults, "id" or "id=mode"; see --inject */
+    char **inject; /* faults, "id" or "id=mode"; see --inject */
     size_t ninject;
-    char **sync;            /* "POINT:ACTION" as the gateway takes it */
+    char **sync; /* "POINT:ACTION" as the gateway takes it */
     size_t nsync;
     int workers;            /* 0: the gateway's default */
     int service_latency_ms; /* -1: default */
@@ -79,7 +79,7 @@ typedef struct {
     wr_gateway_opts_t gateway;
     wr_group_t *groups; /* at least one */
     size_t ngroups;
-    unsigned checks;     /* bit per wr_check_id_t; default WR_CHECKS_ALL */
+    unsigned checks;      /* bit per wr_check_id_t; default WR_CHECKS_ALL */
     int ready_timeout_ms; /* liveness bound, default 5000 */
     int timeout_ms;       /* whole case bound, default 30000 */
 } wr_scenario_t;
@@ -92,8 +92,8 @@ typedef struct {
 wr_scenario_t *wr_scenario_load(const char *path, char *err, size_t errlen);
 
 /* Same, from text in memory; path is used in messages only. */
-wr_scenario_t *wr_scenario_parse(const char *path, const char *text,
-                                 char *err, size_t errlen);
+wr_scenario_t *wr_scenario_parse(const char *path, const char *text, char *err,
+                                 size_t errlen);
 
 void wr_scenario_free(wr_scenario_t *s);
 
