@@ -9,11 +9,13 @@ WSRACE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
 
 # DESIGN.md section 5, plus the compiler, curl for the scripts and
-# python3-websockets for the interoperability test.
+# python3-websockets for the interoperability test, xmllint (libxml2-utils)
+# to validate JUnit reports against their schema.
 WSRACE_PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config
   libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
   libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
+  libxml2-utils
 )
 
 log() { printf '%s\n' "wsrace: $*" >&2; }

@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+"""test_cli.py - the wsrace command line, end to end, as TAP.
+
+usage: test_cli.py WSRACE GATEWAY SCENARIO_DIR
+
+Exit codes (0/1/2/3/130), scenario errors with their position, a crashing
+gateway, a gateway that never starts, one that will not stop, an
+interrupted run that leaves no report and no process behind, and the
+black-box route (--url) with its UNKNOWN verdicts. Every wait is bounded;
+every process started here is stopped here.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+WSRACE, GATEWAY, SCEN = sys.argv[1], sys.argv[2], sys.argv[3]
+TMP = tempfile.mkdtemp(prefix="wsrace-cli-")
+results = []
+procs = []
+
+
+def ok(cond, name, detail=""):
+    results.append((bool(cond), name, detail))
+
+
+def run(args, timeout=120, **kw):
+    return subprocess.run([WSRACE] + args, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout, **kw)
+
+
+def scen(name):
+    return os.path.join(SCEN, name + ".yaml")
+
+
+def summary(report_dir):
+    with open(os.path.join(report_dir, "latest", "summary.json")) as f:
+        return json.load(f)
+
+
+def write(name, text, mode=0o644):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+def children_of(pid):
+    """Pids whose parent is pid (from /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                out.append(int(d))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except OSError:
+        return False
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_gateway(*extra):
+    """A gateway of our own for --url; returns (proc, port)."""
+    port = free_port()
+    p = subprocess.Popen([GATEWAY, "--host", "127.0.0.1", "--port",
+                          str(port), "--secret", "cli-secret"] + list(extra),
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True)
+    procs.append(p)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if line.startswith("listening"):
+            return p, port
+    return p, None
+
+
+def test_check():
+    r = run(["check"] + sorted(
+        os.path.join(SCEN, f) for f in os.listdir(SCEN) if f.endswith(".yaml")))
+    ok(r.returncode == 0, "check: every shipped scenario is valid", r.stdout)
+    bad = write("bad.yaml", "name: bad\ndescription: x\nclients:\n"
+                "  - cuont: 3\n    steps: [connect]\n")
+    r = run(["check", bad])
+    ok(r.returncode == 2, "check: an invalid scenario exits 2", r.stdout)
+    ok(re.search(re.escape(bad) + r":4:\d+:.*cuont", r.stdout),
+       "check: the error names file:line:column and the key", r.stdout)
+    r = run(["run", "--report-dir", TMP + "/r-bad", bad])
+    ok(r.returncode == 2, "run: an invalid scenario exits 2", r.stdout)
+    ok(not os.path.exists(TMP + "/r-bad/latest"),
+       "run: no report for an invalid scenario")
+
+
+def test_usage():
+    r = run([])
+    ok(r.returncode == 2, "no command exits 2")
+    r = run(["run", "--bogus", scen("scope-loss")])
+    ok(r.returncode == 2, "unknown option exits 2", r.stdout)
+    r = run(["run", "--inject", "no-such-fault", scen("scope-loss")])
+    ok(r.returncode == 2 and "no-such-fault" in r.stdout,
+       "unknown fault exits 2 naming it", r.stdout)
+    r = run(["run", "--seed", "x", scen("scope-loss")])
+    ok(r.returncode == 2 and "--seed" in r.stdout, "bad seed exits 2", r.stdout)
+    r = run(["list"], cwd=os.path.dirname(SCEN))
+    ok(r.returncode == 0 and "duplicate-registration" in r.stdout and
+       "golden-path" in r.stdout, "list shows faults and scenarios", r.stdout)
+
+
+def test_crash():
+    rd = TMP + "/r-crash"
+    r = run(["run", "--inject", "scope-loss", "--report-dir", rd,
+             scen("scope-loss")])
+    ok(r.returncode == 0, "scope-loss=crash: detected as expected, exit 0",
+       r.stdout)
+    s = summary(rd)
+    c = s["cases"][0]
+    ok(c["target"]["state"] == "crashed" and c["target"]["signal"] == 11,
+       "crash: the gateway's death by SIGSEGV is recorded", json.dumps(c["target"]))
+    ev = c["checks"]["scope_loss"]["evidence"]
+    ok(any(e["event"] == "swap.begin" for e in ev) and
+       any(e["event"] == "target.exit" for e in ev),
+       "crash: evidence holds the out-of-scope swap and the exit",
+       json.dumps(ev)[:2000])
+    case_dir = os.path.join(rd, "latest", c["dir"])
+    ok(all(os.path.exists(os.path.join(case_dir, f)) for f in
+           ("trace.jsonl", "history.jsonl", "gateway.log")),
+       "crash: per-case trace, history and gateway log kept")
+    ok(c["replay"].startswith(WSRACE) and "--inject scope-loss" in c["replay"],
+       "crash: replay command names the fault", c["replay"])
+    with open(os.path.join(rd, "latest", "junit.xml")) as f:
+        junit = f.read()
+    ok("scope_loss" in junit, "crash: junit.xml has the scope_loss testcase")
+    # Without injection the same scenario is clean.
+    r = run(["run", "--inject", "none", "--report-dir", rd,
+             scen("scope-loss")])
+    ok(r.returncode == 0, "scope-loss off: exit 0", r.stdout)
+    c = summary(rd)["cases"][0]
+    ok(all(v["verdict"] == "PASS" for v in c["checks"].values()),
+       "scope-loss off: every check PASS", json.dumps(c["checks"])[:1500])
+    # A fault injected into a scenario that does not expose it is a FAIL
+    # nobody expected: exit 1.
+    r = run(["run", "--inject", "registry-leak", "--report-dir", rd,
+             scen("scope-loss")])
+    ok(r.returncode == 1, "an unexpected FAIL exits 1", r.stdout)
+
+
+def test_no_start():
+    rd = TMP + "/r-nostart"
+    r = run(["run", "--target", "/nonexistent/gw", "--report-dir", rd,
+             scen("scope-loss")])
+    ok(r.returncode == 3, "missing gateway binary exits 3", r.stdout)
+    silent = write("silent-gw", "#!/bin/sh\nexec sleep 30\n", 0o755)
+    t0 = time.time()
+    r = run(["run", "--target", silent, "--time-scale", "0.2",
+             "--report-dir", rd, scen("scope-loss")], timeout=60)
+    took = time.time() - t0
+    ok(r.returncode == 3, "a gateway that never listens exits 3", r.stdout)
+    ok(took < 15, "...within the start bound (%.1f s)" % took)
+    c = summary(rd)["cases"][0]
+    ok(c["target"]["state"] == "no-start" and c["target"]["error"],
+       "no-start is reported with its reason", json.dumps(c["target"]))
+
+
+HUNG_GW = r'''#!/usr/bin/python3
+# A gateway that listens, answers /healthz and ignores SIGTERM.
+import http.server, signal, socketserver, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b'{"connections":[]}\n' if "registry" in self.path else b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = socketserver.TCPServer(("127.0.0.1", 0), H)
+print("listening 127.0.0.1:%d" % srv.server_address[1], flush=True)
+srv.serve_forever()
+'''
+
+
+def test_hung():
+    rd = TMP + "/r-hung"
+    hung = write("hung-gw", HUNG_GW, 0o755)
+    p = subprocess.Popen([WSRACE, "run", "--target", hung, "--time-scale",
+                          "0.3", "--report-dir", rd, scen("scope-loss")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    gw_pids = set()
+    deadline = time.time() + 60
+    while p.poll() is None and time.time() < deadline:
+        gw_pids.update(children_of(p.pid))
+        time.sleep(0.05)
+    out = p.communicate(timeout=60)[0] if p.poll() is None else p.stdout.read()
+    ok(p.returncode in (1, 3), "a gateway that ignores SIGTERM: run ends "
+       "(exit %s)" % p.returncode, out)
+    c = summary(rd)["cases"][0]
+    ok(c["target"]["state"] == "hung", "...reported as hung",
+       json.dumps(c["target"]))
+    ok(gw_pids and not any(alive(q) for q in gw_pids),
+       "...and killed: no gateway outlives the run (%s)" % sorted(gw_pids))
+
+
+def test_interrupt():
+    rd = TMP + "/r-int"
+    p = subprocess.Popen([WSRACE, "run", "--repeat", "50", "--report-dir", rd,
+                          scen("golden-path")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    gw_pids = set()
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        gw_pids.update(children_of(p.pid))
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    try:
+        out = p.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out = p.communicate()[0]
+    ok(p.returncode == 130, "SIGINT: exit 130", out)
+    left = os.listdir(rd) if os.path.isdir(rd) else []
+    ok(left == [], "SIGINT: no report and no temporary directory left",
+       repr(left))
+    time.sleep(0.2)
+    ok(gw_pids and not any(alive(q) for q in gw_pids),
+       "SIGINT: no gateway outlives the run (%s)" % sorted(gw_pids))
+
+
+def test_url():
+    rd = TMP + "/r-url"
+    gw, port = start_gateway()
+    ok(port is not None, "url: gateway of our own started")
+    if port is None:
+        return
+    url = "ws://127.0.0.1:%d/ws" % port
+    r = run(["run", "--url", url, "--secret", "cli-secret", "--inject",
+             "none", "--report-dir", rd, scen("registry-leak")])
+    ok(r.returncode == 0, "url: the correct gateway is as expected", r.stdout)
+    c = summary(rd)["cases"][0]
+    v = {k: x["verdict"] for k, x in c["checks"].items()}
+    ok(v["coordinator_gap"] == "UNKNOWN",
+       "url: a trace-only check is UNKNOWN", repr(v))
+    ok(v["isolation"] == "PASS" and v["no_lost_messages"] == "PASS" and
+       v["liveness"] == "PASS",
+       "url: client-visible checks still decide", repr(v))
+    r = run(["run", "--url", url, "--inject", "scope-loss", "--report-dir",
+             rd, scen("registry-leak")])
+    ok(r.returncode == 2, "url: injecting into an external gateway exits 2",
+       r.stdout)
+    gw.terminate()
+    gw.wait(timeout=10)
+    # The black-box route still catches a bug: the gateway below has
+    # fallback-ready on, which wsrace cannot know about.
+    gw, port = start_gateway("--inject", "fallback-ready")
+    url = "ws://127.0.0.1:%d/ws" % port
+    r = run(["run", "--url", url, "--secret", "cli-secret", "--inject",
+             "none", "--report-dir", rd, scen("fallback-ready")])
+    ok(r.returncode == 1, "url: a buggy external gateway gives exit 1",
+       r.stdout)
+    c = summary(rd)["cases"][0]
+    ok(c["checks"]["false_readiness"]["verdict"] == "FAIL",
+       "url: false_readiness caught from the client's probe alone",
+       json.dumps(c["checks"]["false_readiness"])[:1500])
+    gw.terminate()
+    gw.wait(timeout=10)
+
+
+def main():
+    for t in (test_check, test_usage, test_crash, test_no_start, test_hung,
+              test_interrupt, test_url):
+        try:
+            t()
+        except Exception as e:  # a broken test is a failed test
+            ok(False, "%s raised %r" % (t.__name__, e))
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    shutil.rmtree(TMP, ignore_errors=True)
+    print("1..%d" % len(results))
+    bad = 0
+    for i, (good, name, detail) in enumerate(results, 1):
+        print("%s %d - %s" % ("ok" if good else "not ok", i, name))
+        if not good:
+            bad += 1
+            for line in str(detail).splitlines()[-30:]:
+                print("#   " + line)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
