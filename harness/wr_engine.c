@@ -159,6 +159,7 @@ static void record(client_t *c, const char *event, const char *type,
     json_object_set_new(o, "session", json_string(c->session));
     json_object_set_new(o, "user", json_string(c->user));
     json_object_set_new(o, "group", json_string(c->grp->name));
+    json_object_set_new(o, "thread", json_integer(w->idx));
     line = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (line == NULL)
