@@ -146,12 +146,11 @@ static int cmd_list(int argc, char **argv)
             printf("  %s: INVALID: %s\n", paths[i], err);
             continue;
         }
-        printf("  %-30s %-5zu clients  exposes:", s->name,
-               wr_scenario_clients(s));
+        printf("  %s\n      name %s, %zu client(s), exposes:", paths[i],
+               s->name, wr_scenario_clients(s));
         for (size_t k = 0; k < s->nexposes; k++)
             printf(" %s", s->exposes[k]);
-        printf("%s\n  %-30s %s\n", s->nexposes ? "" : " -", paths[i],
-               s->description);
+        printf("%s\n      %s\n", s->nexposes ? "" : " nothing", s->description);
         wr_scenario_free(s);
     }
     globfree(&g);
@@ -170,6 +169,8 @@ static void default_gateway(char *out, size_t len)
     }
     self[n] = '\0';
     snprintf(out, len, "%s/../target/wsrace-gateway", dirname(self));
+    if (realpath(out, self) != NULL)
+        snprintf(out, len, "%s", self);
 }
 
 /* Raises the descriptor limit: each client needs one, plus headroom. */

@@ -1119,6 +1119,7 @@ static void check_duplicate(const wr_history_t *h, const clients_t *cl,
 {
     size_t len = wr_history_len(h);
     uint64_t pair[2] = {0, 0}; /* the first violation's connections */
+    size_t peak = 0;           /* most live machines under one key */
     model_t md = {0};
     bool tried = false;
 
@@ -1164,6 +1165,7 @@ static void check_duplicate(const wr_history_t *h, const clients_t *cl,
         size_t n = model_count(&md, ev->key);
         if (n < 2)
             continue;
+        peak = n > peak ? n : peak;
         int other = md.m[m].next >= 0 ? md.m[m].next : model_head(&md, ev->key);
         if (violation(r,
                       "key '%s' held %zu live machines (conn %llu and conn "
@@ -1206,6 +1208,10 @@ static void check_duplicate(const wr_history_t *h, const clients_t *cl,
         else if (welcomes == 1)
             snprintf(r->summary + n, sizeof(r->summary) - n,
                      "; one was welcomed");
+        n = strlen(r->summary);
+        if (peak > 2)
+            snprintf(r->summary + n, sizeof(r->summary) - n,
+                     "; up to %zu live machines under one key at once", peak);
     }
     finish(r, WR_PASS,
            "no key ever held two live machines and no registration of a live "

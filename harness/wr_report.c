@@ -1060,8 +1060,40 @@ static void field_i(FILE *f, size_t *n, const char *name, int64_t value)
     field(f, n, name, buf);
 }
 
-/* The fields of e that decide checks; the JSON line when it has none but
- * its ids. */
+/* The members of an event's JSON line other than its bookkeeping (source,
+ * sequence, time, thread, name, ids), for events none of whose decisive
+ * fields are set (conn.closed, ready.failed, ...). */
+static void other_fields(FILE *f, size_t *n, const char *line)
+{
+    static const char *const skip[] = {"src",     "seq",  "ns",  "thread",
+                                       "event",   "conn", "key", "client",
+                                       "session", "group"};
+    json_t *o = json_loads(line, 0, NULL);
+    const char *name;
+    json_t *v;
+
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return;
+    }
+    json_object_foreach(o, name, v)
+    {
+        bool skipped = false;
+        char *text;
+
+        for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+            skipped |= strcmp(name, skip[i]) == 0;
+        if (skipped)
+            continue;
+        text = json_is_string(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+        field_s(f, n, name, text ? text : json_string_value(v));
+        free(text);
+    }
+    json_decref(o);
+}
+
+/* The fields of e that decide checks; the other members of its line when
+ * it has none of them. */
 static void event_fields(FILE *f, const wr_event_t *e)
 {
     size_t n = 0, ids;
@@ -1098,7 +1130,7 @@ static void event_fields(FILE *f, const wr_event_t *e)
     if (e->count >= 0)
         field_i(f, &n, "count", e->count);
     if (n == ids && e->line != NULL)
-        fprintf(f, "%s%s", n ? " " : "", e->line);
+        other_fields(f, &n, e->line);
 }
 
 /* The evidence of r as a fenced block: seq, ms since the case's first

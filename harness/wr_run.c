@@ -25,8 +25,9 @@
 #include "wr_target.h"
 
 #define STOP_TIMEOUT_MS 5000
-#define LEAK_GRACE_MS   1000 /* how long closes may take to reach the registry \
-                              */
+#define LEAK_GRACE_MS                                                          \
+    1000 /* how long closes may take to reach the registry                     \
+          */
 
 static int mkdir_p(const char *path)
 {

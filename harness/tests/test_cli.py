@@ -37,7 +37,11 @@ def run(args, timeout=120, **kw):
 
 
 def scen(name):
-    return os.path.join(SCEN, name + ".yaml")
+    """The shipped scenario called name (files are NN-name.yaml)."""
+    for f in sorted(os.listdir(SCEN)):
+        if f.endswith(".yaml") and f[3:-5] == name:
+            return os.path.join(SCEN, f)
+    raise FileNotFoundError(name)
 
 
 def summary(report_dir):
