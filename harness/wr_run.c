@@ -443,6 +443,76 @@ static void print_case(const wr_case_t *c, size_t i, size_t n)
     fflush(stdout);
 }
 
+/* Whether every check that detects f failed (ok == false: passed) in c. */
+static bool detected(const wr_case_t *c, const wr_fault_info_t *f, bool fail)
+{
+    bool any = false;
+
+    for (int k = 0; k < WR_CHECK__COUNT; k++) {
+        if (!(f->detects & (1u << k)) || !c->ran[k])
+            continue;
+        any = true;
+        if ((c->results[k].verdict == WR_FAIL) != fail)
+            return false;
+    }
+    return any;
+}
+
+static bool exposes(const wr_scenario_t *s, const wr_fault_info_t *f)
+{
+    for (size_t i = 0; i < s->nexposes; i++)
+        if (wr_fault_find(s->exposes[i]) == f)
+            return true;
+    return false;
+}
+
+/* One line per fault the run exercised: reproduced with it injected, and
+ * absent from the same scenarios without it. */
+static void print_bugs(const wr_run_t *run)
+{
+    bool header = false;
+
+    for (size_t i = 0; i < wr_fault_count(); i++) {
+        const wr_fault_info_t *f = wr_fault_at(i);
+        int with = 0, hit = 0, without = 0, clean = 0;
+        char label[64];
+
+        for (size_t k = 0; k < run->ncases; k++) {
+            const wr_case_t *c = &run->cases[k];
+
+            if (c->scenario == NULL || !exposes(c->scenario, f))
+                continue;
+            if (c->inject[0] != '\0') {
+                with++;
+                hit += detected(c, f, true);
+            } else {
+                without++;
+                clean += detected(c, f, false);
+            }
+        }
+        if (with + without == 0)
+            continue;
+        if (!header) {
+            printf("\n  %-34s %-16s %s\n", "bug", "reproduced",
+                   "absent without injection");
+            header = true;
+        }
+        snprintf(label, sizeof(label), "%s%s%s%s", f->id,
+                 f->origin ? " (" : "", f->origin ? f->origin : "",
+                 f->origin ? ")" : "");
+        printf("  %-34s %-16s %s\n", label,
+               with ? (hit == with ? "yes" : "NO") : "not injected",
+               without ? (clean == without ? "yes" : "NO") : "not run");
+        if (with && hit != with)
+            printf("  %-34s   detected in %d of %d cases\n", "", hit, with);
+        if (without && clean != without)
+            printf("  %-34s   reported in %d of %d clean cases\n", "",
+                   without - clean, without);
+    }
+    if (header)
+        printf("\n");
+}
+
 int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
            wr_run_t *run)
 {
@@ -554,6 +624,7 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
         rm_rf(tmpdir);
         return 3;
     }
+    print_bugs(run);
     printf("report: %s/report.md\n", run->dir);
     return rc;
 interrupted:
