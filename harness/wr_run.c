@@ -9,6 +9,8 @@
  * Single-threaded: the engine's threads live only inside wr_engine_run. */
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,24 @@ static void run_checks(wr_case_t *c, const wr_history_t *h, double scale)
     }
 }
 
+/* Watches the gateway while the engine runs, so that a crash is timed
+ * within a few milliseconds of the process ending, not when the case
+ * ends. The runner's thread does not touch the target meanwhile. */
+typedef struct {
+    wr_target_t *t;
+    atomic_int done;
+} watch_t;
+
+static void *watch_main(void *arg)
+{
+    watch_t *w = arg;
+    struct timespec ts = {0, 2 * 1000000L};
+
+    while (!atomic_load(&w->done) && wr_target_alive(w->t))
+        nanosleep(&ts, NULL);
+    return NULL;
+}
+
 /* Runs case c; its directory exists. Returns 0, or 3 when the target could
  * not be run. */
 static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
@@ -353,10 +373,18 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
     eo.seed = c->seed;
     eo.time_scale = scale;
     eo.stop = o->stop;
+    watch_t watch = {.t = &t};
+    pthread_t watcher;
+    bool watching = o->url == NULL &&
+                    pthread_create(&watcher, NULL, watch_main, &watch) == 0;
     if (wr_engine_run(&eo, h, &es) != 0) {
         snprintf(c->target_error, sizeof(c->target_error),
                  "the client engine could not start");
         rc = 3;
+    }
+    if (watching) {
+        atomic_store(&watch.done, 1);
+        pthread_join(watcher, NULL);
     }
     c->clients = es.clients;
     c->established = es.established;
@@ -369,9 +397,10 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
             record_registry(h, host, port, scale);
         if (!wr_target_alive(&t)) {
             /* It died on its own during the case. */
-            harness_event(h, json_pack("{s:s,s:i,s:i,s:b}", "event",
-                                       "target.exit", "code", t.exit_code,
-                                       "sig", t.sig, "stopped", 0));
+            harness_event(
+                h, json_pack("{s:s,s:I,s:i,s:i,s:b}", "event", "target.exit",
+                             "ns", (json_int_t)t.exit_ns, "code", t.exit_code,
+                             "sig", t.sig, "stopped", 0));
         } else {
             wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
             harness_event(h,
@@ -497,9 +526,8 @@ static void print_bugs(const wr_run_t *run)
                    "absent without injection");
             header = true;
         }
-        snprintf(label, sizeof(label), "%s%s%s%s", f->id,
-                 f->origin ? " (" : "", f->origin ? f->origin : "",
-                 f->origin ? ")" : "");
+        snprintf(label, sizeof(label), "%s%s%s%s", f->id, f->origin ? " (" : "",
+                 f->origin ? f->origin : "", f->origin ? ")" : "");
         printf("  %-34s %-16s %s\n", label,
                with ? (hit == with ? "yes" : "NO") : "not injected",
                without ? (clean == without ? "yes" : "NO") : "not run");

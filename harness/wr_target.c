@@ -170,6 +170,7 @@ out:
 static void record_status(wr_target_t *t, int st)
 {
     t->exited = true;
+    t->exit_ns = wr_now_ns();
     t->pid = 0;
     if (WIFSIGNALED(st)) {
         t->exit_code = -1;

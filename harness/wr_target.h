@@ -33,6 +33,7 @@ typedef struct {
     int64_t spawn_ns;   /* CLOCK_MONOTONIC at fork */
     int64_t up_ns;      /* when /healthz first answered 200 */
     bool exited;        /* reaped */
+    int64_t exit_ns;    /* CLOCK_MONOTONIC when it was reaped */
     int exit_code;      /* -1 when killed by a signal */
     int sig;            /* signal that ended it, 0 when none */
     bool stopped_by_us; /* it ended after our SIGTERM/SIGKILL */
@@ -48,7 +49,8 @@ typedef struct {
 int wr_target_start(wr_target_t *t, const wr_target_opts_t *opts);
 
 /* Whether the process is still running; reaps and records its status once
- * it has ended (state WR_TARGET_CRASHED unless we stopped it). */
+ * it has ended (state WR_TARGET_CRASHED unless we stopped it). One thread
+ * at a time may call this and wr_target_stop on a target. */
 bool wr_target_alive(wr_target_t *t);
 
 /* SIGTERM, then SIGKILL after timeout_ms; reaps. A gateway that needed
