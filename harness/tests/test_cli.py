@@ -12,6 +12,7 @@ every process started here is stopped here.
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -298,9 +299,28 @@ def test_url():
     gw.wait(timeout=10)
 
 
+def test_scale():
+    """10,000 concurrent connections from one harness process."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < 10300:
+        ok(True, "# SKIP scale: descriptor hard limit %d < 10300" % hard)
+        return
+    rd = TMP + "/r-scale"
+    yaml = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data",
+                        "run", "scale-10k.yaml")
+    r = run(["run", "--report-dir", rd, yaml], timeout=300)
+    ok(r.returncode == 0, "scale: 10,000 connections, every check PASS",
+       r.stdout)
+    c = summary(rd)["cases"][0]
+    ok(c["clients"] == 10000 and c["established"] == 10000 and
+       c["steps_failed"] == 0,
+       "scale: all 10,000 welcomed, no step failed (%s established)" %
+       c["established"])
+
+
 def main():
     for t in (test_check, test_usage, test_crash, test_no_start, test_hung,
-              test_interrupt, test_url):
+              test_interrupt, test_url, test_scale):
         try:
             t()
         except Exception as e:  # a broken test is a failed test
