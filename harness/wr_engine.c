@@ -185,6 +185,36 @@ static void step_failed(client_t *c, const wr_step_t *s, const char *why)
                      "line", s->line, "column", s->column, "error", why));
 }
 
+/* An expect step that was not met: why is "timeout" or "connection
+ * closed". */
+static void expect_failed(client_t *c, const wr_step_t *s, const char *why)
+{
+    record(c, "client.expect", "fail",
+           json_pack("{s:s,s:i,s:s}", "msg_type", s->msg_type, "within_ms",
+                     s->within_ms, "error", why));
+    step_failed(c, s, why);
+}
+
+static void out_msg_free(out_msg_t *m)
+{
+    free(m->text);
+    free(m->msg_type);
+    free(m->correlation_id);
+    free(m);
+}
+
+/* Drops every frame still queued (the connection is gone). */
+static void drop_outgoing(client_t *c)
+{
+    while (c->out_head != NULL) {
+        out_msg_t *m = c->out_head;
+
+        c->out_head = m->next;
+        out_msg_free(m);
+    }
+    c->out_tail = NULL;
+}
+
 static void run_steps(client_t *c);
 
 static void set_timer(client_t *c, int ms, sul_cb_t cb)
@@ -336,10 +366,7 @@ static void step_timeout_cb(lws_sorted_usec_list_t *sul)
         step_failed(c, s, "barrier timeout");
         break;
     case WR_STEP_EXPECT:
-        record(c, "client.expect", "fail",
-               json_pack("{s:s,s:i,s:s}", "msg_type", s->msg_type, "within_ms",
-                         s->within_ms, "error", "timeout"));
-        step_failed(c, s, "timeout");
+        expect_failed(c, s, "timeout");
         break;
     case WR_STEP_EXPECT_CLOSE:
         record(c, "client.expect_close", "fail",
@@ -548,10 +575,7 @@ static void run_steps(client_t *c)
                 break;
             }
             if (!c->open) {
-                record(c, "client.expect", "fail",
-                       json_pack("{s:s,s:s}", "msg_type", s->msg_type, "error",
-                                 "connection closed"));
-                step_failed(c, s, "connection closed");
+                expect_failed(c, s, "connection closed");
                 break;
             }
             c->waiting = true;
@@ -684,15 +708,7 @@ static void on_gone(client_t *c, const char *by, const char *error)
                json_pack("{s:s,s:i}", "error", error ? error : "failed", "code",
                          -1));
     }
-    while (c->out_head) {
-        out_msg_t *m = c->out_head;
-        c->out_head = m->next;
-        free(m->text);
-        free(m->msg_type);
-        free(m->correlation_id);
-        free(m);
-    }
-    c->out_tail = NULL;
+    drop_outgoing(c);
     if (!c->waiting || c->step >= c->grp->nsteps)
         return;
     s = &c->grp->steps[c->step];
@@ -702,10 +718,7 @@ static void on_gone(client_t *c, const char *by, const char *error)
         step_done(c);
         break;
     case WR_STEP_EXPECT:
-        record(c, "client.expect", "fail",
-               json_pack("{s:s,s:s}", "msg_type", s->msg_type, "error",
-                         "connection closed"));
-        step_failed(c, s, "connection closed");
+        expect_failed(c, s, "connection closed");
         step_done(c);
         break;
     case WR_STEP_EXPECT_CLOSE:
@@ -790,10 +803,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             c->out_head = m->next;
             if (c->out_head == NULL)
                 c->out_tail = NULL;
-            free(m->text);
-            free(m->msg_type);
-            free(m->correlation_id);
-            free(m);
+            out_msg_free(m);
             if (wrote < (int)n)
                 return -1;
             if (c->out_head != NULL || c->closing)
@@ -1082,14 +1092,7 @@ static void engine_free(engine_t *e)
         free(c->token);
         free(c->rx);
         json_decref(c->inbox);
-        while (c->out_head) {
-            out_msg_t *m = c->out_head;
-            c->out_head = m->next;
-            free(m->text);
-            free(m->msg_type);
-            free(m->correlation_id);
-            free(m);
-        }
+        drop_outgoing(c);
     }
     free(e->clients);
     free(e->workers);

@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 
+import tap
+
 TIMEOUT_S = 600
 
 
@@ -47,7 +49,7 @@ def main():
         summary_path = os.path.join(tmp, "latest", "summary.json")
         ok(os.path.exists(summary_path), "summary.json written")
         if not os.path.exists(summary_path):
-            return finish(results)
+            return tap.finish(results, 40)
         with open(summary_path) as f:
             summary = json.load(f)
         cases = summary["cases"]
@@ -88,19 +90,7 @@ def main():
         ok(False, "run finished within %d s" % TIMEOUT_S)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return finish(results)
-
-
-def finish(results):
-    print("1..%d" % len(results))
-    bad = 0
-    for i, (good, name, detail) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if good else "not ok", i, name))
-        if not good:
-            bad += 1
-            for line in str(detail).splitlines()[-40:]:
-                print("#   " + line)
-    return 1 if bad else 0
+    return tap.finish(results, 40)
 
 
 if __name__ == "__main__":

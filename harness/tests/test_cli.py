@@ -19,6 +19,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+import tap
 import time
 
 WSRACE, GATEWAY, SCEN = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -330,15 +332,7 @@ def main():
             p.kill()
             p.wait()
     shutil.rmtree(TMP, ignore_errors=True)
-    print("1..%d" % len(results))
-    bad = 0
-    for i, (good, name, detail) in enumerate(results, 1):
-        print("%s %d - %s" % ("ok" if good else "not ok", i, name))
-        if not good:
-            bad += 1
-            for line in str(detail).splitlines()[-30:]:
-                print("#   " + line)
-    return 1 if bad else 0
+    return tap.finish(results)
 
 
 if __name__ == "__main__":
