@@ -135,7 +135,7 @@ def test_usage():
        "unknown fault exits 2 naming it", r.stdout)
     r = run(["run", "--seed", "x", scen("scope-loss")])
     ok(r.returncode == 2 and "--seed" in r.stdout, "bad seed exits 2", r.stdout)
-    r = run(["list"], cwd=os.path.dirname(SCEN))
+    r = run(["list"], cwd=os.path.dirname(os.path.abspath(SCEN)))
     ok(r.returncode == 0 and "duplicate-registration" in r.stdout and
        "golden-path" in r.stdout, "list shows faults and scenarios", r.stdout)
 
