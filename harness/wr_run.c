@@ -294,6 +294,61 @@ static void run_checks(wr_case_t *c, const wr_history_t *h, double scale)
     }
 }
 
+static int size_cmp(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Replaces the case's history by one holding only what the report reads:
+ * its first event (the time origin of evidence) and every evidence event,
+ * and points the evidence at the copies. The whole history is on disk as
+ * history.jsonl; keeping it in memory would make a run's memory grow with
+ * its cases (a 10,000-client case holds about 300 MB). On failure the full
+ * history stays. */
+static void keep_evidence(wr_case_t *c, wr_history_t *h)
+{
+    size_t idx[1 + WR_CHECK__COUNT * WR_EVIDENCE_MAX], n = 0, m = 0;
+    wr_history_t *small;
+
+    c->history = h;
+    if (wr_history_len(h) == 0)
+        return;
+    idx[n++] = 0;
+    for (int k = 0; k < WR_CHECK__COUNT; k++)
+        for (size_t e = 0; c->ran[k] && e < c->results[k].nevidence; e++)
+            idx[n++] = wr_history_index(h, c->results[k].evidence[e]);
+    qsort(idx, n, sizeof(idx[0]), size_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || idx[m - 1] != idx[i])
+            idx[m++] = idx[i];
+    small = wr_history_new();
+    if (small == NULL)
+        return;
+    wr_history_set_has_trace(small, wr_history_has_trace(h));
+    for (size_t i = 0; i < m; i++) {
+        const wr_event_t *ev = wr_history_at(h, idx[i]);
+
+        if (wr_history_add_line(small, ev->src, ev->line) != 0) {
+            wr_history_free(small);
+            return;
+        }
+    }
+    for (int k = 0; k < WR_CHECK__COUNT; k++) {
+        wr_check_result_t *r = &c->results[k];
+
+        for (size_t e = 0; c->ran[k] && e < r->nevidence; e++) {
+            size_t at = wr_history_index(h, r->evidence[e]);
+            size_t *pos = bsearch(&at, idx, m, sizeof(idx[0]), size_cmp);
+
+            r->evidence[e] = wr_history_at(small, (size_t)(pos - idx));
+        }
+    }
+    c->history = small;
+    wr_history_free(h);
+}
+
 /* Watches the gateway while the engine runs, so that a crash is timed
  * within a few milliseconds of the process ending, not when the case
  * ends. The runner's thread does not touch the target meanwhile. */
@@ -632,8 +687,8 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
             rc = 3;
             goto out;
         }
-        c->history = h;
         cr = run_case(c, o, casedir, h);
+        keep_evidence(c, h);
         if (o->stop && *o->stop)
             goto interrupted;
         if (cr == 3) {
