@@ -40,7 +40,8 @@ static void usage(FILE *f)
     fprintf(
         f, "usage: wsrace run [--inject LIST]... [--seed N] [--repeat N]\n"
            "                  [--report-dir DIR] [--target PATH | --url URL]\n"
-           "                  [--secret S] [--time-scale X] SCENARIO...\n"
+           "                  [--secret S] [--time-scale X] [--wrapper CMD]\n"
+           "                  SCENARIO...\n"
            "       wsrace check SCENARIO...\n"
            "       wsrace list [SCENARIO...]\n"
            "       wsrace --help | --version\n"
@@ -61,6 +62,8 @@ static void usage(FILE *f)
            "  --secret S     token secret (default $WSRACE_SECRET or a\n"
            "                 built-in test secret)\n"
            "  --time-scale X multiply every timeout (slow machines, valgrind)\n"
+           "  --wrapper CMD  run the gateway under CMD, split on spaces\n"
+           "                 (e.g. 'valgrind -q'; pair it with --time-scale)\n"
            "check    validates scenarios without running them\n"
            "list     shows the faults, the checks and the scenarios\n"
            "\n"
