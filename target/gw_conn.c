@@ -753,12 +753,14 @@ void gw_conn_on_closed(gw_conn_t *c)
     bool now;
 
     pthread_mutex_lock(&c->lock);
-    c->closed = true;
-    now = !c->handshake_running;
     memcpy(key, c->key, sizeof(key));
-    pthread_mutex_unlock(&c->lock);
+    /* Traced before `closed` is published: a handshake job that sees it
+     * runs the close path at once, and its events must follow this one. */
     gw_trace_emit(c->gw->trace, c->id, key[0] ? key : NULL,
                   "conn.transport_closed", NULL);
+    c->closed = true;
+    now = !c->handshake_running;
+    pthread_mutex_unlock(&c->lock);
     if (now) {
         gw_conn_ref(c);
         if (gw_pool_submit(c->gw->pool, close_job, c) != 0)
