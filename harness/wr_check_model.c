@@ -452,6 +452,15 @@ gconn_t *wr__check_gconn_note(gconns_t *g, const wr_event_t *ev)
             c->ended = ev;
     } else if (wr__check_is(ev, "conn.transport_closed") && c->ended == NULL) {
         c->ended = ev;
+    } else if (c->ended == NULL && wr__check_is(ev, "machine.transition") &&
+               wr__check_eq(ev->result, "ok") &&
+               (wr__check_eq(ev->to, "CLOSING") ||
+                wr__check_eq(ev->to, "CLOSED"))) {
+        /* The close path has begun: from here on the machine may go. A
+         * gateway may trace its close path before the transport's close
+         * (wsrace-gateway did, under load, until that trace moved). A
+         * machine that leaves without closing still counts as lost. */
+        c->ended = ev;
     } else if (wr__check_is(ev, "conn.closed") && c->closed == NULL) {
         c->closed = ev;
         if (c->ended == NULL)

@@ -420,6 +420,28 @@ Test(check, scope_loss_machine_vanishing_while_live_fails)
     wr_history_free(t.h);
 }
 
+Test(check, scope_loss_close_path_traced_before_transport_close_passes)
+{
+    tb_t t = tb_new();
+
+    /* A handshake job that sees the close runs the close path at once; a
+     * gateway may trace it before the transport's close event. */
+    gw_connect(&t, 1, "k");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"from\":\"IDLE\",\"to\":\"CLOSING\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"from\":\"CLOSING\",\"to\":\"CLOSED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"registry.unregister\",\"conn\":1,\"key\":\"k\","
+           "\"result\":\"removed\"");
+    gw(&t, "\"event\":\"coordinator.phase\",\"conn\":1,\"key\":\"k\","
+           "\"phase\":\"CLOSED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
+    gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
+    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
 Test(check, scope_loss_without_trace_is_unknown)
 {
     tb_t t = tb_new();
