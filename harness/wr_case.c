@@ -1,4 +1,6 @@
-/* wr_case.c - Names of checks, verdicts, expectations and target states.
+/* wr_case.c - Names of checks, verdicts, expectations and target states,
+ * and what a finished case says at a glance (which checks ran, which
+ * failed, whether its target could be run).
  *
  * Kept apart from the checkers so that report writers and the CLI can name
  * things without linking them. Static data; any thread. */
@@ -57,6 +59,32 @@ const char *wr_expect_name(wr_expect_t e)
         return "ANY";
     }
     return "?";
+}
+
+unsigned wr_case_ran(const wr_case_t *c)
+{
+    unsigned m = 0;
+
+    for (int i = 0; i < WR_CHECK__COUNT; i++)
+        if (c->ran[i])
+            m |= 1u << i;
+    return m;
+}
+
+unsigned wr_case_verdicts(const wr_case_t *c, wr_verdict_t v)
+{
+    unsigned m = 0;
+
+    for (int i = 0; i < WR_CHECK__COUNT; i++)
+        if (c->ran[i] && c->results[i].verdict == v)
+            m |= 1u << i;
+    return m;
+}
+
+bool wr_case_infra_problem(const wr_case_t *c)
+{
+    return c->target_state == WR_TARGET_NO_START ||
+           c->target_state == WR_TARGET_HUNG || c->target_error[0] != '\0';
 }
 
 const char *wr_target_state_name(wr_target_state_t s)

@@ -72,6 +72,17 @@ typedef struct {
 } wr_run_t;
 
 const char *wr_expect_name(wr_expect_t e); /* "PASS" | "FAIL" | "ANY" */
+
+/* The checks of c that ran, as a mask of 1u << id. */
+unsigned wr_case_ran(const wr_case_t *c);
+
+/* The checks of c that ran and gave verdict v, as a mask of 1u << id. */
+unsigned wr_case_verdicts(const wr_case_t *c, wr_verdict_t v);
+
+/* Whether the target could not be run or would not stop (no-start, hung,
+ * or an error recorded for it): the verdicts of c then prove nothing. A
+ * crash is not one: it is what some faults do. */
+bool wr_case_infra_problem(const wr_case_t *c);
 const char *wr_target_state_name(wr_target_state_t s);
 
 #endif

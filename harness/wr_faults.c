@@ -107,8 +107,7 @@ const wr_fault_info_t *wr_fault_find(const char *spec)
     return spec ? find_n(spec, strlen(spec)) : NULL;
 }
 
-/* Whether the comma list holds fault f (any mode). */
-static int list_has(const char *list, const wr_fault_info_t *f)
+bool wr_fault_listed(const wr_fault_info_t *f, const char *list)
 {
     const char *p = list;
 
@@ -117,10 +116,44 @@ static int list_has(const char *list, const wr_fault_info_t *f)
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
 
         if (find_n(p, n) == f)
-            return 1;
+            return true;
         p = comma ? comma + 1 : NULL;
     }
-    return 0;
+    return false;
+}
+
+bool wr_fault_exposed(const wr_fault_info_t *f, const wr_scenario_t *s)
+{
+    for (size_t i = 0; s != NULL && i < s->nexposes; i++)
+        if (wr_fault_find(s->exposes[i]) == f)
+            return true;
+    return false;
+}
+
+bool wr_fault_targeted(const wr_fault_info_t *f, const wr_case_t *c)
+{
+    return wr_fault_listed(f, c->inject) && wr_fault_exposed(f, c->scenario);
+}
+
+bool wr_fault_confirmed(const wr_fault_info_t *f, const wr_case_t *c)
+{
+    unsigned d = f->detects & wr_case_ran(c);
+
+    return !wr_case_infra_problem(c) && d != 0 &&
+           d == (d & wr_case_verdicts(c, WR_FAIL));
+}
+
+bool wr_fault_control(const wr_fault_info_t *f, const wr_case_t *c)
+{
+    return c->inject[0] == '\0' && wr_fault_exposed(f, c->scenario) &&
+           (f->detects & wr_case_ran(c)) != 0;
+}
+
+bool wr_fault_absent(const wr_fault_info_t *f, const wr_case_t *c)
+{
+    unsigned d = f->detects & wr_case_ran(c);
+
+    return !wr_case_infra_problem(c) && d == (d & wr_case_verdicts(c, WR_PASS));
 }
 
 void wr_faults_expect(const wr_scenario_t *s, const char *inject,
@@ -131,7 +164,7 @@ void wr_faults_expect(const wr_scenario_t *s, const char *inject,
     for (size_t i = 0; i < s->nexposes; i++) {
         const wr_fault_info_t *f = wr_fault_find(s->exposes[i]);
 
-        if (f != NULL && list_has(inject, f)) {
+        if (f != NULL && wr_fault_listed(f, inject)) {
             must |= f->detects;
             may |= f->side_effects;
         }

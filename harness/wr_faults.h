@@ -6,6 +6,7 @@
 #ifndef WR_FAULTS_H
 #define WR_FAULTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "wr_case.h"
@@ -27,6 +28,28 @@ const wr_fault_info_t *wr_fault_at(size_t i);
 /* The catalog entry of "id" or "id=mode", or NULL when unknown or the mode
  * is not one of its modes. */
 const wr_fault_info_t *wr_fault_find(const char *spec);
+
+/* Whether the comma list of fault specs ("id[=mode]") names f. */
+bool wr_fault_listed(const wr_fault_info_t *f, const char *list);
+
+/* Whether scenario s (may be NULL) names f in its `exposes`. */
+bool wr_fault_exposed(const wr_fault_info_t *f, const wr_scenario_t *s);
+
+/* Whether case c is meant to reproduce f: f was injected into a scenario
+ * that exposes it. */
+bool wr_fault_targeted(const wr_fault_info_t *f, const wr_case_t *c);
+
+/* Whether c reproduced f: its target ran, and every check that detects f
+ * ran and failed. Meaningful for a targeted case. */
+bool wr_fault_confirmed(const wr_fault_info_t *f, const wr_case_t *c);
+
+/* Whether c is a control for f: nothing injected, a scenario that exposes
+ * f, and a check that detects f ran. */
+bool wr_fault_control(const wr_fault_info_t *f, const wr_case_t *c);
+
+/* Whether f is absent from control c: its target ran, and every check
+ * that detects f and ran passed. */
+bool wr_fault_absent(const wr_fault_info_t *f, const wr_case_t *c);
 
 /* Fills expected[] for scenario s run with the faults of inject (a comma
  * list of "id[=mode]", "" for none): FAIL for the checks that detect a

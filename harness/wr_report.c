@@ -109,22 +109,6 @@ bool wr__report_check_ok(const wr_case_t *c, int i)
                                  c->target_state == WR_TARGET_EXTERNAL);
 }
 
-bool wr__report_infra_problem(const wr_case_t *c)
-{
-    return c->target_state == WR_TARGET_NO_START ||
-           c->target_state == WR_TARGET_HUNG || c->target_error[0] != '\0';
-}
-
-unsigned wr__report_ran_mask(const wr_case_t *c)
-{
-    unsigned m = 0;
-
-    for (int i = 0; i < WR_CHECK__COUNT; i++)
-        if (c->ran[i])
-            m |= BIT(i);
-    return m;
-}
-
 const char *wr__report_scenario_name(const wr_case_t *c)
 {
     return c->scenario && c->scenario->name ? c->scenario->name : "(none)";

@@ -44,13 +44,6 @@ double wr__report_seconds(int64_t ns);
 /* Whether check i of c went as expected. */
 bool wr__report_check_ok(const wr_case_t *c, int i);
 
-/* Whether the case could not run as a test of the gateway at all. A crash
- * is not one: it is what some faults do. */
-bool wr__report_infra_problem(const wr_case_t *c);
-
-/* The checks that ran in c, as a mask of BIT(id). */
-unsigned wr__report_ran_mask(const wr_case_t *c);
-
 /* The name of c's scenario, "(none)" without one. */
 const char *wr__report_scenario_name(const wr_case_t *c);
 

@@ -89,7 +89,7 @@ static outcome_t check_outcome(const wr_case_t *c, int i)
     wr_verdict_t v = c->results[i].verdict;
     wr_expect_t e = c->expected[i];
 
-    if (wr__report_infra_problem(c))
+    if (wr_case_infra_problem(c))
         return OUT_ERROR;
     if (v == WR_UNKNOWN)
         return e == WR_EXPECT_FAIL ? OUT_FAILURE : OUT_SKIPPED;
@@ -232,7 +232,7 @@ static junit_counts_t junit_count(const wr_case_t *c)
             break;
         }
     }
-    if (n.tests == 0 && wr__report_infra_problem(c)) /* the "target" testcase */
+    if (n.tests == 0 && wr_case_infra_problem(c)) /* the "target" testcase */
         n.tests = n.errors = 1;
     return n;
 }
@@ -264,7 +264,7 @@ static void junit_case(FILE *f, const wr_run_t *run, const wr_case_t *c)
     for (int i = 0; i < WR_CHECK__COUNT; i++)
         if (c->ran[i])
             junit_check(f, c, i);
-    if (wr__report_ran_mask(c) == 0 && wr__report_infra_problem(c)) {
+    if (wr_case_ran(c) == 0 && wr_case_infra_problem(c)) {
         fputs("    <testcase classname=\"wsrace.", f);
         put_xml(f, wr__report_scenario_name(c), true);
         fputs("\" name=\"target\" time=\"0.000\">\n"

@@ -117,75 +117,6 @@ static void md_fenced(FILE *f, const char *info, const char *body)
  * Faults: confirmed and absent
  * ---------------------------------------------------------------------- */
 
-static unsigned verdict_mask(const wr_case_t *c, wr_verdict_t v)
-{
-    unsigned m = 0;
-
-    for (int i = 0; i < WR_CHECK__COUNT; i++)
-        if (c->ran[i] && c->results[i].verdict == v)
-            m |= BIT(i);
-    return m;
-}
-
-/* Whether the comma list (of "id[=mode]") names fault f, in any mode. */
-static bool list_has_fault(const char *list, const wr_fault_info_t *f)
-{
-    const char *p = list;
-
-    while (p != NULL && *p != '\0') {
-        char spec[128];
-        size_t n = strcspn(p, ",");
-
-        if (n < sizeof(spec)) {
-            memcpy(spec, p, n);
-            spec[n] = '\0';
-            if (wr_fault_find(spec) == f)
-                return true;
-        }
-        p = p[n] == ',' ? p + n + 1 : NULL;
-    }
-    return false;
-}
-
-static bool exposes_fault(const wr_scenario_t *s, const wr_fault_info_t *f)
-{
-    for (size_t i = 0; s != NULL && i < s->nexposes; i++)
-        if (wr_fault_find(s->exposes[i]) == f)
-            return true;
-    return false;
-}
-
-/* The case injected f and its scenario is meant to expose it. */
-static bool in_group(const wr_case_t *c, const wr_fault_info_t *f)
-{
-    return list_has_fault(c->inject, f) && exposes_fault(c->scenario, f);
-}
-
-/* The case reproduces f: every check that detects f ran and failed. */
-static bool confirms(const wr_case_t *c, const wr_fault_info_t *f)
-{
-    unsigned d = f->detects & wr__report_ran_mask(c);
-
-    return !wr__report_infra_problem(c) && d != 0 &&
-           d == (d & verdict_mask(c, WR_FAIL));
-}
-
-/* The case is a control run for f: nothing injected, the scenario exposes
- * f, and a check that detects f ran. */
-static bool control_for(const wr_case_t *c, const wr_fault_info_t *f)
-{
-    return c->inject[0] == '\0' && exposes_fault(c->scenario, f) &&
-           (f->detects & wr__report_ran_mask(c)) != 0;
-}
-
-/* In that control run, every check that detects f passed. */
-static bool absent_in(const wr_case_t *c, const wr_fault_info_t *f)
-{
-    unsigned d = f->detects & wr__report_ran_mask(c);
-
-    return !wr__report_infra_problem(c) && d == (d & verdict_mask(c, WR_PASS));
-}
-
 /* How many cases are in f's group (*in) and how many of them confirm it
  * (*ok). */
 static void group_counts(const wr_run_t *run, const wr_fault_info_t *f,
@@ -193,10 +124,10 @@ static void group_counts(const wr_run_t *run, const wr_fault_info_t *f,
 {
     *in = *ok = 0;
     for (size_t k = 0; k < run->ncases; k++) {
-        if (!in_group(&run->cases[k], f))
+        if (!wr_fault_targeted(f, &run->cases[k]))
             continue;
         (*in)++;
-        *ok += confirms(&run->cases[k], f);
+        *ok += wr_fault_confirmed(f, &run->cases[k]);
     }
 }
 
@@ -206,7 +137,7 @@ static bool injected_unexposed(const wr_case_t *c)
     if (c->inject[0] == '\0')
         return false;
     for (size_t i = 0; i < wr_fault_count(); i++)
-        if (in_group(c, wr_fault_at(i)))
+        if (wr_fault_targeted(wr_fault_at(i), c))
             return false;
     return true;
 }
@@ -439,8 +370,8 @@ static void md_checks(FILE *f, unsigned mask, bool cell, const char *none)
 /* Verdicts other than PASS of the case's checks, for a table cell. */
 static void md_failed_cell(FILE *f, const wr_case_t *c)
 {
-    unsigned fail = verdict_mask(c, WR_FAIL);
-    unsigned unk = verdict_mask(c, WR_UNKNOWN);
+    unsigned fail = wr_case_verdicts(c, WR_FAIL);
+    unsigned unk = wr_case_verdicts(c, WR_UNKNOWN);
 
     md_checks(f, fail, true, unk ? "" : "none");
     if (unk) {
@@ -451,7 +382,7 @@ static void md_failed_cell(FILE *f, const wr_case_t *c)
 
 static void md_as_expected_cell(FILE *f, const wr_case_t *c)
 {
-    if (wr__report_infra_problem(c)) {
+    if (wr_case_infra_problem(c)) {
         fprintf(f, "**no** (target %s)", wr_target_state_name(c->target_state));
         return;
     }
@@ -549,7 +480,7 @@ static void md_verdict(FILE *f, const wr_run_t *run)
         const wr_case_t *c = &run->cases[k];
 
         unexpected += !c->as_expected;
-        infra += wr__report_infra_problem(c);
+        infra += wr_case_infra_problem(c);
         controls += c->inject[0] == '\0';
         controls_ok += c->inject[0] == '\0' && c->as_expected;
     }
@@ -655,14 +586,15 @@ static int md_bug(FILE *f, const wr_run_t *run, const wr_fault_info_t *ft)
     for (size_t k = 0; k < run->ncases; k++) {
         const wr_case_t *c = &run->cases[k];
 
-        if (in_group(c, ft)) {
+        if (wr_fault_targeted(ft, c)) {
             in++;
-            ok += confirms(c, ft);
-            if (shown == NULL || (!confirms(shown, ft) && confirms(c, ft)))
+            ok += wr_fault_confirmed(ft, c);
+            if (shown == NULL ||
+                (!wr_fault_confirmed(ft, shown) && wr_fault_confirmed(ft, c)))
                 shown = c;
-        } else if (control_for(c, ft)) {
+        } else if (wr_fault_control(ft, c)) {
             controls++;
-            absent += absent_in(c, ft);
+            absent += wr_fault_absent(ft, c);
         }
     }
     if (in == 0)
@@ -704,10 +636,10 @@ static int md_bug(FILE *f, const wr_run_t *run, const wr_fault_info_t *ft)
     for (size_t k = 0; k < run->ncases; k++) {
         const wr_case_t *c = &run->cases[k];
 
-        if (!in_group(c, ft))
+        if (!wr_fault_targeted(ft, c))
             continue;
-        side_failed |= verdict_mask(c, WR_FAIL) & ft->side_effects;
-        if (c->first_fail_ns >= 0 && confirms(c, ft)) {
+        side_failed |= wr_case_verdicts(c, WR_FAIL) & ft->side_effects;
+        if (c->first_fail_ns >= 0 && wr_fault_confirmed(ft, c)) {
             fail_min = fail_min < 0 || c->first_fail_ns < fail_min
                            ? c->first_fail_ns
                            : fail_min;
@@ -716,7 +648,7 @@ static int md_bug(FILE *f, const wr_run_t *run, const wr_fault_info_t *ft)
         }
         /* Many repeats that all went as designed say no more than the
          * first few: list those, and every case that did not. */
-        if (confirms(c, ft) && c->as_expected && c != shown &&
+        if (wr_fault_confirmed(ft, c) && c->as_expected && c != shown &&
             ++routine > ROUTINE_ROWS)
             continue;
         fputs("| ", f);
@@ -749,7 +681,7 @@ static int md_bug(FILE *f, const wr_run_t *run, const wr_fault_info_t *ft)
     for (int i = 0; rc == 0 && i < WR_CHECK__COUNT; i++)
         if (shown->ran[i] && (ft->detects & BIT(i)))
             rc = md_check(f, shown, i);
-    if ((ft->detects & wr__report_ran_mask(shown)) == 0)
+    if ((ft->detects & wr_case_ran(shown)) == 0)
         fputs("No check that detects this fault ran in this case.\n\n", f);
     md_replay(f, shown);
     if (side_failed != 0) {
@@ -762,7 +694,7 @@ static int md_bug(FILE *f, const wr_run_t *run, const wr_fault_info_t *ft)
     for (size_t k = 0; rc == 0 && k < run->ncases; k++) {
         const wr_case_t *c = &run->cases[k];
 
-        if (in_group(c, ft))
+        if (wr_fault_targeted(ft, c))
             rc = md_unexpected(f, c, c == shown ? ft->detects : 0, c == shown);
     }
     return rc;
@@ -865,7 +797,7 @@ static void md_infra(FILE *f, const wr_run_t *run)
     for (size_t k = 0; k < run->ncases; k++) {
         const wr_case_t *c = &run->cases[k];
 
-        if (!wr__report_infra_problem(c))
+        if (!wr_case_infra_problem(c))
             continue;
         if (n++ == 0)
             fputs("## Infrastructure problems\n\n"

@@ -527,29 +527,6 @@ static void print_case(const wr_case_t *c, size_t i, size_t n)
     fflush(stdout);
 }
 
-/* Whether every check that detects f failed (ok == false: passed) in c. */
-static bool detected(const wr_case_t *c, const wr_fault_info_t *f, bool fail)
-{
-    bool any = false;
-
-    for (int k = 0; k < WR_CHECK__COUNT; k++) {
-        if (!(f->detects & (1u << k)) || !c->ran[k])
-            continue;
-        any = true;
-        if ((c->results[k].verdict == WR_FAIL) != fail)
-            return false;
-    }
-    return any;
-}
-
-static bool exposes(const wr_scenario_t *s, const wr_fault_info_t *f)
-{
-    for (size_t i = 0; i < s->nexposes; i++)
-        if (wr_fault_find(s->exposes[i]) == f)
-            return true;
-    return false;
-}
-
 /* One line per fault the run exercised: reproduced with it injected, and
  * absent from the same scenarios without it. */
 static void print_bugs(const wr_run_t *run)
@@ -564,14 +541,12 @@ static void print_bugs(const wr_run_t *run)
         for (size_t k = 0; k < run->ncases; k++) {
             const wr_case_t *c = &run->cases[k];
 
-            if (c->scenario == NULL || !exposes(c->scenario, f))
-                continue;
-            if (c->inject[0] != '\0') {
+            if (wr_fault_targeted(f, c)) {
                 with++;
-                hit += detected(c, f, true);
-            } else {
+                hit += wr_fault_confirmed(f, c);
+            } else if (wr_fault_control(f, c)) {
                 without++;
-                clean += detected(c, f, false);
+                clean += wr_fault_absent(f, c);
             }
         }
         if (with + without == 0)
