@@ -59,6 +59,12 @@ const char *wr_check_name(wr_check_id_t id);
 int wr_check_from_name(const char *name);
 const char *wr_verdict_name(wr_verdict_t v); /* "PASS" | "FAIL" | "UNKNOWN" */
 
+/* Runs the checkers whose bit (1u << id) is set in mask on h, sharing the
+ * work they have in common; out[id] is fully written for every id, and
+ * says "not run" for those outside mask. */
+void wr_check_all(const wr_history_t *h, const wr_check_opts_t *opts,
+                  unsigned mask, wr_check_result_t out[WR_CHECK__COUNT]);
+
 /* Runs one checker on h. out is fully written. */
 void wr_check_run(wr_check_id_t id, const wr_history_t *h,
                   const wr_check_opts_t *opts, wr_check_result_t *out);
