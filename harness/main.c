@@ -310,31 +310,6 @@ static int cmd_run(int argc, char **argv, const char *self,
         return 2;
     }
     for (int i = 0; i < n; i++) {
-        for (size_t k = 0; k < o.ninjects; k++) {
-            char out[512], err[256];
-            if (wr_run_resolve_inject(injects[k], s[i], out, sizeof(out), err,
-                                      sizeof(err)) != 0) {
-                fprintf(stderr, "wsrace run: %s\n", err);
-                free_all(s, n);
-                return 2;
-            }
-            if (o.url != NULL && out[0] != '\0') {
-                fprintf(stderr,
-                        "wsrace run: --url: faults cannot be injected into "
-                        "an external gateway (%s)\n",
-                        out);
-                free_all(s, n);
-                return 2;
-            }
-        }
-        if (o.url != NULL && o.ninjects == 0 && s[i]->gateway.ninject > 0) {
-            fprintf(stderr,
-                    "wsrace run: --url: %s injects faults, which an external "
-                    "gateway cannot take; add --inject none\n",
-                    argv[optind + i]);
-            free_all(s, n);
-            return 2;
-        }
         if (wr_scenario_clients(s[i]) > most)
             most = wr_scenario_clients(s[i]);
     }

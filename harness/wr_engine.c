@@ -65,7 +65,7 @@ typedef struct {
     bool waiting;       /* the current step waits for an event */
     barrier_t *barrier; /* barrier being waited on */
     struct lws *wsi;
-    bool connecting, open, ever_open;
+    bool connecting, open;
     bool closing;   /* we asked to close */
     bool finished;  /* every step done */
     int peer_close; /* code of the peer's close frame, 0: none */
@@ -751,7 +751,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
         return add_header(wsi, in, len, "x-session-id:", c->session) ? -1 : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->connecting = false;
-        c->open = c->ever_open = true;
+        c->open = true;
         c->w->st.connected++;
         if (c->waiting && c->step < c->grp->nsteps &&
             c->grp->steps[c->step].kind == WR_STEP_CONNECT) {

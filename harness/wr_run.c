@@ -79,36 +79,57 @@ static void harness_event(wr_history_t *h, json_t *o)
     free(line);
 }
 
-int wr_run_resolve_inject(const char *value, const wr_scenario_t *s, char *out,
-                          size_t outlen, char *err, size_t errlen)
+/* Writes the n items comma-separated into out. Returns 0 or -E2BIG. */
+static int join(char *out, size_t outlen, char *const *items, size_t n)
 {
-    char buf[512], *save = NULL, *tok;
     size_t used = 0;
 
     out[0] = '\0';
-    if (value == NULL || strcmp(value, "none") == 0 || value[0] == '\0')
-        return 0;
-    if (strcmp(value, "exposed") == 0) {
-        for (size_t i = 0; i < s->nexposes; i++)
-            used += (size_t)snprintf(out + used, outlen - used, "%s%s",
-                                     i ? "," : "", s->exposes[i]);
-        return used < outlen ? 0 : -E2BIG;
-    }
-    snprintf(buf, sizeof(buf), "%s", value);
-    for (tok = strtok_r(buf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (wr_fault_find(tok) == NULL) {
-            snprintf(err, errlen,
-                     "--inject: unknown fault '%s' (wsrace list shows them)",
-                     tok);
-            return -EINVAL;
-        }
+    for (size_t i = 0; i < n; i++) {
         used += (size_t)snprintf(out + used, outlen - used, "%s%s",
-                                 used ? "," : "", tok);
+                                 i ? "," : "", items[i]);
         if (used >= outlen)
             return -E2BIG;
     }
     return 0;
+}
+
+/* Resolves one --inject value for scenario s into a comma list of faults
+ * ("" for none): NULL (no --inject: the scenario's gateway.inject),
+ * "none", "exposed" (the scenario's `exposes`), or a list of fault specs.
+ * Returns 0, or -EINVAL / -E2BIG with the reason in err. */
+static int resolve_inject(const char *value, const wr_scenario_t *s, char *out,
+                          size_t outlen, char *err, size_t errlen)
+{
+    char buf[512], *save = NULL, *tok, *specs[64];
+    size_t n = 0;
+    int rc;
+
+    if (value == NULL)
+        rc = join(out, outlen, s->gateway.inject, s->gateway.ninject);
+    else if (strcmp(value, "exposed") == 0)
+        rc = join(out, outlen, s->exposes, s->nexposes);
+    else if (strcmp(value, "none") == 0 || value[0] == '\0')
+        rc = join(out, outlen, NULL, 0);
+    else {
+        snprintf(buf, sizeof(buf), "%s", value);
+        for (tok = strtok_r(buf, ",", &save); tok && n < 64;
+             tok = strtok_r(NULL, ",", &save)) {
+            if (wr_fault_find(tok) == NULL) {
+                snprintf(err, errlen,
+                         "--inject: unknown fault '%s' (wsrace list shows "
+                         "them)",
+                         tok);
+                return -EINVAL;
+            }
+            specs[n++] = tok;
+        }
+        rc = join(out, outlen, specs, n);
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "--inject %s: the fault list is too long",
+                 value ? value : "(scenario's gateway.inject)");
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -121,11 +142,11 @@ typedef struct {
     int n;
 } args_t;
 
-static void arg(args_t *a, const char *fmt, const char *v)
+static void arg(args_t *a, const char *v)
 {
     if (a->n >= 94)
         return;
-    snprintf(a->store[a->n], sizeof(a->store[a->n]), fmt, v);
+    snprintf(a->store[a->n], sizeof(a->store[a->n]), "%s", v);
     a->argv[a->n] = a->store[a->n];
     a->n++;
     a->argv[a->n] = NULL;
@@ -136,8 +157,8 @@ static void argi(args_t *a, const char *opt, long long v)
     char num[32];
 
     snprintf(num, sizeof(num), "%lld", v);
-    arg(a, "%s", opt);
-    arg(a, "%s", num);
+    arg(a, opt);
+    arg(a, num);
 }
 
 static void gateway_args(args_t *a, const wr_scenario_t *s, const char *inject,
@@ -148,12 +169,12 @@ static void gateway_args(args_t *a, const wr_scenario_t *s, const char *inject,
     a->n = 0;
     a->argv[0] = NULL;
     if (inject[0] != '\0') {
-        arg(a, "%s", "--inject");
-        arg(a, "%s", inject);
+        arg(a, "--inject");
+        arg(a, inject);
     }
     for (size_t i = 0; i < g->nsync; i++) {
-        arg(a, "%s", "--sync");
-        arg(a, "%s", g->sync[i]);
+        arg(a, "--sync");
+        arg(a, g->sync[i]);
     }
     if (g->workers > 0)
         argi(a, "--workers", g->workers);
@@ -164,8 +185,8 @@ static void gateway_args(args_t *a, const wr_scenario_t *s, const char *inject,
     if (g->max_message > 0)
         argi(a, "--max-message", g->max_message);
     argi(a, "--seed", (long long)seed);
-    arg(a, "%s", "--secret");
-    arg(a, "%s", secret);
+    arg(a, "--secret");
+    arg(a, secret);
 }
 
 /* ------------------------------------------------------------------ */
@@ -571,6 +592,56 @@ static void print_bugs(const wr_run_t *run)
         printf("\n");
 }
 
+/* Plans every case of the run into run->cases (allocated for the most
+ * cases there can be): scenario x inject set x seed, skipping an inject set
+ * that repeats an earlier one for the same scenario ("exposed" and "none"
+ * for a scenario that exposes nothing). Returns 0, or 2 with a message
+ * when an inject set is bad or cannot go to the target. */
+static int plan(wr_run_t *run, const wr_run_opts_t *o,
+                wr_scenario_t *const *scs, size_t nscs)
+{
+    size_t nsets = o->ninjects ? o->ninjects : 1;
+    int repeat = o->repeat > 0 ? o->repeat : 1;
+    size_t ci = 0;
+
+    for (size_t si = 0; si < nscs; si++) {
+        for (size_t ii = 0; ii < nsets; ii++) {
+            const char *value = o->ninjects ? o->injects[ii] : NULL;
+            char inject[sizeof(run->cases[0].inject)], err[256];
+
+            if (resolve_inject(value, scs[si], inject, sizeof(inject), err,
+                               sizeof(err)) != 0) {
+                fprintf(stderr, "wsrace run: %s\n", err);
+                return 2;
+            }
+            if (o->url != NULL && inject[0] != '\0') {
+                fprintf(stderr,
+                        "wsrace run: --url: faults cannot be injected into "
+                        "an external gateway (%s: %s)%s\n",
+                        scs[si]->path, inject,
+                        value ? "" : "; add --inject none");
+                return 2;
+            }
+            if (inject_seen(run, ci, scs[si], inject))
+                continue;
+            for (int r = 0; r < repeat; r++, ci++) {
+                wr_case_t *c = &run->cases[ci];
+
+                c->scenario = scs[si];
+                c->seed = o->seed + (unsigned long long)r;
+                c->repeat = r;
+                c->target_exit_code = -1;
+                snprintf(c->inject, sizeof(c->inject), "%s", inject);
+                case_id(c, ci);
+                snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
+                write_replay(c, o);
+            }
+        }
+    }
+    run->ncases = ci;
+    return 0;
+}
+
 int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
            wr_run_t *run)
 {
@@ -594,10 +665,11 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
     run->external = o->url != NULL;
     run->seed = o->seed;
     run->started_unix = (int64_t)now;
-    run->ncases = nscs * nsets * (size_t)repeat;
-    run->cases = calloc(run->ncases ? run->ncases : 1, sizeof(wr_case_t));
+    run->cases = calloc(nscs * nsets * (size_t)repeat + 1, sizeof(wr_case_t));
     if (run->cases == NULL)
         return 3;
+    if ((rc = plan(run, o, scs, nscs)) != 0)
+        return rc;
 
     if (mkdir_p(o->report_root) != 0) {
         fprintf(stderr, "wsrace: cannot create %s: %s\n", o->report_root,
@@ -611,57 +683,15 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs, size_t nscs,
         return 3;
     }
 
-    /* Plan every case first, so that progress says "k of n". */
-    size_t ci = 0;
-    for (size_t si = 0; si < nscs; si++) {
-        for (size_t ii = 0; ii < nsets; ii++) {
-            char inject[sizeof(run->cases[0].inject)], err[256];
-
-            inject[0] = '\0';
-            if (o->ninjects == 0) {
-                size_t used = 0;
-                for (size_t k = 0; k < scs[si]->gateway.ninject; k++)
-                    used += (size_t)snprintf(
-                        inject + used, sizeof(inject) - used, "%s%s",
-                        k ? "," : "", scs[si]->gateway.inject[k]);
-            } else if (wr_run_resolve_inject(o->injects[ii], scs[si], inject,
-                                             sizeof(inject), err,
-                                             sizeof(err)) != 0) {
-                fprintf(stderr, "wsrace: %s\n", err);
-                rc = 3;
-                goto out;
-            }
-            /* "exposed" and "none" are the same set for a scenario that
-             * exposes nothing: run it once. */
-            if (inject_seen(run, ci, scs[si], inject))
-                continue;
-            for (int r = 0; r < repeat; r++, ci++) {
-                wr_case_t *c = &run->cases[ci];
-
-                c->scenario = scs[si];
-                c->seed = o->seed + (unsigned long long)r;
-                c->repeat = r;
-                c->target_exit_code = -1;
-                snprintf(c->inject, sizeof(c->inject), "%s", inject);
-                case_id(c, ci);
-                snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
-                write_replay(c, o);
-            }
-        }
-    }
-    run->ncases = ci;
-
     int64_t t0 = wr_now_ns();
-    for (ci = 0; ci < run->ncases; ci++) {
+    for (size_t ci = 0; ci < run->ncases; ci++) {
         wr_case_t *c = &run->cases[ci];
         wr_history_t *h;
         int cr;
 
         snprintf(casedir, sizeof(casedir), "%s/%s", tmpdir, c->dir);
-        if (mkdir_p(casedir) != 0 || (h = wr_history_new()) == NULL) {
-            rc = 3;
+        if (mkdir_p(casedir) != 0 || (h = wr_history_new()) == NULL)
             goto out;
-        }
         cr = run_case(c, o, casedir, h);
         keep_evidence(c, h);
         if (o->stop && *o->stop)
@@ -691,7 +721,7 @@ interrupted:
     return 130;
 out:
     rm_rf(tmpdir);
-    return rc ? rc : 3;
+    return 3;
 }
 
 void wr_run_free(wr_run_t *run)

@@ -35,17 +35,13 @@ typedef struct {
 
 /* Runs every case and writes the report. Fills run (free with
  * wr_run_free). Returns the CLI exit code: 0 every verdict as expected,
- * 1 some verdict was not, 3 a target could not be run or the report not
- * written; 130 when stopped by a signal (nothing is published then). */
+ * 1 some verdict was not, 2 an inject set is bad (unknown fault, or faults
+ * for an external target; nothing has run), 3 a target could not be run
+ * or the report not written; 130 when stopped by a signal (nothing is
+ * published then). */
 int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scenarios,
            size_t nscenarios, wr_run_t *run);
 
 void wr_run_free(wr_run_t *run);
-
-/* Resolves one --inject value for scenario s into a comma list of faults
- * ("" for none): "none", "exposed" (the scenario's own `exposes`), or a
- * list of fault specs. Returns 0, or -EINVAL with the reason in err. */
-int wr_run_resolve_inject(const char *value, const wr_scenario_t *s, char *out,
-                          size_t outlen, char *err, size_t errlen);
 
 #endif
