@@ -57,6 +57,18 @@ static e2e_client_t *connect_user(const char *user, const char *session)
     return c;
 }
 
+/* connect_user, then asserts that the first message is the welcome for
+ * session (any session when NULL). */
+static e2e_client_t *connect_welcomed(const char *user, const char *session)
+{
+    e2e_client_t *c = connect_user(user, session);
+    json_t *w = e2e_recv_json(c, 3000);
+
+    CHECK1(wire_is_welcome(w, session));
+    json_decref(w);
+    return c;
+}
+
 /* Receives until a message of `type` (others are skipped); NULL if none
  * arrives in timeout_ms. */
 static json_t *recv_type(e2e_client_t *c, const char *type, int timeout_ms)
@@ -187,10 +199,7 @@ Test(e2e, subprotocol_token_route, .timeout = 30)
 Test(e2e, bad_messages_are_answered, .timeout = 30)
 {
     start(NULL);
-    e2e_client_t *c = connect_user("bob", NULL);
-    json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(wire_is_welcome(w, NULL));
-    json_decref(w);
+    e2e_client_t *c = connect_welcomed("bob", NULL);
     e2e_send(c, "{not json");
     expect_error(c, "FORMAT_ERROR");
     e2e_send(c, "[1,2]");
@@ -253,10 +262,7 @@ Test(e2e, bad_tokens_fail_auth_1008, .timeout = 30)
 Test(e2e, second_live_session_closes_4409, .timeout = 30)
 {
     start(NULL);
-    e2e_client_t *a = connect_user("erin", "same");
-    json_t *w = e2e_recv_json(a, 3000);
-    CHECK1(wire_is_welcome(w, "same"));
-    json_decref(w);
+    e2e_client_t *a = connect_welcomed("erin", "same");
     e2e_client_t *b = connect_user("erin", "same");
     expect_error(b, "DUPLICATE_SESSION");
     cr_assert(eq(int, e2e_wait_close(b, 3000), 4409));
@@ -373,10 +379,7 @@ Test(e2e, scope_loss_swallow_leaves_no_machine_under_key, .timeout = 30)
 Test(e2e, scope_loss_off_swaps_cleanly, .timeout = 30)
 {
     start(NULL);
-    e2e_client_t *c = connect_user("ivy", "k2");
-    json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(wire_is_welcome(w, "k2"));
-    json_decref(w);
+    e2e_client_t *c = connect_welcomed("ivy", "k2");
     json_t *p = ready_probe("k2");
     CHECK1(json_is_true(json_object_get(p, "registered")));
     CHECK1(json_is_true(json_object_get(p, "ready")));
@@ -508,10 +511,7 @@ Test(e2e, coordinator_gap_off_waits_for_machine, .timeout = 30)
 /* Welcome, then a readiness probe for the key at once. */
 static bool ready_right_after_welcome(void)
 {
-    e2e_client_t *c = connect_user("lee", "ew");
-    json_t *w = e2e_recv_json(c, 3000);
-    CHECK1(wire_is_welcome(w, "ew"));
-    json_decref(w);
+    e2e_client_t *c = connect_welcomed("lee", "ew");
     json_t *p = ready_probe("ew");
     bool ready = json_is_true(json_object_get(p, "ready"));
     json_decref(p);
@@ -543,10 +543,7 @@ Test(e2e, stuck_swap_never_becomes_ready, .timeout = 30)
     e2e_free(c);
     stop_clean();
     start(NULL);
-    c = connect_user("max", "stuck");
-    m = e2e_recv_json(c, 3000);
-    CHECK1(wire_is_welcome(m, "stuck"));
-    json_decref(m);
+    c = connect_welcomed("max", "stuck");
     e2e_free(c);
     stop_clean();
 }
