@@ -18,6 +18,8 @@ static const char *const check_names[WR_CHECK__COUNT] = {
     [WR_CHECK_REGISTRY_LEAK] = "registry_leak",
     [WR_CHECK_ISOLATION] = "isolation",
     [WR_CHECK_NO_LOST_MESSAGES] = "no_lost_messages",
+    [WR_CHECK_MEMORY_SAFETY] = "memory_safety",
+    [WR_CHECK_DATA_RACE] = "data_race",
 };
 
 const char *wr_check_name(wr_check_id_t id)

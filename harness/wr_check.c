@@ -1,10 +1,11 @@
-/* wr_check.c - The eight checkers: pure functions from a history to a
+/* wr_check.c - The checkers: pure functions from a history to a
  * verdict with its evidence. This file runs one of them.
  *
  * wr_check_all() builds the clients' view of the history once, and hands
  * it to each checker asked for (wr_check_run() to one): those of the
  * gateway's registry are in wr_check_registry.c, those of what the
- * connections were promised in wr_check_clients.c, and the registry model
+ * connections were promised in wr_check_clients.c, those of the reports
+ * of valgrind and the sanitizers in wr_check_tool.c, and the registry model
  * they replay the trace into, with the helpers they share, in
  * wr_check_model.c (declared in wr_check_int.h).
  *
@@ -46,6 +47,12 @@ static void run_one(wr_check_id_t id, const wr_history_t *h,
     case WR_CHECK_NO_LOST_MESSAGES:
         wr__check_no_lost(h, cl, opts, out);
         break;
+    case WR_CHECK_MEMORY_SAFETY:
+        wr__check_memory_safety(h, out);
+        break;
+    case WR_CHECK_DATA_RACE:
+        wr__check_data_race(h, out);
+        break;
     default:
         break;
     }
@@ -64,7 +71,7 @@ void wr_check_all(const wr_history_t *h, const wr_check_opts_t *opts,
                      h == NULL ? "no history to check" : "not run");
         }
     }
-    if (h == NULL || (mask & WR_CHECKS_ALL) == 0)
+    if (h == NULL || (mask & (WR_CHECKS_ALL | WR_CHECKS_TOOL)) == 0)
         return;
     wr__check_clients_build(&cl, h);
     for (int id = 0; id < WR_CHECK__COUNT; id++) {

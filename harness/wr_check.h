@@ -25,10 +25,19 @@ typedef enum {
     WR_CHECK_REGISTRY_LEAK,
     WR_CHECK_ISOLATION,
     WR_CHECK_NO_LOST_MESSAGES,
+    WR_CHECK_MEMORY_SAFETY, /* tool.error events: memory errors, leaks */
+    WR_CHECK_DATA_RACE,     /* tool.error events: races, lock order */
     WR_CHECK__COUNT
 } wr_check_id_t;
 
-#define WR_CHECKS_ALL ((1u << WR_CHECK__COUNT) - 1)
+/* The checks of every scenario (its default `checks: all`). */
+#define WR_CHECKS_ALL ((1u << (WR_CHECK_NO_LOST_MESSAGES + 1)) - 1)
+
+/* The checks of a tool's report (wr_tool.h): run them when the gateway
+ * ran under valgrind or was a sanitizer build; without a tool.report
+ * event they answer UNKNOWN. */
+#define WR_CHECKS_TOOL                                                         \
+    ((1u << WR_CHECK_MEMORY_SAFETY) | (1u << WR_CHECK_DATA_RACE))
 
 typedef enum {
     WR_PASS,

@@ -15,7 +15,7 @@ WSRACE_PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config
   libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
   libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
-  libxml2-utils
+  libxml2-utils libxml2-dev
 )
 
 log() { printf '%s\n' "wsrace: $*" >&2; }

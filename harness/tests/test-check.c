@@ -1232,6 +1232,8 @@ Test(check, correct_run_with_clients_passes_everything)
     for (int c = 0; c < WR_CHECK__COUNT; c++) {
         wr_check_result_t r;
 
+        if (!(WR_CHECKS_ALL & (1u << c))) /* the tool checks: test-tool.c */
+            continue;
         wr_check_run((wr_check_id_t)c, t.h, &opts, &r);
         cr_assert(eq(int, r.verdict, WR_PASS), "%s: %s: %s",
                   wr_check_name((wr_check_id_t)c), wr_verdict_name(r.verdict),
@@ -1338,6 +1340,8 @@ Test(check, real_traces_match_the_fault_catalog)
         for (int c = 0; c < WR_CHECK__COUNT; c++) {
             wr_check_result_t r;
 
+            if (!(WR_CHECKS_ALL & B(c))) /* the tool checks: test-tool.c */
+                continue;
             wr_check_run((wr_check_id_t)c, h, &opts, &r);
             if (fx->fail & B(c)) {
                 cr_assert(eq(int, r.verdict, WR_FAIL), "%s: %s: %s: %s",
