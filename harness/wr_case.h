@@ -29,6 +29,7 @@ typedef enum {
 
 typedef struct {
     char id[160]; /* "NN-scenario-inject-sSEED", a dir name */
+    size_t index; /* 0-based position in the whole (unsharded) plan */
     const wr_scenario_t *scenario;
     char inject[256]; /* faults injected, comma list; "" for none */
     unsigned long long seed;
@@ -37,7 +38,11 @@ typedef struct {
     bool ran[WR_CHECK__COUNT]; /* the check was selected */
     wr_check_result_t results[WR_CHECK__COUNT];
     wr_expect_t expected[WR_CHECK__COUNT];
+    /* Checks of which at least one must FAIL: several faults injected at
+     * once, where one may mask another (a crash hides a duplicate). */
+    unsigned need_one;
     bool as_expected; /* every selected verdict matched */
+    bool no_sync;     /* run without the scenario's sync actions */
 
     wr_target_state_t target_state;
     int target_exit_code;   /* -1 when killed by a signal / unknown */
@@ -52,10 +57,15 @@ typedef struct {
     int established;       /* clients that got connection_established */
     int steps_failed;      /* expect/connect steps not met */
 
-    char replay[1024]; /* one command that re-runs this case */
+    char replay[2048]; /* one command that re-runs this case */
     char dir[512];     /* case directory, relative to the run dir */
+    /* The case's first event (its time origin) and every evidence event;
+     * the whole history is cases/<id>/history.jsonl. */
     const wr_history_t *history;
 } wr_case_t;
+
+struct wr_matrix_s;
+struct wr_matrix_diff_s;
 
 typedef struct {
     char id[64];          /* run id: "20261126T162000Z-1234" */
@@ -66,9 +76,26 @@ typedef struct {
     bool external;        /* --url */
     int64_t started_unix; /* wall clock, for people */
     int64_t duration_ns;
-    wr_case_t *cases;
+    wr_case_t *cases; /* in plan order (index) */
     size_t ncases;
     int exit_code; /* 0 | 1 | 3 as the CLI returns it */
+
+    char kind[16];    /* "run" | "matrix" | "replay" | "merge" */
+    char tool[16];    /* analysis tool of the gateway: "memcheck",
+                         "asan", ...; "" for none */
+    int shard_index;  /* 1-based; 0 when not sharded */
+    int shard_count;  /* 0 when not sharded */
+    size_t planned;   /* cases in the whole plan, every shard */
+    char plan_id[17]; /* hash of the plan: shards of one plan share it */
+    /* The scenarios of the run, in plan order (matrix columns). */
+    wr_scenario_t **scenarios;
+    size_t nscenarios;
+    bool owns_scenarios; /* loaded from a summary: freed with the run */
+    /* The inject sets, in plan order (matrix rows), comma lists. */
+    char (*injects)[256];
+    size_t ninjects;
+    struct wr_matrix_s *matrix;        /* built before reports are written */
+    struct wr_matrix_diff_s *baseline; /* when compared with a baseline */
 } wr_run_t;
 
 const char *wr_expect_name(wr_expect_t e); /* "PASS" | "FAIL" | "ANY" */

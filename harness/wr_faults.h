@@ -35,8 +35,8 @@ bool wr_fault_listed(const wr_fault_info_t *f, const char *list);
 /* Whether scenario s (may be NULL) names f in its `exposes`. */
 bool wr_fault_exposed(const wr_fault_info_t *f, const wr_scenario_t *s);
 
-/* Whether case c is meant to reproduce f: f was injected into a scenario
- * that exposes it. */
+/* Whether case c is meant to reproduce f: f alone was injected into a
+ * scenario that exposes it. */
 bool wr_fault_targeted(const wr_fault_info_t *f, const wr_case_t *c);
 
 /* Whether c reproduced f: its target ran, and every check that detects f
@@ -52,10 +52,19 @@ bool wr_fault_control(const wr_fault_info_t *f, const wr_case_t *c);
 bool wr_fault_absent(const wr_fault_info_t *f, const wr_case_t *c);
 
 /* Fills expected[] for scenario s run with the faults of inject (a comma
- * list of "id[=mode]", "" for none): FAIL for the checks that detect a
- * fault the scenario exposes and that is injected, ANY for their side
- * effects, PASS for every other check. */
+ * list of "id[=mode]", "" for none):
+ *  - one fault the scenario exposes: FAIL for the checks that detect it,
+ *    ANY for its side effects;
+ *  - several faults at once: ANY for the checks that detect an exposed one
+ *    and their side effects; when the scenario exposes one of them,
+ *    *need_one (when not NULL) gets every check that detects one of the
+ *    injected faults: at least one of them must FAIL (one fault can mask
+ *    another: a crash ends the case before a duplicate registers);
+ *  - a fault the scenario does not expose: ANY for its detecting checks
+ *    and side effects (injected, so it may fire; not promised);
+ *  - PASS for every other check. */
 void wr_faults_expect(const wr_scenario_t *s, const char *inject,
-                      wr_expect_t expected[WR_CHECK__COUNT]);
+                      wr_expect_t expected[WR_CHECK__COUNT],
+                      unsigned *need_one);
 
 #endif

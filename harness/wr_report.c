@@ -214,9 +214,10 @@ int wr_report_write_all(const wr_run_t *run, const char *dir)
     int rc = wr_report_write_summary(run, dir);
     int rc2 = wr_report_write_junit(run, dir);
     int rc3 = wr_report_write_markdown(run, dir);
+    int rc4 = wr_report_write_html(run, dir);
 
     /* Each file stands alone: write the others even when one fails. */
-    return rc < 0 ? rc : rc2 < 0 ? rc2 : rc3;
+    return rc < 0 ? rc : rc2 < 0 ? rc2 : rc3 < 0 ? rc3 : rc4;
 }
 
 /* ------------------------------------------------------------------------
@@ -261,10 +262,13 @@ static const char *relative_to(const char *finaldir, const char *root)
 int wr_report_publish(const char *tmpdir, const char *finaldir,
                       const char *root)
 {
-    const char *rel = relative_to(finaldir, root);
+    const char *rel;
     char link_tmp[PATH_MAX], latest[PATH_MAX];
     int rc;
 
+    if (root == NULL)
+        return rename_noreplace(tmpdir, finaldir);
+    rel = relative_to(finaldir, root);
     if (*rel == '\0')
         return -EINVAL;
     if ((size_t)snprintf(link_tmp, sizeof(link_tmp), "%s/.latest.tmp-%ld", root,

@@ -1,9 +1,9 @@
 /* wr_report.h - Run reports: summary.json for machines, junit.xml for CI,
- * report.md for people.
+ * report.md and index.html for people.
  *
  * The runner writes each case's evidence files (trace.jsonl,
  * history.jsonl, gateway.log) into a hidden temporary run directory, then
- * these writers add the three run files, and wr_report_publish() renames the
+ * these writers add the four run files, and wr_report_publish() renames the
  * whole directory into place and moves the `latest` link: a run that is
  * interrupted leaves no half report behind, only a hidden directory that
  * the next run removes. Single-threaded. */
@@ -17,13 +17,19 @@
 int wr_report_write_summary(const wr_run_t *run, const char *dir);
 int wr_report_write_junit(const wr_run_t *run, const char *dir);
 int wr_report_write_markdown(const wr_run_t *run, const char *dir);
+/* index.html: the matrix, then each case with its checks, evidence,
+ * replay command and timeline, self-contained (no network). It reads
+ * each case's dir/<case dir>/history.jsonl; a case whose history cannot
+ * be read gets a note and the events kept in memory. */
+int wr_report_write_html(const wr_run_t *run, const char *dir);
 
-/* All three. Returns the first error. */
+/* All four. Returns the first error. */
 int wr_report_write_all(const wr_run_t *run, const char *dir);
 
 /* Renames tmpdir to finaldir (which must not exist) and points
- * root/latest at it (a relative symlink, replaced atomically). Returns 0
- * or negative errno; on error tmpdir is left as it was. */
+ * root/latest at it (a relative symlink, replaced atomically; no link when
+ * root is NULL). Returns 0 or negative errno; on error tmpdir is left as
+ * it was. */
 int wr_report_publish(const char *tmpdir, const char *finaldir,
                       const char *root);
 

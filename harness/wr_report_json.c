@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wr_matrix.h"
 #include "wr_report_int.h"
 
 /* ------------------------------------------------------------------------
@@ -103,17 +104,16 @@ static void append(json_t *arr, json_t *v, int *rc)
         *rc = -ENOMEM;
 }
 
+static json_t *event_line_json(const wr_event_t *e);
+
 static json_t *event_json(const wr_event_t *e)
 {
-    json_t *o = json_object(), *line = NULL;
+    json_t *o = json_object(), *line;
     int rc = 0;
 
     if (o == NULL)
         return NULL;
-    if (e->line != NULL)
-        line = json_loads(e->line, 0, NULL);
-    if (line == NULL)
-        line = jstr(e->line);
+    line = event_line_json(e);
     put(o, "seq", json_integer((json_int_t)e->seq), &rc);
     put(o, "ns", json_integer((json_int_t)e->ns), &rc);
     put(o, "src", json_string(wr__report_src_name(e->src)), &rc);
@@ -201,6 +201,30 @@ static json_t *scenario_json(const wr_scenario_t *s)
     return o;
 }
 
+/* The names of the checks in mask. */
+static json_t *checks_list_json(unsigned mask)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -ENOMEM;
+
+    for (int k = 0; rc == 0 && k < WR_CHECK__COUNT; k++)
+        if (mask & BIT(k))
+            append(a, json_string(wr_check_name((wr_check_id_t)k)), &rc);
+    if (rc < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+/* An event's line as JSON (its text when it does not parse). */
+static json_t *event_line_json(const wr_event_t *e)
+{
+    json_t *line = e->line ? json_loads(e->line, 0, NULL) : NULL;
+
+    return line ? line : jstr(e->line);
+}
+
 static json_t *case_json(const wr_case_t *c)
 {
     json_t *o = json_object(), *t = json_object(), *checks = json_object();
@@ -223,11 +247,19 @@ static json_t *case_json(const wr_case_t *c)
             put(checks, wr_check_name((wr_check_id_t)i), check_json(c, i), &rc);
 
     put(o, "id", jstr(c->id), &rc);
+    put(o, "index", json_integer((json_int_t)c->index), &rc);
     put(o, "scenario", scenario_json(c->scenario), &rc);
     put(o, "inject", list_json(c->inject), &rc);
     put(o, "seed", json_integer((json_int_t)c->seed), &rc);
     put(o, "repeat", json_integer(c->repeat), &rc);
     put(o, "as_expected", json_boolean(c->as_expected), &rc);
+    put(o, "need_one", checks_list_json(c->need_one), &rc);
+    put(o, "no_sync", json_boolean(c->no_sync), &rc);
+    put(o, "origin",
+        c->history && wr_history_len(c->history) > 0
+            ? event_line_json(wr_history_at(c->history, 0))
+            : json_null(),
+        &rc);
     put(o, "target", t, &rc);
     put(o, "duration_ms", jms(c->duration_ns), &rc);
     put(o, "first_fail_ms",
@@ -243,6 +275,69 @@ static json_t *case_json(const wr_case_t *c)
         return NULL;
     }
     return o;
+}
+
+/* Every scenario of the run with its whole text: enough to replay any case
+ * and to merge shards without the files. */
+static json_t *scenarios_json(const wr_run_t *run)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -ENOMEM;
+
+    for (size_t i = 0; rc == 0 && i < run->nscenarios; i++) {
+        const wr_scenario_t *s = run->scenarios[i];
+
+        append(a,
+               json_pack("{s:o,s:o,s:o}", "name", jstr(s->name), "path",
+                         jstr(s->path), "text", jstr(s->text)),
+               &rc);
+    }
+    if (rc < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *injects_json(const wr_run_t *run)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -ENOMEM;
+
+    for (size_t i = 0; rc == 0 && i < run->ninjects; i++)
+        append(a, jstr(run->injects[i]), &rc);
+    if (rc < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *changes_json(const wr_matrix_change_t *v, size_t n)
+{
+    json_t *a = json_array();
+    int rc = a ? 0 : -ENOMEM;
+
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        append(a,
+               json_pack("{s:s,s:s,s:s,s:s,s:s}", "row", v[i].row, "scenario",
+                         v[i].scenario, "check", v[i].check, "was", v[i].was,
+                         "now", v[i].now),
+               &rc);
+    if (rc < 0) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
+static json_t *baseline_json(const wr_matrix_diff_t *d)
+{
+    return json_pack("{s:o,s:o,s:o,s:o}", "path", jstr(d->path), "regressions",
+                     changes_json(d->regressions, d->nregressions),
+                     "improvements",
+                     changes_json(d->improvements, d->nimprovements),
+                     "changes", changes_json(d->changes, d->nchanges));
 }
 
 static json_t *run_json(const wr_run_t *run)
@@ -287,6 +382,22 @@ static json_t *run_json(const wr_run_t *run)
     put(o, "duration_ms", jms(run->duration_ns), &rc);
     put(o, "exit_code", json_integer(run->exit_code), &rc);
     put(o, "totals", totals, &rc);
+    put(o, "kind", json_string(run->kind[0] ? run->kind : "run"), &rc);
+    put(o, "tool", jstr_or_null(run->tool), &rc);
+    put(o, "shard",
+        run->shard_count
+            ? json_pack("{s:i,s:i}", "index", run->shard_index, "count",
+                        run->shard_count)
+            : json_null(),
+        &rc);
+    put(o, "planned", json_integer((json_int_t)run->planned), &rc);
+    put(o, "plan_id", jstr(run->plan_id), &rc);
+    put(o, "scenarios", scenarios_json(run), &rc);
+    put(o, "injects", injects_json(run), &rc);
+    put(o, "matrix", run->matrix ? wr_matrix_json(run->matrix) : json_null(),
+        &rc);
+    put(o, "baseline", run->baseline ? baseline_json(run->baseline) : json_null(),
+        &rc);
     if (rc < 0) {
         json_decref(o);
         return NULL;

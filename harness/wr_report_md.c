@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "wr_faults.h"
+#include "wr_matrix.h"
 #include "wr_report_int.h"
 
 /* ------------------------------------------------------------------------
@@ -232,9 +233,34 @@ static void other_fields(FILE *f, size_t *n, const char *line)
 
 /* The fields of e that decide checks; the other members of its line when
  * it has none of them. */
+/* A tool error: its kind, what it says and its stack, frame by frame. */
+static void tool_fields(FILE *f, const wr_event_t *e)
+{
+    json_t *o = json_loads(e->line, 0, NULL), *frames, *v;
+    size_t n = 0, i;
+
+    field_s(f, &n, "tool", json_string_value(json_object_get(o, "tool")));
+    field_s(f, &n, "kind", json_string_value(json_object_get(o, "kind")));
+    field_s(f, &n, "what", json_string_value(json_object_get(o, "what")));
+    frames = json_object_get(o, "frames");
+    json_array_foreach(frames, i, v)
+    {
+        if (i == 6)
+            break;
+        fprintf(f, "\n        %s %s", i ? "  by" : "  at",
+                json_string_value(v) ? json_string_value(v) : "?");
+    }
+    json_decref(o);
+}
+
 static void event_fields(FILE *f, const wr_event_t *e)
 {
     size_t n = 0, ids;
+
+    if (e->event != NULL && strcmp(e->event, "tool.error") == 0) {
+        tool_fields(f, e);
+        return;
+    }
 
     if (e->conn != 0)
         field_i(f, &n, "conn", (int64_t)e->conn);
@@ -547,16 +573,100 @@ static void md_verdict(FILE *f, const wr_run_t *run)
     fputs("\n\n", f);
 }
 
+/* The reproduction matrix: one table per inject set, a line per scenario,
+ * a column per check. */
+static void md_matrix(FILE *f, const wr_run_t *run)
+{
+    const wr_matrix_t *m = run->matrix;
+    char text[64];
+
+    if (m == NULL || m->nrows == 0)
+        return;
+    fprintf(f,
+            "## Matrix\n\n"
+            "%d seed(s) per cell: %d missed, %d false alarm(s), %d "
+            "error(s). DETECTED: the check a fault must trip failed on "
+            "every seed; MISSED: it passed on some seed; FALSE ALARM: a "
+            "check failed that nothing injected explains; allowed: a known "
+            "side effect, or a fault the scenario does not promise to "
+            "expose, fired; clean: no FAIL; -: not run.\n\n",
+            m->seeds, m->missed, m->false_alarms, m->errors);
+    for (size_t r = 0; r < m->nrows; r++) {
+        fputs("### injected: ", f);
+        put_md(f, m->rows[r].label, MD_TEXT);
+        fputs("\n\n| scenario |", f);
+        for (int k = 0; k < WR_CHECK__COUNT; k++)
+            fprintf(f, " %s |", wr_check_name((wr_check_id_t)k));
+        fputs("\n|---|", f);
+        for (int k = 0; k < WR_CHECK__COUNT; k++)
+            fputs("---|", f);
+        fputs("\n", f);
+        for (size_t s = 0; s < m->nscenarios; s++) {
+            int missed = m->missed_cases[r * m->nscenarios + s];
+
+            fputs("| ", f);
+            put_md(f, m->scenarios[s]->name, MD_CELL);
+            if (missed)
+                fprintf(f, " (MISSED in %d case(s): no injected fault "
+                           "detected)",
+                        missed);
+            fputs(" |", f);
+            for (int k = 0; k < WR_CHECK__COUNT; k++) {
+                const wr_cell_t *c = wr_matrix_cell(m, r, s, k);
+                bool loud = c->kind != WR_CELL_CLEAN &&
+                            c->kind != WR_CELL_NOT_RUN &&
+                            c->kind != WR_CELL_ALLOWED;
+
+                fprintf(f, " %s%s%s |", loud ? "**" : "",
+                        wr_cell_text(c, text, sizeof(text)), loud ? "**" : "");
+            }
+            fputs("\n", f);
+        }
+        fputs("\n", f);
+    }
+    if (run->baseline != NULL) {
+        const wr_matrix_diff_t *d = run->baseline;
+
+        fputs("### Against the baseline ", f);
+        md_code(f, d->path, false);
+        fprintf(f, "\n\n%zu regression(s), %zu improvement(s), %zu other "
+                   "change(s).\n\n",
+                d->nregressions, d->nimprovements, d->nchanges);
+        for (size_t i = 0; i < d->nregressions; i++)
+            fprintf(f, "- REGRESSION %s / %s / %s: %s -> %s\n",
+                    d->regressions[i].row, d->regressions[i].scenario,
+                    d->regressions[i].check, d->regressions[i].was,
+                    d->regressions[i].now);
+        for (size_t i = 0; i < d->nimprovements; i++)
+            fprintf(f, "- improved %s / %s / %s: %s -> %s\n",
+                    d->improvements[i].row, d->improvements[i].scenario,
+                    d->improvements[i].check, d->improvements[i].was,
+                    d->improvements[i].now);
+        fputs("\n", f);
+    }
+}
+
+#define CASE_TABLE_MAX 100 /* beyond this, only unexpected cases are listed */
+
 static void md_case_table(FILE *f, const wr_run_t *run)
 {
-    fputs("## Cases\n\n"
-          "| case | scenario | injected | checks that failed | as "
+    bool all = run->ncases <= CASE_TABLE_MAX;
+
+    fputs("## Cases\n\n", f);
+    if (!all)
+        fprintf(f,
+                "%zu cases: only those not as expected are listed here; "
+                "`summary.json` and `index.html` have them all.\n\n",
+                run->ncases);
+    fputs("| case | scenario | injected | checks that failed | as "
           "expected |\n"
           "|---|---|---|---|---|\n",
           f);
     for (size_t k = 0; k < run->ncases; k++) {
         const wr_case_t *c = &run->cases[k];
 
+        if (!all && c->as_expected)
+            continue;
         fputs("| ", f);
         md_case_link(f, c, true);
         fputs(" | ", f);
@@ -781,12 +891,46 @@ static int md_unexposed(FILE *f, const wr_run_t *run)
     fprintf(f,
             "## Injected where the scenario does not expose the fault\n\n"
             "%zu %s injected a fault that %s scenario is not meant to "
-            "catch; every check was expected to PASS.\n\n",
+            "catch: the checks that detect it may fail (not required), "
+            "every other check must PASS.\n\n",
             n, plural(n, "case", "cases"), plural(n, "its", "their"));
     md_check_table(f, run, injected_unexposed, "not triggered");
     for (size_t k = 0; rc == 0 && k < run->ncases; k++)
         if (injected_unexposed(&run->cases[k]))
             rc = md_unexpected(f, &run->cases[k], 0, false);
+    return rc;
+}
+
+#define TOOL_CASES_MAX 20 /* cases whose tool findings are spelled out */
+
+/* What valgrind or a sanitizer found: each failing memory_safety or
+ * data_race verdict with its errors and their stacks. */
+static int md_tool(FILE *f, const wr_run_t *run)
+{
+    size_t n = 0;
+    int rc = 0;
+
+    for (size_t k = 0; rc == 0 && k < run->ncases; k++) {
+        const wr_case_t *c = &run->cases[k];
+
+        for (int i = WR_CHECK_MEMORY_SAFETY; rc == 0 && i <= WR_CHECK_DATA_RACE;
+             i++) {
+            if (!c->ran[i] || c->results[i].verdict != WR_FAIL)
+                continue;
+            if (n++ == 0)
+                fprintf(f, "## Found by %s\n\n",
+                        run->tool[0] ? run->tool : "the analysis tool");
+            if (n > TOOL_CASES_MAX)
+                continue;
+            fputs("Case ", f);
+            md_case_link(f, c, false);
+            fputs(":\n\n", f);
+            rc = md_check(f, c, i);
+        }
+    }
+    if (n > TOOL_CASES_MAX)
+        fprintf(f, "... and %zu more; `summary.json` has them all.\n\n",
+                n - TOOL_CASES_MAX);
     return rc;
 }
 
@@ -851,6 +995,7 @@ static int render_markdown(const wr_run_t *run, FILE *out)
 
     md_header(out, run);
     md_verdict(out, run);
+    md_matrix(out, run);
     md_case_table(out, run);
     for (size_t i = 0; rc == 0 && i < wr_fault_count(); i++)
         rc = md_bug(out, run, wr_fault_at(i));
@@ -858,6 +1003,8 @@ static int render_markdown(const wr_run_t *run, FILE *out)
         rc = md_unexposed(out, run);
     if (rc == 0)
         rc = md_controls(out, run);
+    if (rc == 0)
+        rc = md_tool(out, run);
     md_infra(out, run);
     md_footer(out, run);
     return rc;

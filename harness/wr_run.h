@@ -31,6 +31,22 @@ typedef struct {
     const char *wrapper;   /* run the gateway under this command */
     const char *argv_text; /* the command line, for the report */
     volatile sig_atomic_t *stop;
+    const char *kind;           /* "run" (default), "matrix", "replay" */
+    bool no_sync;               /* drop the scenarios' sync actions */
+    int shard_index;            /* run only shard I of N (1-based) ... */
+    int shard_count;            /* ... of the whole plan; 0: no shards */
+    int jobs;                   /* cases run at once (processes); <= 1: one */
+    const char *baseline;       /* compare the matrix with this file */
+    const char *write_baseline; /* write the matrix there as a baseline */
+    int keep;                   /* keep the newest N runs in report_root */
+    bool print_matrix;          /* print the matrix at the end */
+    /* Dynamic analysis: tool is WR_TOOL_MEMCHECK/HELGRIND/DRD (the
+     * gateway runs under valgrind, XML per process in the case dir) or
+     * WR_TOOL_ASAN/TSAN (gateway is a sanitizer build; its report is read
+     * from gateway.log); WR_TOOL_NONE (0) for none. The memory_safety and
+     * data_race checks run then. */
+    int tool;
+    const char *suppressions; /* valgrind suppressions file, or NULL */
 } wr_run_opts_t;
 
 /* Runs every case and writes the report. Fills run (free with
@@ -41,6 +57,23 @@ typedef struct {
  * published then). */
 int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scenarios,
            size_t nscenarios, wr_run_t *run);
+
+/* Finishes a run whose cases are all in run and whose case directories
+ * are in tmpdir: builds the matrix, compares it with o->baseline, writes
+ * every report into tmpdir, publishes it as run->dir (moving `latest`
+ * when publish_latest) and prunes to o->keep runs. On failure tmpdir is
+ * removed. Returns the exit code (0, 1 when a case or the matrix is not as
+ * expected or the baseline regressed, 3 when the report could not be
+ * written), never below rc. */
+int wr_run_finish(wr_run_t *run, const wr_run_opts_t *o, const char *tmpdir,
+                  bool publish_latest, int rc);
+
+/* Whether s is a baseline file wr_run can compare with; else a message in
+ * err. */
+bool wr_run_baseline_ok(const char *path, char *err, size_t errlen);
+
+/* Recursively removes path (a run's temporary directory). */
+void wr_run_rm_rf(const char *path);
 
 void wr_run_free(wr_run_t *run);
 

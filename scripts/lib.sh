@@ -1,9 +1,10 @@
 # scripts/lib.sh - shared set-up for the wsrace scripts (sourced, not run).
 #
 # ensure_packages installs every Debian package wsrace needs that is
-# missing (apt-get update first), and ensure_build configures build/ with
-# meson when needed and builds it. Both are idempotent and quiet when there
-# is nothing to do.
+# missing (apt-get update first), ensure_test_packages those only the tests
+# need (chromium), and ensure_build configures build/ with meson when needed
+# and builds it. All three are idempotent and quiet when there is nothing
+# to do.
 
 WSRACE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
@@ -18,12 +19,16 @@ WSRACE_PACKAGES=(
   libxml2-utils libxml2-dev
 )
 
+# Needed by the tests only: headless Chromium renders the HTML report.
+WSRACE_TEST_PACKAGES=(chromium)
+
 log() { printf '%s\n' "wsrace: $*" >&2; }
 die() { log "error: $*"; exit 3; }
 
-ensure_packages() {
+# install_missing PACKAGE...: apt-get install those that are not installed.
+install_missing() {
   local missing=() p
-  for p in "${WSRACE_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
       grep -q '^install ok installed$' || missing+=("$p")
   done
@@ -39,6 +44,9 @@ ensure_packages() {
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
     die "apt-get install failed for: ${missing[*]}"
 }
+
+ensure_packages() { install_missing "${WSRACE_PACKAGES[@]}"; }
+ensure_test_packages() { install_missing "${WSRACE_TEST_PACKAGES[@]}"; }
 
 ensure_build() {
   if [ ! -f "$WSRACE_BUILD/build.ninja" ]; then

@@ -120,7 +120,7 @@ static void make_case(wr_case_t *c, int n, const wr_scenario_t *s,
     c->scenario = s;
     snprintf(c->inject, sizeof(c->inject), "%s", inject);
     c->seed = 42;
-    wr_faults_expect(s, inject, c->expected);
+    wr_faults_expect(s, inject, c->expected, NULL);
     for (int i = 0; i < WR_CHECK__COUNT; i++) {
         c->ran[i] = (checks >> i) & 1;
         c->results[i].id = (wr_check_id_t)i;

@@ -159,8 +159,13 @@ def test_crash():
     ok(all(os.path.exists(os.path.join(case_dir, f)) for f in
            ("trace.jsonl", "history.jsonl", "gateway.log")),
        "crash: per-case trace, history and gateway log kept")
-    ok(c["replay"].startswith(WSRACE) and "--inject scope-loss" in c["replay"],
-       "crash: replay command names the fault", c["replay"])
+    rp = os.path.join(case_dir, "replay.json")
+    ok(c["replay"] == "%s replay %s" % (
+        WSRACE, os.path.join(rd, os.readlink(rd + "/latest"), c["dir"],
+                             "replay.json")) and
+       json.load(open(rp))["inject"] == "scope-loss",
+       "crash: the replay command names replay.json, which names the fault",
+       c["replay"])
     with open(os.path.join(rd, "latest", "junit.xml")) as f:
         junit = f.read()
     ok("scope_loss" in junit, "crash: junit.xml has the scope_loss testcase")
@@ -171,10 +176,22 @@ def test_crash():
     c = summary(rd)["cases"][0]
     ok(all(v["verdict"] == "PASS" for v in c["checks"].values()),
        "scope-loss off: every check PASS", json.dumps(c["checks"])[:1500])
-    # A fault injected into a scenario that does not expose it is a FAIL
-    # nobody expected: exit 1.
+    # A fault injected into a scenario that does not promise to expose it
+    # may fire (allowed, not required): exit 0, and the FAIL is reported.
     r = run(["run", "--inject", "registry-leak", "--report-dir", rd,
              scen("scope-loss")])
+    c = summary(rd)["cases"][0]
+    ok(r.returncode == 0 and
+       c["checks"]["registry_leak"]["verdict"] == "FAIL" and
+       c["checks"]["registry_leak"]["expected"] == "ANY",
+       "an injected, unexposed fault may fire: expected ANY, exit 0",
+       r.stdout)
+    # A FAIL that nothing injected explains exits 1: a gateway that leaks
+    # on its own.
+    leaky = write("leaky-gw", '#!/bin/sh\nexec %s "$@" --inject '
+                  'registry-leak\n' % GATEWAY, 0o755)
+    r = run(["run", "--inject", "none", "--target", leaky, "--report-dir",
+             rd, scen("scope-loss")])
     ok(r.returncode == 1, "an unexpected FAIL exits 1", r.stdout)
 
 
