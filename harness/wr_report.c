@@ -23,6 +23,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,21 @@ const char *wr__report_src_name(wr_src_t s)
 size_t wr__report_nevidence(const wr_check_result_t *r)
 {
     return r->nevidence < WR_EVIDENCE_MAX ? r->nevidence : WR_EVIDENCE_MAX;
+}
+
+int64_t wr__report_case_t0(const wr_case_t *c)
+{
+    int64_t t0 = INT64_MAX;
+
+    if (c->history != NULL && wr_history_len(c->history) > 0)
+        return wr_history_at(c->history, 0)->ns;
+    for (int i = 0; i < WR_CHECK__COUNT; i++)
+        for (size_t k = 0;
+             c->ran[i] && k < wr__report_nevidence(&c->results[i]); k++)
+            if (c->results[i].evidence[k] != NULL &&
+                c->results[i].evidence[k]->ns < t0)
+                t0 = c->results[i].evidence[k]->ns;
+    return t0 == INT64_MAX ? 0 : t0;
 }
 
 /* ------------------------------------------------------------------------

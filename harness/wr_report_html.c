@@ -1320,22 +1320,6 @@ static void put_replay(FILE *f, const wr_case_t *c)
           f);
 }
 
-/* The case's first event, or of its evidence the earliest: the time
- * origin when its history file cannot be read. */
-static int64_t evidence_t0(const wr_case_t *c)
-{
-    int64_t t0 = INT64_MAX;
-
-    if (c->history != NULL && wr_history_len(c->history) > 0)
-        return wr_history_at(c->history, 0)->ns;
-    for (int i = 0; i < WR_CHECK__COUNT; i++)
-        for (size_t k = 0;
-             c->ran[i] && k < wr__report_nevidence(&c->results[i]); k++)
-            if (c->results[i].evidence[k] != NULL &&
-                c->results[i].evidence[k]->ns < t0)
-                t0 = c->results[i].evidence[k]->ns;
-    return t0 == INT64_MAX ? 0 : t0;
-}
 
 /* Reads dir/<case dir>/history.jsonl into h. Returns 0 or negative
  * errno. */
@@ -1428,7 +1412,7 @@ static int put_case(FILE *f, const html_job_t *job, size_t index,
     fputs("<div class=\"case-body\">\n", f);
     put_case_facts(f, c, cdir);
     put_checks(f, c);
-    put_evidence(f, c, tl.n > 0 ? tl.t0 : evidence_t0(c));
+    put_evidence(f, c, tl.n > 0 ? tl.t0 : wr__report_case_t0(c));
     put_replay(f, c);
     fputs("<h4>Timeline</h4>\n", f);
     put_timeline_notes(f, &tl, load_rc, h.skipped);

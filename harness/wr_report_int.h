@@ -50,6 +50,10 @@ const char *wr__report_scenario_name(const wr_case_t *c);
 /* What c injected, "none" for nothing. */
 const char *wr__report_inject_name(const wr_case_t *c);
 
+/* The time origin of c's evidence: its first event, or without a history
+ * the earliest evidence event; 0 when it has neither. */
+int64_t wr__report_case_t0(const wr_case_t *c);
+
 /* The case's directory relative to the run directory. */
 const char *wr__report_case_dir(const wr_case_t *c, char *buf, size_t len);
 

@@ -152,21 +152,6 @@ static const char *plural(size_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-/* The time of the case's first event, which evidence times count from. */
-static int64_t case_t0(const wr_case_t *c)
-{
-    int64_t t0 = INT64_MAX;
-
-    if (c->history != NULL && wr_history_len(c->history) > 0)
-        return wr_history_at(c->history, 0)->ns;
-    for (int i = 0; i < WR_CHECK__COUNT; i++)
-        for (size_t k = 0;
-             c->ran[i] && k < wr__report_nevidence(&c->results[i]); k++)
-            if (c->results[i].evidence[k] != NULL &&
-                c->results[i].evidence[k]->ns < t0)
-                t0 = c->results[i].evidence[k]->ns;
-    return t0 == INT64_MAX ? 0 : t0;
-}
 
 /* " name=value", the value in quotes when it holds a space or a quote. */
 static void field(FILE *f, size_t *n, const char *name, const char *value)
@@ -301,7 +286,7 @@ static void event_fields(FILE *f, const wr_event_t *e)
  * event, source, event, key, fields. */
 static int md_evidence(FILE *f, const wr_case_t *c, const wr_check_result_t *r)
 {
-    int64_t t0 = case_t0(c);
+    int64_t t0 = wr__report_case_t0(c);
     char *buf = NULL;
     size_t len = 0;
     FILE *b = open_memstream(&buf, &len);
