@@ -650,7 +650,9 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
         int64_t exit_ns;
 
         if (!wr_target_alive(&t)) {
-            /* It died on its own during the case. */
+            /* It died on its own during the case; a wrapper's children
+             * may not have. */
+            wr_target_sweep(&t, (int)(STOP_TIMEOUT_MS * scale));
             exit_ns = t.exit_ns;
             harness_event(
                 h, json_pack("{s:s,s:I,s:i,s:i,s:b}", "event", "target.exit",

@@ -211,20 +211,44 @@ static bool wait_exit(wr_target_t *t, int ms)
     return true;
 }
 
+static bool group_gone(pid_t pgid)
+{
+    return kill(-pgid, 0) != 0 && errno == ESRCH;
+}
+
+void wr_target_sweep(wr_target_t *t, int timeout_ms)
+{
+    int64_t deadline = wr_now_ns() + (int64_t)timeout_ms * 1000000;
+
+    if (t->pgid <= 0 || group_gone(t->pgid))
+        return;
+    kill(-t->pgid, SIGTERM);
+    while (!group_gone(t->pgid) && wr_now_ns() < deadline)
+        sleep_ms(2);
+    if (!group_gone(t->pgid))
+        kill(-t->pgid, SIGKILL);
+}
+
 void wr_target_stop(wr_target_t *t, int timeout_ms)
 {
-    if (!wr_target_alive(t))
+    if (!wr_target_alive(t)) {
+        wr_target_sweep(t, timeout_ms);
         return;
+    }
     t->stopped_by_us = true;
-    kill(t->pid, SIGTERM);
-    if (wait_exit(t, timeout_ms))
+    /* The whole group: under a wrapper that does not pass signals on
+     * (GNU time), the gateway is the wrapper's child. */
+    kill(-t->pgid, SIGTERM);
+    if (wait_exit(t, timeout_ms)) {
+        wr_target_sweep(t, timeout_ms);
         return;
+    }
     t->killed = true;
     t->state = WR_TARGET_HUNG;
     snprintf(t->error, sizeof(t->error),
              "gateway did not exit within %d ms of SIGTERM; killed",
              timeout_ms);
-    kill(t->pid, SIGKILL);
+    kill(-t->pgid, SIGKILL);
     if (!wait_exit(t, 5000)) {
         /* A process that survives SIGKILL for 5 s is stuck in the kernel;
          * leave it to init rather than block the run. */
@@ -344,6 +368,7 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
     }
     close(logfd);
     t->pid = pid;
+    t->pgid = pid;
     deadline = t->spawn_ns + (int64_t)timeout * 1000000;
     while (!find_listening(t)) {
         if (!wr_target_alive(t)) {

@@ -25,7 +25,8 @@ typedef struct {
 } wr_target_opts_t;
 
 typedef struct {
-    pid_t pid; /* 0 once reaped */
+    pid_t pid;  /* 0 once reaped */
+    pid_t pgid; /* its process group (a wrapper's children are in it) */
     char host[64];
     int port;
     char log_path[1024];
@@ -41,6 +42,11 @@ typedef struct {
     wr_target_state_t state;
     char error[256]; /* why it could not start or stop */
 } wr_target_t;
+
+/* Ends whatever is left of the target's process group (a gateway that
+ * outlived its wrapper): SIGTERM, up to timeout_ms, then SIGKILL. Called
+ * by wr_target_stop; call it after a target that died on its own too. */
+void wr_target_sweep(wr_target_t *t, int timeout_ms);
 
 /* Starts the gateway. Returns 0, or negative errno with t->state
  * WR_TARGET_NO_START and t->error saying why (binary missing, died at start

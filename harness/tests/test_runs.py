@@ -373,8 +373,30 @@ def test_tools():
        "--tool: an unknown tool exits 2", r.stdout)
 
 
+def test_wrapper_children():
+    """A wrapper that runs the gateway as its child and does not pass
+    SIGTERM on: the gateway must not outlive the run."""
+    wrap = wrapper("forking-wrapper", '"$@" &\nwait')
+    rd = TMP + "/w"
+    r = run(["run", "--wrapper", "/bin/sh " + wrap, "--inject", "none",
+             "--report-dir", rd, scen("fallback-ready")])
+    ok(r.returncode == 0, "wrapper: the case ran under a forking wrapper",
+       r.stdout)
+    time.sleep(0.3)
+    left = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if rd.encode() in f.read():
+                        left.append(int(d))
+            except OSError:
+                pass
+    ok(not left, "wrapper: no gateway outlives its wrapper", str(left))
+
+
 def main():
-    for t in (test_tools, test_matrix, test_baseline, test_replay, test_diff, test_shards,
+    for t in (test_wrapper_children, test_tools, test_matrix, test_baseline, test_replay, test_diff, test_shards,
               test_store, test_jobs_interrupt):
         try:
             t()
