@@ -12,12 +12,17 @@
  * Every step ends in bounded time: connect, expect, expect_close, barrier
  * and close have their `within`, sleep its length, probes an HTTP timeout,
  * and the scenario's timeout_ms bounds the whole run. A 20 ms tick bounds
- * each lws_service() wait so that the loop sees stop requests.
+ * each lws_service() wait so that the loop sees stop requests, and checks
+ * the step bounds of 500 ms or more (see set_bound()).
  *
  * Events are recorded per worker, without locks, as JSON lines and handed
- * to the history after the threads are joined. */
+ * to the history after the threads are joined and the connections are
+ * gone, so that the two never hold memory at the same time. */
 #include <errno.h>
 #include <libwebsockets.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -30,9 +35,18 @@
 #include "wr_target.h"
 
 #define TICK_US          (20 * LWS_US_PER_MS)
+#define BOUND_MIN_MS     500 /* step bounds this long are checked by the tick */
 #define CLOSE_GRACE_MS   3000 /* closing phase bound, before time_scale */
 #define PROBE_TIMEOUT_MS 2000
 #define RX_MAX           (1 << 20) /* larger server messages are cut and reported */
+
+/* Connections per service thread when the caller does not choose, within
+ * WR_ENGINE_PER_THREAD. lws's poll loop scans every descriptor of a
+ * context on each wake-up: at 1,000 per context that scan was half of the
+ * engine's CPU at 10,000 connections; at 250 the run took about a quarter
+ * less CPU (scripts/bench). Scenarios of up to 500 clients still get two
+ * threads. */
+#define CONNS_PER_THREAD 250
 
 typedef struct engine engine_t;
 typedef struct worker worker_t;
@@ -75,6 +89,8 @@ typedef struct {
     json_t *inbox; /* received messages not yet expected */
     out_msg_t *out_head, *out_tail;
     lws_sorted_usec_list_t sul; /* step timer */
+    int64_t bound_ns;           /* step bound checked by the tick; 0: none */
+    sul_cb_t bound_cb;          /* what runs when bound_ns has passed */
 } client_t;
 
 /* One of these is created for each service thread. */
@@ -92,6 +108,7 @@ struct worker {
     int64_t close_deadline;
     char **lines; /* recorded events, JSON */
     size_t nlines, caplines;
+    size_t kept;          /* lines recorded before the context was destroyed */
     wr_engine_stats_t st; /* this worker's share of the stats */
 };
 
@@ -217,13 +234,33 @@ static void drop_outgoing(client_t *c)
 
 static void run_steps(client_t *c);
 
+/* A timer that must fire on time (a sleep, a start jitter). */
 static void set_timer(client_t *c, int ms, sul_cb_t cb)
 {
+    c->bound_ns = 0;
     lws_sul_schedule(c->w->ctx, 0, &c->sul, cb, (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+/* A bound on a step (connect, expect, barrier, close `within`): cb runs
+ * once ms have passed with the step still waiting. Bounds of BOUND_MIN_MS
+ * or more are checked by the worker's tick, so they end up to one tick
+ * late; shorter ones are lws timers. Why: lws keeps one sorted timer list
+ * per context and inserts in linear time, and with a bound on every one of
+ * 1,000 clients that insertion was a fifth of a service thread's CPU. */
+static void set_bound(client_t *c, int ms, sul_cb_t cb)
+{
+    if (ms < BOUND_MIN_MS) {
+        set_timer(c, ms, cb);
+        return;
+    }
+    lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    c->bound_ns = wr_now_ns() + (int64_t)ms * 1000000;
+    c->bound_cb = cb;
 }
 
 static void cancel_timer(client_t *c)
 {
+    c->bound_ns = 0;
     lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 }
 
@@ -414,7 +451,7 @@ static void start_connect(client_t *c, const wr_step_t *s)
     record(c, "client.connect", "invoke",
            json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
     c->waiting = true;
-    set_timer(c, scaled(e, s->within_ms), step_timeout_cb);
+    set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
     if (lws_client_connect_via_info(&ci) == NULL && c->connecting) {
         /* At the descriptor limit lws returns NULL with no callback. */
         c->connecting = false;
@@ -562,7 +599,7 @@ static void run_steps(client_t *c)
             }
             c->waiting = true;
             c->barrier = b;
-            set_timer(c, scaled(e, s->within_ms), step_timeout_cb);
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
             return;
         }
         case WR_STEP_SEND:
@@ -579,7 +616,7 @@ static void run_steps(client_t *c)
                 break;
             }
             c->waiting = true;
-            set_timer(c, scaled(e, s->within_ms), step_timeout_cb);
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
             return;
         case WR_STEP_EXPECT_CLOSE:
             if (!c->open && !c->connecting) {
@@ -587,7 +624,7 @@ static void run_steps(client_t *c)
                 break;
             }
             c->waiting = true;
-            set_timer(c, scaled(e, s->within_ms), step_timeout_cb);
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
             return;
         case WR_STEP_SLEEP: {
             int ms = s->ms;
@@ -609,7 +646,7 @@ static void run_steps(client_t *c)
             record(c, "client.close", "invoke", NULL);
             lws_callback_on_writable(c->wsi);
             c->waiting = true;
-            set_timer(c, scaled(e, 5000), step_timeout_cb);
+            set_bound(c, scaled(e, 5000), step_timeout_cb);
             return;
         }
         c->step++;
@@ -630,6 +667,21 @@ static int add_header(struct lws *wsi, void *in, size_t len, const char *name,
     return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
                                        (const unsigned char *)value,
                                        (int)strlen(value), p, end);
+}
+
+/* Whether a step from the current one on expects messages of type: only
+ * those can ever take a message from the inbox, since steps only advance.
+ * At 10,000 clients, keeping every unexpected event (four per message)
+ * as parsed JSON cost about 40 MB. */
+static bool wanted_later(const client_t *c, const char *type)
+{
+    for (size_t k = c->step; k < c->grp->nsteps; k++) {
+        const wr_step_t *s = &c->grp->steps[k];
+
+        if (s->kind == WR_STEP_EXPECT && strcmp(s->msg_type, type) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* A whole frame arrived. */
@@ -671,7 +723,10 @@ static void on_message(client_t *c, const char *text, size_t len)
                          "connection_ready",
                          json_object_get(data, "connection_ready")));
     }
-    json_array_append_new(c->inbox, m);
+    if (type != NULL && wanted_later(c, type))
+        json_array_append_new(c->inbox, m);
+    else
+        json_decref(m); /* no step left can take it: keep no copy */
     if (!c->waiting || c->step >= c->grp->nsteps)
         return;
     s = &c->grp->steps[c->step];
@@ -841,7 +896,11 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
 }
 
 static const struct lws_protocols protocols[] = {
-    {"wsrace-client", client_cb, 0, 4096, 0, NULL, 0},
+    /* lws gives every connection an rx buffer of this size; the gateway's
+     * messages are a few hundred bytes, and longer frames arrive in
+     * fragments that the CLIENT_RECEIVE case joins. 4096 cost 30 MB more
+     * at 10,000 connections. */
+    {"wsrace-client", client_cb, 0, 1024, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -849,10 +908,20 @@ static const struct lws_protocols protocols[] = {
 /* Workers                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Every TICK_US: runs the step bounds that have passed (see set_bound()). */
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     worker_t *w = lws_container_of(sul, worker_t, tick);
+    int64_t now = wr_now_ns();
 
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+
+        if (c->bound_ns != 0 && now >= c->bound_ns) {
+            c->bound_ns = 0;
+            c->bound_cb(&c->sul);
+        }
+    }
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, TICK_US);
 }
 
@@ -1072,17 +1141,22 @@ static int create_context(worker_t *w)
     return w->ctx ? 0 : -ENOMEM;
 }
 
-static void engine_free(engine_t *e)
+/* Destroys the lws contexts, then the clients. Events recorded while a
+ * context is destroyed (its last close callbacks) are not part of the
+ * run: each worker's `kept` says how many of its lines were recorded
+ * before. Idempotent. */
+static void release_clients(engine_t *e)
 {
     for (int k = 0; k < e->nworkers; k++) {
         worker_t *w = &e->workers[k];
 
-        if (w->ctx != NULL)
+        if (w->ctx != NULL) {
+            w->kept = w->nlines;
             lws_context_destroy(w->ctx);
-        for (size_t l = 0; l < w->nlines; l++)
-            free(w->lines[l]);
-        free(w->lines);
+            w->ctx = NULL;
+        }
         free(w->clients);
+        w->clients = NULL;
     }
     for (size_t k = 0; k < e->nclients; k++) {
         client_t *c = &e->clients[k];
@@ -1095,6 +1169,31 @@ static void engine_free(engine_t *e)
         drop_outgoing(c);
     }
     free(e->clients);
+    e->clients = NULL;
+    e->nclients = 0;
+}
+
+/* Gives the heap's free pages back to the system. The engine frees tens of
+ * megabytes (connections, recorded lines) on its service threads' malloc
+ * arenas just before the runner loads the gateway's trace: without this,
+ * those pages would stay resident and add to the case's peak. */
+static void trim_heap(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+static void engine_free(engine_t *e)
+{
+    release_clients(e);
+    for (int k = 0; k < e->nworkers; k++) {
+        worker_t *w = &e->workers[k];
+
+        for (size_t l = 0; l < w->nlines; l++)
+            free(w->lines[l]);
+        free(w->lines);
+    }
     free(e->workers);
     free(e->barriers);
 }
@@ -1118,10 +1217,9 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
     memset(st, 0, sizeof(*st));
     e.o = o;
     e.scale = o->time_scale > 0 ? o->time_scale : 1.0;
-    e.nworkers =
-        o->threads > 0
-            ? o->threads
-            : (int)((n + WR_ENGINE_PER_THREAD - 1) / WR_ENGINE_PER_THREAD);
+    e.nworkers = o->threads > 0
+                     ? o->threads
+                     : (int)((n + CONNS_PER_THREAD - 1) / CONNS_PER_THREAD);
     if (e.nworkers < 1)
         e.nworkers = 1;
     if (e.nworkers < 2 && n > 1)
@@ -1168,9 +1266,24 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
         st->steps_failed += w->st.steps_failed;
         st->timed_out |= w->st.timed_out;
         st->aborted |= w->st.aborted;
-        for (size_t l = 0; l < w->nlines; l++)
-            wr_history_add_line(h, WR_SRC_CLIENT, w->lines[l]);
     }
+    /* Connections first, then the history: the two never peak together.
+     * Each line is freed as soon as the history has its copy. */
+    release_clients(&e);
+    trim_heap();
+    for (int k = 0; k < e.nworkers; k++) {
+        worker_t *w = &e.workers[k];
+
+        for (size_t l = 0; l < w->nlines; l++) {
+            if (l < w->kept)
+                wr_history_add_line(h, WR_SRC_CLIENT, w->lines[l]);
+            free(w->lines[l]);
+        }
+        free(w->lines);
+        w->lines = NULL;
+        w->nlines = w->caplines = 0;
+    }
+    trim_heap();
 out:
     engine_free(&e);
     return rc;

@@ -481,21 +481,13 @@ Test(history, write_and_load_round_trip)
     free(path);
 }
 
-/* Whether this process runs under valgrind, where speed means nothing. */
-static bool under_valgrind(void)
-{
-    const char *p = getenv("LD_PRELOAD");
-
-    return p != NULL && strstr(p, "vgpreload") != NULL;
-}
-
-Test(history, loads_300k_events_fast, .timeout = 60)
+/* Correctness at size only: how fast this loads is measured by
+ * scripts/bench (bench/history-load.c), not asserted here. */
+Test(history, loads_300k_events, .timeout = 120)
 {
     char *path = temp_path("big.jsonl");
     FILE *f = fopen(path, "w");
     wr_history_t *h = fresh();
-    struct timespec t0, t1;
-    double secs;
 
     cr_assert(not(zero(ptr, f)));
     for (int i = 1; i <= 300000; i++) {
@@ -509,14 +501,9 @@ Test(history, loads_300k_events_fast, .timeout = 60)
                 i, 1000000000LL + i * 1000LL, i % 16, conn, conn);
     }
     fclose(f);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert(eq(long, wr_history_load_trace(h, path, NULL), 300000));
     wr_history_sort(h);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    cr_log_info("300k events loaded and sorted in %.3f s", secs);
-    if (!under_valgrind())
-        cr_assert(lt(dbl, secs, 1.0), "took %.3f s", secs);
+    cr_assert(eq(u64, wr_history_at(h, 0)->seq, 1));
     cr_assert(eq(u64, wr_history_at(h, 299999)->seq, 300000));
     wr_history_free(h);
     remove_tree(path);
