@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,17 @@
 #endif
 #define MAX_INJECTS    32
 
-static volatile sig_atomic_t stop_requested;
+static atomic_int stop_requested;
 
+/* The engine's threads and the jobs' wait loop read the flag: an atomic
+ * (lock-free here, so safe in a handler), and errno is kept. */
 static void on_signal(int sig)
 {
+    int saved = errno;
+
     (void)sig;
-    stop_requested = 1;
+    atomic_store(&stop_requested, 1);
+    errno = saved;
 }
 
 static void usage(FILE *f)

@@ -68,7 +68,7 @@ static int compare_verdicts(const wr_case_t *c, json_t *recorded)
 }
 
 int wr_cli_replay(int argc, char **argv, const char *self,
-                  const char *argv_text, volatile sig_atomic_t *stop)
+                  const char *argv_text, atomic_int *stop)
 {
     static const struct option opts[] = {
         {"report-dir", required_argument, NULL, 'd'},

@@ -8,6 +8,7 @@
 #define WR_CLI_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* wsrace replay FILE [--report-dir DIR] [--target PATH] [--time-scale X]
@@ -15,7 +16,7 @@
  * 0: the same verdicts recurred; 1: they did not (the difference is
  * printed). */
 int wr_cli_replay(int argc, char **argv, const char *self,
-                  const char *argv_text, volatile sig_atomic_t *stop);
+                  const char *argv_text, atomic_int *stop);
 
 /* wsrace diff OLD NEW: 1 when a check newly fails. */
 int wr_cli_diff(int argc, char **argv);

@@ -15,6 +15,7 @@
 #define WR_ENGINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "wr_history.h"
@@ -31,7 +32,7 @@ typedef struct {
     unsigned long long seed;
     int threads;                 /* 0: enough for WR_ENGINE_PER_THREAD */
     double time_scale;           /* multiplies every timeout; 0 means 1 */
-    volatile sig_atomic_t *stop; /* set (by a signal handler) to abort */
+    atomic_int *stop; /* set (by a signal handler) to abort */
 } wr_engine_opts_t;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #define WR_RUN_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -30,7 +31,7 @@ typedef struct {
     double time_scale;     /* timeouts multiplied by this */
     const char *wrapper;   /* run the gateway under this command */
     const char *argv_text; /* the command line, for the report */
-    volatile sig_atomic_t *stop;
+    atomic_int *stop;
     const char *kind;           /* "run" (default), "matrix", "replay" */
     bool no_sync;               /* drop the scenarios' sync actions */
     int shard_index;            /* run only shard I of N (1-based) ... */
