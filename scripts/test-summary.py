@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Counts individual test cases in a meson testlog.json.
+"""Counts individual test cases in meson testlog.json files (one or more:
+scripts/test adds the memcheck run's log to the native one).
 
 TAP suites (the Criterion binaries) count one case per `ok`/`not ok` line;
 other tests count as one case each. Prints "tests: N passed, N failed" and
@@ -12,13 +13,15 @@ import sys
 TAP = re.compile(r"^(not ok|ok)\b(.*)$")
 
 
-def main(path):
+def main(paths):
     passed = failed = 0
-    try:
-        lines = open(path, encoding="utf-8").read().splitlines()
-    except OSError as e:
-        print(f"tests: cannot read {path}: {e}", file=sys.stderr)
-        return 1
+    lines = []
+    for path in paths:
+        try:
+            lines += open(path, encoding="utf-8").read().splitlines()
+        except OSError as e:
+            print(f"tests: cannot read {path}: {e}", file=sys.stderr)
+            return 1
     for line in lines:
         rec = json.loads(line)
         cases = [TAP.match(l) for l in (rec.get("stdout") or "").splitlines()]
@@ -42,4 +45,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

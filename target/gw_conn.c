@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gw_annotate.h"
 #include "gw_proto.h"
 #include "gw_token.h"
 
@@ -138,8 +139,12 @@ gw_conn_t *gw_conn_ref(gw_conn_t *c)
 
 void gw_conn_unref(gw_conn_t *c)
 {
-    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+    if (!c)
         return;
+    GW_REF_RELEASE(&c->refs);
+    if (atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    GW_REF_ACQUIRE(&c->refs); /* every holder is done with c */
     while (c->in_head) {
         inmsg_t *m = c->in_head;
         c->in_head = m->next;

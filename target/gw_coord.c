@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "gw_annotate.h"
+
 static const char *const names[GW_CO__COUNT] = {
     "INITIALIZING", "HANDSHAKE_PENDING",
     "CONNECTED",    "READY_FOR_MESSAGES",
@@ -32,8 +34,13 @@ gw_coord_t *gw_coord_ref(gw_coord_t *c)
 
 void gw_coord_unref(gw_coord_t *c)
 {
-    if (c && atomic_fetch_sub(&c->refs, 1) == 1)
+    if (!c)
+        return;
+    GW_REF_RELEASE(&c->refs);
+    if (atomic_fetch_sub(&c->refs, 1) == 1) {
+        GW_REF_ACQUIRE(&c->refs); /* every holder is done with c */
         free(c);
+    }
 }
 
 gw_coord_phase_t gw_coord_phase(const gw_coord_t *c)

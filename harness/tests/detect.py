@@ -12,6 +12,10 @@ a temporary report directory, then reads summary.json and prints TAP:
     FAIL on SEEDS of SEEDS seeds;
   - with nothing injected, no check is FAIL on any seed (and no UNKNOWN).
 The detection counts are printed as TAP comments for the closing note.
+
+Under a tool setup (scripts/tool-wrap) wsrace and the gateways run under
+the tool (WSRACE_TEST_WRAPPER), the bounds are multiplied by
+WSRACE_TEST_TIME_SCALE and WSRACE_TEST_SEEDS, when set, replaces SEEDS.
 """
 import json
 import os
@@ -28,6 +32,12 @@ TIMEOUT_S = 600
 def main():
     wsrace, scenario = sys.argv[1], sys.argv[2]
     seeds = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    seeds = int(os.environ.get("WSRACE_TEST_SEEDS") or seeds)
+    wrap = os.environ.get("WSRACE_TEST_WRAPPER", "").split()
+    scale = max(1.0, float(os.environ.get("WSRACE_TEST_TIME_SCALE") or 1))
+    tool = ["--time-scale", "%g" % scale] if scale != 1 else []
+    if wrap:
+        tool += ["--wrapper", " ".join(wrap)]
     clean_only = "--clean-only" in sys.argv[4:]
     sets = ["--inject", "none"] if clean_only else [
         "--inject", "exposed", "--inject", "none"]
@@ -39,11 +49,11 @@ def main():
 
     try:
         proc = subprocess.run(
-            [wsrace, "run"] + sets + [
+            wrap + [wsrace, "run"] + tool + sets + [
              "--repeat", str(seeds), "--seed", "1",
              "--report-dir", tmp, scenario],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            timeout=TIMEOUT_S, text=True)
+            timeout=TIMEOUT_S * scale, text=True)
         ok(proc.returncode == 0, "run exits 0 (every verdict as expected)",
            proc.stdout[-3000:])
         summary_path = os.path.join(tmp, "latest", "summary.json")
@@ -87,7 +97,7 @@ def main():
         ok(not false_alarms, "no FAIL or UNKNOWN without injection",
            repr(false_alarms[:5]))
     except subprocess.TimeoutExpired:
-        ok(False, "run finished within %d s" % TIMEOUT_S)
+        ok(False, "run finished within %d s" % (TIMEOUT_S * scale))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return tap.finish(results, 40)

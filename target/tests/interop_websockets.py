@@ -5,6 +5,9 @@
 Starts the gateway on a free loopback port, checks the welcome, the five
 agent events, the subprotocol token route, AUTH_FAILED/1008 and
 DUPLICATE_SESSION/4409, then stops it. Prints TAP. Every wait is bounded.
+Under a tool setup (scripts/tool-wrap) the gateway runs under the tool
+(WSRACE_TEST_WRAPPER) and every bound is multiplied by
+WSRACE_TEST_TIME_SCALE.
 """
 import asyncio
 import json
@@ -16,14 +19,17 @@ import sys
 import websockets
 
 GATEWAY = sys.argv[1] if len(sys.argv) > 1 else "build/target/wsrace-gateway"
+WRAP = os.environ.get("WSRACE_TEST_WRAPPER", "").split()
+SCALE = max(1.0, float(os.environ.get("WSRACE_TEST_TIME_SCALE") or 1))
 EVENTS = ["agent_started", "agent_thinking", "tool_executing",
           "tool_completed", "agent_completed"]
 results = []
 
 
 def token(user, ttl=600):
-    out = subprocess.run([GATEWAY, "token", "--user", user, "--ttl", str(ttl)],
-                         capture_output=True, text=True, timeout=10,
+    out = subprocess.run(WRAP + [GATEWAY, "token", "--user", user, "--ttl",
+                                 str(ttl)],
+                         capture_output=True, text=True, timeout=10 * SCALE,
                          env={**os.environ, "WSRACE_SECRET": "interop"})
     return out.stdout.strip()
 
@@ -33,13 +39,13 @@ def check(name, cond, detail=""):
 
 
 async def recv_json(ws):
-    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+    return json.loads(await asyncio.wait_for(ws.recv(), 5 * SCALE))
 
 
 async def close_code(ws):
     try:
         while True:
-            await asyncio.wait_for(ws.recv(), 5)
+            await asyncio.wait_for(ws.recv(), 5 * SCALE)
     except websockets.ConnectionClosed as e:
         return e.code
 
@@ -85,7 +91,8 @@ async def scenario(url):
 
 
 def main():
-    gw = subprocess.Popen([GATEWAY, "--port", "0"], stdout=subprocess.PIPE,
+    gw = subprocess.Popen(WRAP + [GATEWAY, "--port", "0"],
+                          stdout=subprocess.PIPE,
                           stderr=subprocess.DEVNULL, text=True,
                           env={**os.environ, "WSRACE_SECRET": "interop"})
     try:
@@ -95,13 +102,13 @@ def main():
             return 1
         url = "ws://" + line.split()[1] + "/ws"
         try:
-            asyncio.run(asyncio.wait_for(scenario(url), 60))
+            asyncio.run(asyncio.wait_for(scenario(url), 60 * SCALE))
         except Exception as e:  # a failure is a failed case, not a hang
             check("scenario_completed", False, repr(e))
     finally:
         gw.send_signal(signal.SIGTERM)
         try:
-            rc = gw.wait(10)
+            rc = gw.wait(10 * SCALE)
         except subprocess.TimeoutExpired:
             gw.kill()
             rc = gw.wait()

@@ -177,7 +177,14 @@ Test(conn, full_lifecycle_without_faults, .timeout = 10)
     down();
 }
 
-Test(conn, scope_loss_crash_segfaults_at_swap, .timeout = 10, .signal = SIGSEGV)
+/* AddressSanitizer catches the SIGSEGV, reports it and exits 1. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DIES_OF_SIGSEGV .exit_code = 1
+#else
+#define DIES_OF_SIGSEGV .signal = SIGSEGV
+#endif
+
+Test(conn, scope_loss_crash_segfaults_at_swap, .timeout = 10, DIES_OF_SIGSEGV)
 {
     up("scope-loss", NULL);
     gw_conn_t *c = open_conn("bob", "s2");

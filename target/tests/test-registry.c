@@ -10,7 +10,9 @@
  * Also checks the registry's trace events.
  *
  * Criterion 2.4.1 in C gets gt() wrong (it tests >=) and any() wrong:
- * this file writes a > b as lt(b, a) and alternatives with plain ||.
+ * this file writes a > b as lt(b, a) and alternatives with plain ||. Its
+ * all() leaks its assertion nodes (memcheck sees it): conjunctions are
+ * separate assertions.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -622,8 +624,11 @@ static int race(gw_registry_t *r, int n, const char *const *old_keys,
 Test(registry, concurrent_register_of_one_key_has_one_winner, .timeout = 10)
 {
     gw_faults_t f = faults_of(0);
+    /* Under valgrind (WSRACE_TEST_TOOL) threads run one at a time and far
+     * slower: a tenth of the rounds fits the timeout. */
+    int rounds = getenv("WSRACE_TEST_TOOL") ? 5 : 50;
 
-    for (int round = 0; round < 50; round++) {
+    for (int round = 0; round < rounds; round++) {
         gw_sync_t *s = rv_sync();
         gw_registry_t *r = registry(&f, s);
         int dup, ok = race(r, 8, NULL, "session-x", &dup);
@@ -723,7 +728,8 @@ Test(registry, duplicate_registration_lets_both_rekeys_win, .timeout = 10)
         cr_assert(eq(int, ok, 2), "round %d: %d winners", round, ok);
         cr_assert(eq(uint, gw_registry_count_key(r, "sess"), 2), "round %d",
                   round);
-        cr_assert(all(absent(r, "pre-1"), absent(r, "pre-2")));
+        cr_assert(absent(r, "pre-1"));
+        cr_assert(absent(r, "pre-2"));
         gw_registry_free(r);
         gw_sync_free(s);
     }
@@ -834,22 +840,29 @@ static void run_swaps(swap_t *w)
 
 Test(registry, rekey_leaves_no_instant_without_a_machine, .timeout = 10)
 {
+    /* Under valgrind (scripts/tool-wrap sets WSRACE_TEST_TOOL) the threads
+     * run one at a time and far slower: the tool watches the accesses, and
+     * a fiftieth of the moves fits the timeout. An even count either way. */
+    bool tool = getenv("WSRACE_TEST_TOOL") != NULL;
     gw_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
-    swap_t w = {.r = r, .moves = 2000, .want = GW_ST_SERVICES_READY};
+    swap_t w = {.r = r, .moves = tool ? 40 : 2000,
+                .want = GW_ST_SERVICES_READY};
 
     register_at(r, "A", NULL, GW_ST_SERVICES_READY, 1);
     run_swaps(&w);
     cr_assert(eq(int, w.mover_errors, 0));
-    cr_assert(lt(u64, 100, atomic_load(&w.snaps)), "the watcher barely ran");
+    cr_assert(lt(u64, tool ? 2 : 100, atomic_load(&w.snaps)),
+              "the watcher barely ran");
     cr_assert(eq(u64, w.empty, 0), "%lu of %lu snapshots had no machine",
               w.empty, atomic_load(&w.snaps));
     cr_assert(eq(u64, w.doubled, 0));
     cr_assert(eq(int, w.bad_state, 0), "the machine lost its state");
-    cr_assert(all(ne(u64, w.seen_a, 0), ne(u64, w.seen_b, 0)),
-              "the watcher never saw one of the keys (A %lu, B %lu)", w.seen_a,
+    cr_assert(ne(u64, w.seen_a, 0), "the watcher never saw key A (B %lu)",
               w.seen_b);
-    /* 2000 moves end where they began. */
+    cr_assert(ne(u64, w.seen_b, 0), "the watcher never saw key B (A %lu)",
+              w.seen_a);
+    /* An even number of moves ends where it began. */
     cr_assert(eq(int, state_of(r, "A"), GW_ST_SERVICES_READY));
     cr_assert(absent(r, "B"));
     gw_registry_free(r);
@@ -864,7 +877,9 @@ Test(registry, watcher_sees_the_gap_of_stuck_swap, .timeout = 10)
     gw_faults_t f = faults_of(FAULT(GW_FAULT_STUCK_SWAP));
     gw_sync_t *s = gw_sync_new(1, NULL);
     gw_registry_t *r = registry(&f, s);
-    swap_t w = {.r = r, .moves = 100, .want = GW_ST_CONNECTING};
+    /* Fewer moves under valgrind (WSRACE_TEST_TOOL), as above. */
+    swap_t w = {.r = r, .moves = getenv("WSRACE_TEST_TOOL") ? 20 : 100,
+                .want = GW_ST_CONNECTING};
     char err[256];
 
     cr_assert(eq(
@@ -979,7 +994,8 @@ Test(registry, trace_has_register_events_in_seq_order, .timeout = 10)
         ev_dup += strcmp(res, "duplicate") == 0;
         /* Trace order is registry order: a key's first event creates it. */
         k = atoi(json_string_value(json_object_get(o, "key")) + 2);
-        cr_assert(all(ge(int, k, 0), lt(int, k, TRACE_KEYS)));
+        cr_assert(ge(int, k, 0));
+        cr_assert(lt(int, k, TRACE_KEYS));
         if (!key_seen[k])
             cr_assert(eq(str, (char *)res, "created"), "line %d", lines + 1);
         else

@@ -512,7 +512,9 @@ static void jitter_run(uint64_t seed, int ms[JITTER_HITS])
                      "services.done"));
         cr_assert(is_integer(json_object_get(e, "ms")));
         ms[n] = (int)json_integer_value(json_object_get(e, "ms"));
-        cr_assert(all(ge(int, ms[n], 2), le(int, ms[n], 9)), "draw %d", ms[n]);
+        /* Two assertions: Criterion 2.4.1's all() leaks its nodes. */
+        cr_assert(ge(int, ms[n], 2), "draw %d", ms[n]);
+        cr_assert(le(int, ms[n], 9), "draw %d", ms[n]);
         sum += ms[n++];
     }
     json_decref(events);
