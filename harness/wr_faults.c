@@ -17,13 +17,14 @@
 static const wr_fault_info_t faults[] = {
     {"fallback-ready", NULL, "test 5",
      "readiness of a key with no machine is reported true",
-     BIT(WR_CHECK_FALSE_READINESS), 0, NULL},
+     BIT(WR_CHECK_FALSE_READINESS), 0, NULL, 0, NULL},
     {"coordinator-gap", NULL, "test 4",
      "the coordinator turns READY on its own and alone gates messages",
      BIT(WR_CHECK_COORDINATOR_GAP),
      BIT(WR_CHECK_FALSE_READINESS) | BIT(WR_CHECK_NO_LOST_MESSAGES),
      "messages let through by the unlinked coordinator are processed while "
-     "the machine is not ready, and their transitions are refused"},
+     "the machine is not ready, and their transitions are refused",
+     0, NULL},
     {"duplicate-registration", NULL, "test 1",
      "registering a live key silently succeeds; concurrent registrations "
      "both create a machine",
@@ -32,7 +33,8 @@ static const wr_fault_info_t faults[] = {
          BIT(WR_CHECK_REGISTRY_LEAK) | BIT(WR_CHECK_LIVENESS),
      "two live machines under one key share its messages and its "
      "unregistration; a connection that silently got the first one's "
-     "machine has its own ready step refused and is never ready"},
+     "machine has its own ready step refused and is never ready",
+     0, NULL},
     {"scope-loss", "crash|error|swallow", "test 6",
      "the swap uses a registry handle whose scope has ended",
      BIT(WR_CHECK_SCOPE_LOSS),
@@ -40,19 +42,22 @@ static const wr_fault_info_t faults[] = {
          BIT(WR_CHECK_NO_LOST_MESSAGES),
      "connections that lose their machine are never ready, their messages "
      "never complete, and the stranded preliminary machine is never "
-     "unregistered"},
+     "unregistered",
+     /* the crash is a read through a null handle */
+     BIT(WR_CHECK_MEMORY_SAFETY), "crash"},
     {"early-welcome", NULL, NULL,
      "the welcome claims connection_ready before the machine is ready",
-     BIT(WR_CHECK_FALSE_READINESS), 0, NULL},
+     BIT(WR_CHECK_FALSE_READINESS), 0, NULL, 0, NULL},
     {"stuck-swap", NULL, NULL,
      "the swap re-creates the machine in CONNECTING; it never becomes ready",
      BIT(WR_CHECK_LIVENESS),
      BIT(WR_CHECK_NO_LOST_MESSAGES) | BIT(WR_CHECK_REGISTRY_LEAK),
      "a connection that is never ready never completes its messages, and "
-     "its failed machine may stay registered"},
+     "its failed machine may stay registered",
+     0, NULL},
     {"registry-leak", NULL, NULL,
      "the machine is not unregistered when the connection closes",
-     BIT(WR_CHECK_REGISTRY_LEAK), 0, NULL},
+     BIT(WR_CHECK_REGISTRY_LEAK), 0, NULL, 0, NULL},
 };
 
 #define NFAULTS (sizeof faults / sizeof faults[0])
@@ -170,8 +175,7 @@ bool wr_fault_absent(const wr_fault_info_t *f, const wr_case_t *c)
 }
 
 void wr_faults_expect(const wr_scenario_t *s, const char *inject,
-                      wr_expect_t expected[WR_CHECK__COUNT],
-                      unsigned *need_one)
+                      wr_expect_t expected[WR_CHECK__COUNT], unsigned *need_one)
 {
     unsigned must = 0, may = 0, any = 0;
     bool alone = count_listed(inject) == 1, promised = false;
@@ -205,4 +209,39 @@ void wr_faults_expect(const wr_scenario_t *s, const char *inject,
     }
     if (need_one != NULL)
         *need_one = promised ? any : 0;
+}
+
+/* The mode of a fault spec: after its '=', else the fault's first (its
+ * default); "" for a fault without modes. */
+static size_t spec_mode(const wr_fault_info_t *f, const char *spec,
+                        const char **mode)
+{
+    const char *eq = strchr(spec, '=');
+
+    *mode = eq ? eq + 1 : f->modes ? f->modes : "";
+    return eq ? strlen(eq + 1) : strcspn(*mode, "|");
+}
+
+void wr_faults_expect_tool(const wr_scenario_t *s, const char *inject,
+                           unsigned tool_checks,
+                           wr_expect_t expected[WR_CHECK__COUNT])
+{
+    const wr_fault_info_t *f = wr_fault_find(inject);
+    unsigned must = 0;
+
+    if (f != NULL && count_listed(inject) == 1 && wr_fault_exposed(f, s)) {
+        const char *mode;
+        size_t n = spec_mode(f, inject, &mode);
+
+        if (f->tool_mode == NULL ||
+            (strlen(f->tool_mode) == n && strncmp(f->tool_mode, mode, n) == 0))
+            must = f->tool_detects;
+    }
+    for (int c = 0; c < WR_CHECK__COUNT; c++) {
+        if (!(tool_checks & BIT(c)))
+            continue;
+        expected[c] = must & BIT(c)       ? WR_EXPECT_FAIL
+                      : inject[0] == '\0' ? WR_EXPECT_PASS
+                                          : WR_EXPECT_ANY;
+    }
 }

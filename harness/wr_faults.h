@@ -20,6 +20,11 @@ typedef struct {
     unsigned detects;      /* checks that must FAIL when it is exposed */
     unsigned side_effects; /* checks that may FAIL too, and why not */
     const char *why_side;  /* one sentence on the side effects */
+    /* Analysis checks (memory_safety, data_race) that must FAIL when the
+     * fault runs alone under a tool that looks for such errors, in mode
+     * tool_mode (NULL: any mode). */
+    unsigned tool_detects;
+    const char *tool_mode;
 } wr_fault_info_t;
 
 size_t wr_fault_count(void);
@@ -66,5 +71,14 @@ bool wr_fault_absent(const wr_fault_info_t *f, const wr_case_t *c);
 void wr_faults_expect(const wr_scenario_t *s, const char *inject,
                       wr_expect_t expected[WR_CHECK__COUNT],
                       unsigned *need_one);
+
+/* Fills expected[] of the analysis checks in tool_checks (those the tool
+ * in use decides): PASS with nothing injected (the correct gateway must be
+ * clean); ANY with faults (a crash dies mid-allocation, a duplicate
+ * machine may leak); FAIL where a fault alone, in a scenario that exposes
+ * it and in its tool_mode, has the check in its tool_detects. */
+void wr_faults_expect_tool(const wr_scenario_t *s, const char *inject,
+                           unsigned tool_checks,
+                           wr_expect_t expected[WR_CHECK__COUNT]);
 
 #endif

@@ -288,8 +288,8 @@ static void write_replay_file(const wr_case_t *c, const wr_run_opts_t *o,
     for (int i = 0; a && i < a->n; i++) {
         bool secret = i > 0 && strcmp(a->argv[i - 1], "--secret") == 0;
 
-        json_array_append_new(args, json_string(secret ? "<secret>"
-                                                       : a->argv[i]));
+        json_array_append_new(args,
+                              json_string(secret ? "<secret>" : a->argv[i]));
     }
     for (size_t i = 0; !c->no_sync && i < g->nsync; i++)
         json_array_append_new(sync, json_string(g->sync[i]));
@@ -298,18 +298,18 @@ static void write_replay_file(const wr_case_t *c, const wr_run_opts_t *o,
 
         if (!c->ran[k])
             continue;
-        json_object_set_new(verdicts, name,
-                            json_string(wr_verdict_name(c->results[k].verdict)));
+        json_object_set_new(
+            verdicts, name,
+            json_string(wr_verdict_name(c->results[k].verdict)));
         json_object_set_new(expected, name,
                             json_string(wr_expect_name(c->expected[k])));
     }
     json_object_set_new(j, "wsrace_replay", json_integer(1));
     json_object_set_new(j, "case", json_string(c->id));
-    json_object_set_new(
-        j, "scenario",
-        json_pack("{s:s,s:s,s:s}", "name", c->scenario->name, "path",
-                  c->scenario->path, "text",
-                  c->scenario->text ? c->scenario->text : ""));
+    json_object_set_new(j, "scenario",
+                        json_pack("{s:s,s:s,s:s}", "name", c->scenario->name,
+                                  "path", c->scenario->path, "text",
+                                  c->scenario->text ? c->scenario->text : ""));
     json_object_set_new(j, "inject", json_string(c->inject));
     json_object_set_new(j, "no_sync", json_boolean(c->no_sync));
     json_object_set_new(j, "sync", sync);
@@ -317,9 +317,8 @@ static void write_replay_file(const wr_case_t *c, const wr_run_opts_t *o,
     json_object_set_new(j, "seed", json_integer((json_int_t)c->seed));
     json_object_set_new(j, "time_scale",
                         json_real(o->time_scale > 0 ? o->time_scale : 1.0));
-    json_object_set_new(j, "target",
-                        o->gateway_given ? json_string(o->gateway)
-                                         : json_null());
+    json_object_set_new(
+        j, "target", o->gateway_given ? json_string(o->gateway) : json_null());
     json_object_set_new(j, "url", o->url ? json_string(o->url) : json_null());
     json_object_set_new(j, "wrapper",
                         o->wrapper ? json_string(o->wrapper) : json_null());
@@ -353,24 +352,6 @@ static int parse_url(const char *url, char *host, size_t hostlen, int *port,
     return 0;
 }
 
-/* The expectations of the analysis checks: the correct gateway must be
- * clean; an injected fault may leave errors (a duplicate machine leaks,
- * a crash dies mid-allocation); scope-loss's crash alone in a scenario
- * that exposes it must show its invalid access. */
-static void expect_tool(wr_case_t *c, wr_tool_t tool)
-{
-    const wr_fault_info_t *sl = wr_fault_find("scope-loss");
-    bool crash = strcmp(c->inject, "scope-loss") == 0 ||
-                 strcmp(c->inject, "scope-loss=crash") == 0;
-
-    c->expected[WR_CHECK_MEMORY_SAFETY] =
-        c->inject[0] == '\0' ? WR_EXPECT_PASS : WR_EXPECT_ANY;
-    c->expected[WR_CHECK_DATA_RACE] = c->expected[WR_CHECK_MEMORY_SAFETY];
-    if (crash && wr_fault_exposed(sl, c->scenario) &&
-        wr_tool_checks_memory(tool))
-        c->expected[WR_CHECK_MEMORY_SAFETY] = WR_EXPECT_FAIL;
-}
-
 static void run_checks(wr_case_t *c, const wr_history_t *h, double scale,
                        wr_tool_t tool)
 {
@@ -385,11 +366,12 @@ static void run_checks(wr_case_t *c, const wr_history_t *h, double scale,
     wr_faults_expect(c->scenario, c->inject, c->expected, &c->need_one);
     if (tool != WR_TOOL_NONE) {
         /* Only what the tool looks for: memcheck proves nothing of races. */
-        if (wr_tool_checks_memory(tool))
-            mask |= 1u << WR_CHECK_MEMORY_SAFETY;
-        if (wr_tool_checks_races(tool))
-            mask |= 1u << WR_CHECK_DATA_RACE;
-        expect_tool(c, tool);
+        unsigned tool_checks =
+            (wr_tool_checks_memory(tool) ? 1u << WR_CHECK_MEMORY_SAFETY : 0) |
+            (wr_tool_checks_races(tool) ? 1u << WR_CHECK_DATA_RACE : 0);
+
+        mask |= tool_checks;
+        wr_faults_expect_tool(c->scenario, c->inject, tool_checks, c->expected);
     }
     wr_check_all(h, &co, mask, c->results);
     c->as_expected = true;
@@ -661,11 +643,10 @@ static int run_case(wr_case_t *c, const wr_run_opts_t *o, const char *dir,
         } else {
             wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
             exit_ns = wr_now_ns();
-            harness_event(h,
-                          json_pack("{s:s,s:I,s:i,s:i,s:b,s:b}", "event",
-                                    "target.exit", "ns", (json_int_t)exit_ns,
-                                    "code", t.exit_code, "sig", 0, "stopped",
-                                    1, "killed", t.killed));
+            harness_event(h, json_pack("{s:s,s:I,s:i,s:i,s:b,s:b}", "event",
+                                       "target.exit", "ns", (json_int_t)exit_ns,
+                                       "code", t.exit_code, "sig", 0, "stopped",
+                                       1, "killed", t.killed));
         }
         if (o->tool != WR_TOOL_NONE)
             read_tool(o, &t, dir, h, exit_ns);
@@ -1124,10 +1105,9 @@ static void print_baseline(const wr_matrix_diff_t *d)
                d->regressions[i].scenario, d->regressions[i].check,
                d->regressions[i].was, d->regressions[i].now);
     for (size_t i = 0; i < d->nimprovements; i++)
-        printf("  improved    %s / %s / %s: %s -> %s\n",
-               d->improvements[i].row, d->improvements[i].scenario,
-               d->improvements[i].check, d->improvements[i].was,
-               d->improvements[i].now);
+        printf("  improved    %s / %s / %s: %s -> %s\n", d->improvements[i].row,
+               d->improvements[i].scenario, d->improvements[i].check,
+               d->improvements[i].was, d->improvements[i].now);
     for (size_t i = 0; i < d->nchanges && i < 20; i++)
         printf("  changed     %s / %s / %s: %s -> %s\n", d->changes[i].row,
                d->changes[i].scenario, d->changes[i].check, d->changes[i].was,
