@@ -39,10 +39,10 @@ static const char *str(json_t *o, const char *key)
 
 static int64_t ms_to_ns(json_t *v)
 {
-    return json_is_number(v) ? (int64_t)(json_number_value(v) * 1e6 +
-                                         (json_number_value(v) < 0 ? -0.5
-                                                                   : 0.5))
-                             : -1;
+    return json_is_number(v)
+               ? (int64_t)(json_number_value(v) * 1e6 +
+                           (json_number_value(v) < 0 ? -0.5 : 0.5))
+               : -1;
 }
 
 static wr_target_state_t state_from_name(const char *name)
@@ -147,8 +147,7 @@ static int load_scenarios(json_t *root, wr_scenario_t *const *known,
                 return -ENOMEM;
             continue;
         }
-        s = wr_scenario_parse(str(o, "path"), str(o, "text"), err,
-                              sizeof(err));
+        s = wr_scenario_parse(str(o, "path"), str(o, "text"), err, sizeof(err));
         if (s == NULL)
             continue; /* rebuilt from its cases below */
         if (add_scenario(run, s) != 0)
@@ -204,8 +203,29 @@ static int add_event(wr_history_t *h, json_t *line)
     return rc == -EINVAL ? 0 : rc;
 }
 
-/* Points the evidence of r at the events of h that carry its lines. */
-static void bind_evidence(wr_check_result_t *r, json_t *ev, wr_history_t *h)
+/* The canonical text of an event line (sorted keys, compact), so that a
+ * line read back matches the event the history keeps for it whatever the
+ * order of its members; NULL when it does not parse. */
+static char *canon(json_t *line)
+{
+    return json_is_object(line)
+               ? json_dumps(line, JSON_COMPACT | JSON_SORT_KEYS)
+               : NULL;
+}
+
+static char *canon_text(const char *text)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    char *c = canon(o);
+
+    json_decref(o);
+    return c;
+}
+
+/* Points the evidence of r at the events of h that carry its lines;
+ * keys[i] is the canonical text of h's event i. */
+static void bind_evidence(wr_check_result_t *r, json_t *ev,
+                          const wr_history_t *h, char *const *keys)
 {
     size_t i;
     json_t *e;
@@ -214,32 +234,24 @@ static void bind_evidence(wr_check_result_t *r, json_t *ev, wr_history_t *h)
     json_array_foreach(ev, i, e)
     {
         json_t *line = json_object_get(e, "line");
-        char *text = json_is_object(line) ? json_dumps(line, JSON_COMPACT)
-                     : json_is_string(line) ? strdup(json_string_value(line))
-                                            : NULL;
+        char *want = json_is_string(line) ? canon_text(json_string_value(line))
+                                          : canon(line);
 
         if (r->nevidence == WR_EVIDENCE_MAX)
             break;
-        for (size_t k = 0; text && k < wr_history_len(h); k++) {
-            const wr_event_t *x = wr_history_at(h, k);
-            json_t *a = json_loads(x->line, 0, NULL);
-            json_t *b = json_loads(text, 0, NULL);
-            bool same = a && b && json_equal(a, b);
-
-            json_decref(a);
-            json_decref(b);
-            if (same) {
-                r->evidence[r->nevidence++] = x;
+        for (size_t k = 0; want && k < wr_history_len(h); k++)
+            if (keys[k] && strcmp(keys[k], want) == 0) {
+                r->evidence[r->nevidence++] = wr_history_at(h, k);
                 break;
             }
-        }
-        free(text);
+        free(want);
     }
 }
 
 static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
 {
     const char *name;
+    char **keys;
     json_t *o;
 
     json_object_foreach(checks, name, o)
@@ -257,6 +269,11 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
         }
     }
     wr_history_sort(h);
+    keys = calloc(wr_history_len(h) + 1, sizeof(*keys));
+    if (keys == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < wr_history_len(h); k++)
+        keys[k] = canon_text(wr_history_at(h, k)->line);
     json_object_foreach(checks, name, o)
     {
         int k = wr_check_from_name(name);
@@ -270,9 +287,13 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
         r->verdict = verdict_from_name(str(o, "verdict"));
         c->expected[k] = expect_from_name(str(o, "expected"));
         snprintf(r->summary, sizeof(r->summary), "%s", str(o, "summary"));
-        r->violations = (size_t)json_integer_value(json_object_get(o, "violations"));
-        bind_evidence(r, json_object_get(o, "evidence"), h);
+        r->violations =
+            (size_t)json_integer_value(json_object_get(o, "violations"));
+        bind_evidence(r, json_object_get(o, "evidence"), h, keys);
     }
+    for (size_t k = 0; k < wr_history_len(h); k++)
+        free(keys[k]);
+    free(keys);
     return 0;
 }
 
@@ -319,13 +340,15 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
     snprintf(c->id, sizeof(c->id), "%s", str(o, "id"));
     c->index = (size_t)json_integer_value(json_object_get(o, "index"));
     join_list(json_object_get(o, "inject"), c->inject, sizeof(c->inject));
-    c->seed = (unsigned long long)json_integer_value(json_object_get(o, "seed"));
+    c->seed =
+        (unsigned long long)json_integer_value(json_object_get(o, "seed"));
     c->repeat = (int)json_integer_value(json_object_get(o, "repeat"));
     c->as_expected = json_is_true(json_object_get(o, "as_expected"));
     c->need_one = checks_mask(json_object_get(o, "need_one"));
     c->no_sync = json_is_true(json_object_get(o, "no_sync"));
     c->target_state = state_from_name(str(t, "state"));
-    c->target_exit_code = (int)json_integer_value(json_object_get(t, "exit_code"));
+    c->target_exit_code =
+        (int)json_integer_value(json_object_get(t, "exit_code"));
     c->target_signal = (int)json_integer_value(json_object_get(t, "signal"));
     snprintf(c->target_error, sizeof(c->target_error), "%s", str(t, "error"));
     c->gateway_up_ns = ms_to_ns(json_object_get(t, "gateway_up_ms"));
@@ -333,7 +356,8 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
     c->first_fail_ns = ms_to_ns(json_object_get(o, "first_fail_ms"));
     c->clients = (int)json_integer_value(json_object_get(o, "clients"));
     c->established = (int)json_integer_value(json_object_get(o, "established"));
-    c->steps_failed = (int)json_integer_value(json_object_get(o, "steps_failed"));
+    c->steps_failed =
+        (int)json_integer_value(json_object_get(o, "steps_failed"));
     snprintf(c->replay, sizeof(c->replay), "%s", str(o, "replay"));
     snprintf(c->dir, sizeof(c->dir), "%s", str(o, "dir"));
     h = wr_history_new();
@@ -361,11 +385,12 @@ static void load_run_fields(wr_run_t *run, json_t *root)
     snprintf(run->kind, sizeof(run->kind), "%s", str(root, "kind"));
     snprintf(run->tool, sizeof(run->tool), "%s", str(root, "tool"));
     snprintf(run->plan_id, sizeof(run->plan_id), "%s", str(root, "plan_id"));
-    run->seed = (unsigned long long)json_integer_value(
-        json_object_get(root, "seed"));
+    run->seed =
+        (unsigned long long)json_integer_value(json_object_get(root, "seed"));
     run->external = json_is_true(json_object_get(root, "external"));
     run->duration_ns = ms_to_ns(json_object_get(root, "duration_ms"));
-    run->exit_code = (int)json_integer_value(json_object_get(root, "exit_code"));
+    run->exit_code =
+        (int)json_integer_value(json_object_get(root, "exit_code"));
     run->planned = (size_t)json_integer_value(json_object_get(root, "planned"));
     run->shard_index = (int)json_integer_value(json_object_get(shard, "index"));
     run->shard_count = (int)json_integer_value(json_object_get(shard, "count"));

@@ -276,6 +276,11 @@ def test_shards():
        "merge: identical verdicts to the unsharded run, case by case",
        json.dumps([verdicts(M), verdicts(W)])[:2000])
     ok(cells(M) == cells(W), "merge: identical matrix")
+    fails = [(c["id"], k, len(v["evidence"])) for c in M["cases"]
+             for k, v in c["checks"].items() if v["verdict"] == "FAIL"]
+    ok(fails and all(n > 0 for _, _, n in fails),
+       "merge: every FAIL read back from the shards keeps its evidence",
+       str(fails))
     ok(all(os.path.exists(os.path.join(out, c["dir"], "history.jsonl"))
            for c in M["cases"]),
        "merge: every case's evidence files are in the merged run")
