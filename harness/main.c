@@ -33,7 +33,7 @@
 #ifndef WSRACE_SUPPRESSIONS /* valgrind suppressions: lws, OpenSSL, libc */
 #define WSRACE_SUPPRESSIONS "/nonexistent"
 #endif
-#define MAX_INJECTS    32
+#define MAX_INJECTS 32
 
 static atomic_int stop_requested;
 
@@ -51,7 +51,8 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
     fputs(
-        "usage: wsrace run [--inject LIST]... [--seed N] [--repeat N] [OPTIONS]\n"
+        "usage: wsrace run [--inject LIST]... [--seed N] [--repeat N] "
+        "[OPTIONS]\n"
         "                  SCENARIO...\n"
         "       wsrace matrix [--seeds N] [--faults LIST] [--baseline FILE]\n"
         "                  [OPTIONS] [SCENARIO...]\n"
@@ -450,8 +451,9 @@ static int apply_analysis(cli_t *cli)
         size_t n = colon ? (size_t)(colon - b) : strlen(b);
 
         if (o->tool != WR_TOOL_NONE || o->url || o->gateway_given) {
-            fprintf(stderr, "wsrace %s: --target-build excludes --tool, "
-                            "--url and --target\n",
+            fprintf(stderr,
+                    "wsrace %s: --target-build excludes --tool, "
+                    "--url and --target\n",
                     cli->cmd);
             return 2;
         }
@@ -481,7 +483,8 @@ static int apply_analysis(cli_t *cli)
         setenv("TSAN_OPTIONS", "halt_on_error=0", 0);
     }
     if (o->tool != WR_TOOL_NONE && o->url != NULL) {
-        fprintf(stderr, "wsrace %s: --tool needs a gateway of ours, not --url\n",
+        fprintf(stderr,
+                "wsrace %s: --tool needs a gateway of ours, not --url\n",
                 cli->cmd);
         return 2;
     }
@@ -522,8 +525,8 @@ static int cli_parse(cli_t *cli, int argc, char **argv)
     }
     if ((rc = apply_analysis(cli)) != 0)
         return rc;
-    if (cli->o.baseline && !wr_run_baseline_ok(cli->o.baseline, err,
-                                                sizeof(err))) {
+    if (cli->o.baseline &&
+        !wr_matrix_baseline_ok(cli->o.baseline, err, sizeof(err))) {
         fprintf(stderr, "wsrace %s: --baseline: %s\n", cli->cmd, err);
         return 2;
     }
@@ -532,8 +535,8 @@ static int cli_parse(cli_t *cli, int argc, char **argv)
 
 /* Loads the scenarios named on the command line (for matrix, every
  * .yaml file of ./scenarios when none is named). */
-static int load_scenarios(cli_t *cli, int n, char **paths,
-                          wr_scenario_t ***out, int *count)
+static int load_scenarios(cli_t *cli, int n, char **paths, wr_scenario_t ***out,
+                          int *count)
 {
     glob_t g = {0};
     wr_scenario_t **s;

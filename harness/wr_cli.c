@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wr_diff.h"
+#include "wr_matrix.h"
 #include "wr_run.h"
 #include "wr_summary.h"
 
@@ -148,8 +149,8 @@ int wr_cli_replay(int argc, char **argv, const char *self,
         json_decref(j);
         return 2;
     }
-    inject_set[0] = jstr_or(j, "inject", "")[0] ? jstr_or(j, "inject", "")
-                                                : "none";
+    inject_set[0] =
+        jstr_or(j, "inject", "")[0] ? jstr_or(j, "inject", "") : "none";
     o.injects = inject_set;
     o.ninjects = 1;
     o.seed = (unsigned long long)json_integer_value(json_object_get(j, "seed"));
@@ -308,7 +309,8 @@ static int check_shards(wr_run_t *runs, int n, char **dirs)
         }
         for (int k = 0; k < i; k++)
             if (runs[k].shard_index == runs[i].shard_index) {
-                fprintf(stderr, "wsrace merge: %s and %s are the same shard %d\n",
+                fprintf(stderr,
+                        "wsrace merge: %s and %s are the same shard %d\n",
                         dirs[k], dirs[i], runs[i].shard_index);
                 return 2;
             }
@@ -333,8 +335,7 @@ static int check_shards(wr_run_t *runs, int n, char **dirs)
     return 0;
 }
 
-int wr_cli_merge(int argc, char **argv, const char *self,
-                 const char *argv_text)
+int wr_cli_merge(int argc, char **argv, const char *self, const char *argv_text)
 {
     static const struct option opts[] = {
         {"out", required_argument, NULL, 'o'},
@@ -343,8 +344,7 @@ int wr_cli_merge(int argc, char **argv, const char *self,
     };
     wr_run_opts_t o = {0};
     const char *out = NULL;
-    char err[1200], tmp[PATH_MAX + 16], parent[PATH_MAX], src[4700],
-        dst[4700];
+    char err[1200], tmp[PATH_MAX + 16], parent[PATH_MAX], src[4700], dst[4700];
     wr_run_t *runs, merged;
     int c, n, rc = 0;
     size_t total = 0;
@@ -366,12 +366,13 @@ int wr_cli_merge(int argc, char **argv, const char *self,
         return 2;
     }
     if (stat(out, &st) == 0) {
-        fprintf(stderr, "wsrace merge: %s exists; runs are never "
-                        "overwritten\n",
+        fprintf(stderr,
+                "wsrace merge: %s exists; runs are never "
+                "overwritten\n",
                 out);
         return 2;
     }
-    if (o.baseline && !wr_run_baseline_ok(o.baseline, err, sizeof(err))) {
+    if (o.baseline && !wr_matrix_baseline_ok(o.baseline, err, sizeof(err))) {
         fprintf(stderr, "wsrace merge: --baseline: %s\n", err);
         return 2;
     }
@@ -459,8 +460,8 @@ int wr_cli_merge(int argc, char **argv, const char *self,
     snprintf(merged.argv_text, sizeof(merged.argv_text), "%s", argv_text);
     merged.shard_index = merged.shard_count = 0;
     o.print_matrix = strcmp(merged.kind, "matrix") == 0;
-    printf("wsrace merge: %d shard(s), %zu case(s) into %s\n", n,
-           merged.ncases, out);
+    printf("wsrace merge: %d shard(s), %zu case(s) into %s\n", n, merged.ncases,
+           out);
     rc = wr_run_finish(&merged, &o, tmp, false, rc);
     wr_run_free(&merged);
 done:

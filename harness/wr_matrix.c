@@ -255,8 +255,7 @@ void wr_matrix_free(wr_matrix_t *m)
     memset(m, 0, sizeof(*m));
 }
 
-const wr_cell_t *wr_matrix_cell(const wr_matrix_t *m, size_t r, size_t s,
-                                int k)
+const wr_cell_t *wr_matrix_cell(const wr_matrix_t *m, size_t r, size_t s, int k)
 {
     return &m->cells[(r * m->nscenarios + s) * WR_CHECK__COUNT + (size_t)k];
 }
@@ -315,8 +314,9 @@ void wr_matrix_print(const wr_matrix_t *m, FILE *out)
 {
     char text[64];
 
-    fprintf(out, "\nmatrix: %d seed(s) per cell; columns are scenarios, rows "
-                 "what was injected\n  %-24s",
+    fprintf(out,
+            "\nmatrix: %d seed(s) per cell; columns are scenarios, rows "
+            "what was injected\n  %-24s",
             m->seeds, "");
     for (size_t s = 0; s < m->nscenarios; s++)
         fprintf(out, " %6zu", s + 1);
@@ -352,8 +352,9 @@ void wr_matrix_print(const wr_matrix_t *m, FILE *out)
                             wr_cell_text(c, text, sizeof(text)));
             }
             if (missed > 0)
-                fprintf(out, "  %s / %s: MISSED in %d case(s): no injected "
-                             "fault detected\n",
+                fprintf(out,
+                        "  %s / %s: MISSED in %d case(s): no injected "
+                        "fault detected\n",
                         m->rows[r].label, m->scenarios[s]->name, missed);
         }
     fprintf(out, "matrix: %d missed, %d false alarm(s), %d error(s)\n",
@@ -385,9 +386,9 @@ json_t *wr_matrix_json(const wr_matrix_t *m)
     int rc = o && rows && scs && cells && missed ? 0 : -ENOMEM;
 
     for (size_t r = 0; rc == 0 && r < m->nrows; r++)
-        rc |= json_array_append_new(
-            rows, json_pack("{s:s,s:s}", "label", m->rows[r].label, "inject",
-                            m->rows[r].inject));
+        rc |= json_array_append_new(rows, json_pack("{s:s,s:s}", "label",
+                                                    m->rows[r].label, "inject",
+                                                    m->rows[r].inject));
     for (size_t s = 0; rc == 0 && s < m->nscenarios; s++)
         rc |= json_array_append_new(scs, json_string(m->scenarios[s]->name));
     for (size_t r = 0; rc == 0 && r < m->nrows; r++)
@@ -399,9 +400,9 @@ json_t *wr_matrix_json(const wr_matrix_t *m)
                     rc |= json_array_append_new(cells, cell_json(m, r, s, k));
             if (n > 0)
                 rc |= json_array_append_new(
-                    missed, json_pack("{s:s,s:s,s:i}", "row", m->rows[r].label,
-                                      "scenario", m->scenarios[s]->name,
-                                      "cases", n));
+                    missed,
+                    json_pack("{s:s,s:s,s:i}", "row", m->rows[r].label,
+                              "scenario", m->scenarios[s]->name, "cases", n));
         }
     if (rc == 0)
         rc = json_object_set_new(o, "wsrace_matrix", json_integer(1)) |
@@ -445,8 +446,9 @@ int wr_matrix_write_baseline(const wr_matrix_t *m, const char *path)
         json_decref(j);
         return -errno;
     }
-    fprintf(f, "{\"wsrace_matrix\": 1, \"seeds\": %d, \"missed\": %d, "
-               "\"false_alarms\": %d, \"errors\": %d,\n \"cells\": [\n",
+    fprintf(f,
+            "{\"wsrace_matrix\": 1, \"seeds\": %d, \"missed\": %d, "
+            "\"false_alarms\": %d, \"errors\": %d,\n \"cells\": [\n",
             m->seeds, m->missed, m->false_alarms, m->errors);
     json_array_foreach(json_object_get(j, "cells"), i, c)
     {
@@ -461,7 +463,7 @@ int wr_matrix_write_baseline(const wr_matrix_t *m, const char *path)
         }
         fprintf(f, "  %s%s\n", line,
                 i + 1 < json_array_size(json_object_get(j, "cells")) ? ","
-                                                                      : "");
+                                                                     : "");
         free(line);
     }
     fprintf(f, " ]}\n");
@@ -542,32 +544,50 @@ static json_t *find_cell(json_t *cells, const char *row, const char *scenario,
     return NULL;
 }
 
+/* The baseline at path, or NULL with "PATH:LINE:COL: ..." or "PATH: not
+ * a wsrace baseline" in err. */
+static json_t *load_baseline(const char *path, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *base = json_load_file(path, 0, &je);
+
+    if (base == NULL) {
+        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column,
+                 je.text);
+        return NULL;
+    }
+    if (json_integer_value(json_object_get(base, "wsrace_matrix")) != 1 ||
+        !json_is_array(json_object_get(base, "cells"))) {
+        snprintf(err, errlen,
+                 "%s: not a wsrace baseline (want an object with "
+                 "\"wsrace_matrix\": 1 and \"cells\")",
+                 path);
+        json_decref(base);
+        return NULL;
+    }
+    return base;
+}
+
+bool wr_matrix_baseline_ok(const char *path, char *err, size_t errlen)
+{
+    json_t *base = load_baseline(path, err, errlen);
+
+    json_decref(base);
+    return base != NULL;
+}
+
 int wr_matrix_compare(const wr_matrix_t *m, const char *path,
                       wr_matrix_diff_t *d, char *err, size_t errlen)
 {
-    json_error_t je;
     json_t *base, *cells, *now, *c;
     size_t i;
     int rc = 0;
 
     memset(d, 0, sizeof(*d));
     snprintf(d->path, sizeof(d->path), "%s", path);
-    base = json_load_file(path, 0, &je);
-    if (base == NULL) {
-        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column,
-                 je.text);
+    if ((base = load_baseline(path, err, errlen)) == NULL)
         return -EINVAL;
-    }
     cells = json_object_get(base, "cells");
-    if (json_integer_value(json_object_get(base, "wsrace_matrix")) != 1 ||
-        !json_is_array(cells)) {
-        snprintf(err, errlen,
-                 "%s: not a wsrace baseline (want an object with "
-                 "\"wsrace_matrix\": 1 and \"cells\")",
-                 path);
-        json_decref(base);
-        return -EINVAL;
-    }
     now = wr_matrix_json(m);
     if (now == NULL) {
         json_decref(base);
@@ -622,4 +642,21 @@ void wr_matrix_diff_free(wr_matrix_diff_t *d)
     free(d->changes);
     d->regressions = d->improvements = d->changes = NULL;
     d->nregressions = d->nimprovements = d->nchanges = 0;
+}
+
+static void print_changes(FILE *out, const char *bullet, const char *what,
+                          const wr_matrix_change_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%s%-11s %s / %s / %s: %s -> %s\n", bullet, what, v[i].row,
+                v[i].scenario, v[i].check, v[i].was, v[i].now);
+}
+
+void wr_matrix_diff_print(const wr_matrix_diff_t *d, FILE *out,
+                          const char *bullet, size_t most_changes)
+{
+    print_changes(out, bullet, "REGRESSION", d->regressions, d->nregressions);
+    print_changes(out, bullet, "improved", d->improvements, d->nimprovements);
+    print_changes(out, bullet, "changed", d->changes,
+                  d->nchanges < most_changes ? d->nchanges : most_changes);
 }

@@ -130,6 +130,16 @@ int wr_matrix_compare(const wr_matrix_t *m, const char *path,
                       wr_matrix_diff_t *d, char *err, size_t errlen);
 void wr_matrix_diff_free(wr_matrix_diff_t *d);
 
+/* Prints each regression, improvement and (at most most_changes) other
+ * change of d on a line of its own starting with bullet:
+ * "REGRESSION  row / scenario / check: was -> now". */
+void wr_matrix_diff_print(const wr_matrix_diff_t *d, FILE *out,
+                          const char *bullet, size_t most_changes);
+
+/* Whether path is a baseline file (read before a run, so that a bad one
+ * stops it before anything runs); else the reason in err. */
+bool wr_matrix_baseline_ok(const char *path, char *err, size_t errlen);
+
 /* Writes m as a baseline file at path (atomically). Returns 0 or -errno. */
 int wr_matrix_write_baseline(const wr_matrix_t *m, const char *path);
 

@@ -152,7 +152,6 @@ static const char *plural(size_t n, const char *one, const char *many)
     return n == 1 ? one : many;
 }
 
-
 /* " name=value", the value in quotes when it holds a space or a quote. */
 static void field(FILE *f, size_t *n, const char *name, const char *value)
 {
@@ -592,8 +591,9 @@ static void md_matrix(FILE *f, const wr_run_t *run)
             fputs("| ", f);
             put_md(f, m->scenarios[s]->name, MD_CELL);
             if (missed)
-                fprintf(f, " (MISSED in %d case(s): no injected fault "
-                           "detected)",
+                fprintf(f,
+                        " (MISSED in %d case(s): no injected fault "
+                        "detected)",
                         missed);
             fputs(" |", f);
             for (int k = 0; k < WR_CHECK__COUNT; k++) {
@@ -614,19 +614,11 @@ static void md_matrix(FILE *f, const wr_run_t *run)
 
         fputs("### Against the baseline ", f);
         md_code(f, d->path, false);
-        fprintf(f, "\n\n%zu regression(s), %zu improvement(s), %zu other "
-                   "change(s).\n\n",
+        fprintf(f,
+                "\n\n%zu regression(s), %zu improvement(s), %zu other "
+                "change(s).\n\n",
                 d->nregressions, d->nimprovements, d->nchanges);
-        for (size_t i = 0; i < d->nregressions; i++)
-            fprintf(f, "- REGRESSION %s / %s / %s: %s -> %s\n",
-                    d->regressions[i].row, d->regressions[i].scenario,
-                    d->regressions[i].check, d->regressions[i].was,
-                    d->regressions[i].now);
-        for (size_t i = 0; i < d->nimprovements; i++)
-            fprintf(f, "- improved %s / %s / %s: %s -> %s\n",
-                    d->improvements[i].row, d->improvements[i].scenario,
-                    d->improvements[i].check, d->improvements[i].was,
-                    d->improvements[i].now);
+        wr_matrix_diff_print(d, f, "- ", 0);
         fputs("\n", f);
     }
 }

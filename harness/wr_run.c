@@ -1023,25 +1023,6 @@ static int run_jobs(wr_run_t *run, const wr_run_opts_t *o, const char *tmpdir)
 /* Finishing: matrix, baseline, reports, publication                   */
 /* ------------------------------------------------------------------ */
 
-bool wr_run_baseline_ok(const char *path, char *err, size_t errlen)
-{
-    wr_run_t empty;
-    wr_matrix_t m;
-    wr_matrix_diff_t d;
-    int rc;
-
-    memset(&empty, 0, sizeof(empty));
-    if (wr_matrix_build(&empty, &m) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return false;
-    }
-    rc = wr_matrix_compare(&m, path, &d, err, errlen);
-    wr_matrix_free(&m);
-    if (rc == 0)
-        wr_matrix_diff_free(&d);
-    return rc == 0;
-}
-
 static bool is_run_id(const char *name)
 {
     int n = 0;
@@ -1100,18 +1081,7 @@ static void print_baseline(const wr_matrix_diff_t *d)
     printf("baseline %s: %zu regression(s), %zu improvement(s), %zu other "
            "change(s)\n",
            d->path, d->nregressions, d->nimprovements, d->nchanges);
-    for (size_t i = 0; i < d->nregressions; i++)
-        printf("  REGRESSION  %s / %s / %s: %s -> %s\n", d->regressions[i].row,
-               d->regressions[i].scenario, d->regressions[i].check,
-               d->regressions[i].was, d->regressions[i].now);
-    for (size_t i = 0; i < d->nimprovements; i++)
-        printf("  improved    %s / %s / %s: %s -> %s\n", d->improvements[i].row,
-               d->improvements[i].scenario, d->improvements[i].check,
-               d->improvements[i].was, d->improvements[i].now);
-    for (size_t i = 0; i < d->nchanges && i < 20; i++)
-        printf("  changed     %s / %s / %s: %s -> %s\n", d->changes[i].row,
-               d->changes[i].scenario, d->changes[i].check, d->changes[i].was,
-               d->changes[i].now);
+    wr_matrix_diff_print(d, stdout, "  ", 20);
 }
 
 int wr_run_finish(wr_run_t *run, const wr_run_opts_t *o, const char *tmpdir,

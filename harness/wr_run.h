@@ -69,10 +69,6 @@ int wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scenarios,
 int wr_run_finish(wr_run_t *run, const wr_run_opts_t *o, const char *tmpdir,
                   bool publish_latest, int rc);
 
-/* Whether s is a baseline file wr_run can compare with; else a message in
- * err. */
-bool wr_run_baseline_ok(const char *path, char *err, size_t errlen);
-
 /* Recursively removes path (a run's temporary directory). */
 void wr_run_rm_rf(const char *path);
 
