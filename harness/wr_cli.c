@@ -415,11 +415,13 @@ int wr_cli_merge(int argc, char **argv, const char *self, const char *argv_text)
     }
     qsort(merged.cases, merged.ncases, sizeof(*merged.cases), case_cmp);
 
+    /* dirname() may write into its argument and return a pointer into
+     * it: give it a copy, and do not print it back into the same buffer. */
     snprintf(parent, sizeof(parent), "%s", out);
-    snprintf(parent, sizeof(parent), "%s", dirname(parent));
-    snprintf(tmp, sizeof(tmp), "%s/.tmp-merge-%d", parent, (int)getpid());
-    if (mkdir(tmp, 0755) != 0 ||
-        (mkdir(strcat(strcpy(src, tmp), "/cases"), 0755) != 0)) {
+    snprintf(tmp, sizeof(tmp), "%s/.tmp-merge-%d", dirname(parent),
+             (int)getpid());
+    snprintf(src, sizeof(src), "%s/cases", tmp);
+    if (mkdir(tmp, 0755) != 0 || mkdir(src, 0755) != 0) {
         fprintf(stderr, "wsrace merge: cannot create %s: %s\n", tmp,
                 strerror(errno));
         wr_run_free(&merged);
