@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gw_token.h"
+#include "wsr_token.h"
 #include "wr_engine.h"
 #include "wr_target.h"
 
@@ -798,7 +798,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
         if (c == NULL)
             return 0;
         if (c->token != NULL) {
-            char auth[GW_TOKEN_MAX + 16];
+            char auth[WSR_TOKEN_MAX + 16];
             snprintf(auth, sizeof(auth), "Bearer %s", c->token);
             if (add_header(wsi, in, len, "authorization:", auth))
                 return -1;
@@ -1034,7 +1034,7 @@ static int setup_barriers(engine_t *e)
 
 static int make_token(const engine_t *e, client_t *c)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
     time_t now = time(NULL);
     int n;
 
@@ -1042,15 +1042,15 @@ static int make_token(const engine_t *e, client_t *c)
     case WR_TOKEN_NONE:
         return 0;
     case WR_TOKEN_VALID:
-        n = gw_token_sign(e->o->secret, c->user, (int64_t)now + 3600, tok,
+        n = wsr_token_sign(e->o->secret, c->user, (int64_t)now + 3600, tok,
                           sizeof(tok));
         break;
     case WR_TOKEN_EXPIRED:
-        n = gw_token_sign(e->o->secret, c->user, (int64_t)now - 3600, tok,
+        n = wsr_token_sign(e->o->secret, c->user, (int64_t)now - 3600, tok,
                           sizeof(tok));
         break;
     case WR_TOKEN_BAD_SIGNATURE:
-        n = gw_token_sign("not-the-gateway-secret", c->user,
+        n = wsr_token_sign("not-the-gateway-secret", c->user,
                           (int64_t)now + 3600, tok, sizeof(tok));
         break;
     default:

@@ -85,7 +85,7 @@ static int add_sync(gw_config_t *cfg, const char *spec, const char *where,
                 GW_MAX_SYNC_SPECS);
         return -1;
     }
-    if (gw_sync_parse(spec, &cfg->sync_specs[cfg->nsync], msg, sizeof(msg))) {
+    if (wsr_sync_parse(spec, &cfg->sync_specs[cfg->nsync], msg, sizeof(msg))) {
         fprintf(err, "wsrace-gateway: %s: %s\n", where, msg);
         return -1;
     }
@@ -209,7 +209,7 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
                 return bad(err, opt, val, "0..65535");
             cfg->port = (int)v;
         } else if (strcmp(opt, "--inject") == 0) {
-            if (gw_faults_parse(&cfg->faults, val, msg, sizeof(msg))) {
+            if (wsr_faults_parse(&cfg->faults, val, msg, sizeof(msg))) {
                 fprintf(err, "wsrace-gateway: --inject: %s\n", msg);
                 return 2;
             }

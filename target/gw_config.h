@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "gw_fault.h"
+#include "wsr_fault.h"
 #include "gw_sync.h"
 
 #define GW_MAX_SYNC_SPECS 64
@@ -26,8 +26,8 @@ typedef struct {
     int port;
     char secret[256];
     int secret_is_default; /* neither --secret nor WSRACE_SECRET */
-    gw_faults_t faults;
-    gw_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
+    wsr_faults_t faults;
+    wsr_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
     unsigned workers;

@@ -21,7 +21,7 @@
 
 #include "gw_annotate.h"
 #include "gw_proto.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 
 typedef struct inmsg {
     struct inmsg *next;
@@ -267,12 +267,12 @@ static void set_key(gw_conn_t *c, const char *key)
     pthread_mutex_unlock(&c->lock);
 }
 
-static void coord_phase(gw_conn_t *c, const char *key, gw_coord_phase_t to)
+static void coord_phase(gw_conn_t *c, const char *key, wsr_coord_phase_t to)
 {
     int rc = gw_coord_advance(c->coord, to);
 
     gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase", "{s:s,s:s}",
-                   "phase", gw_coord_phase_name(to), "result",
+                   "phase", wsr_coord_phase_name(to), "result",
                    rc == 0 ? "ok" : "refused");
 }
 
@@ -290,10 +290,10 @@ static void fail_conn(gw_conn_t *c, int close_code, const char *err_code,
     c->registered = false;
     pthread_mutex_unlock(&c->lock);
     if (registered) {
-        gw_registry_transition(c->registry, key, GW_ST_FAILED, c->id);
+        gw_registry_transition(c->registry, key, WSR_ST_FAILED, c->id);
         gw_registry_unregister(c->registry, key, c->id);
     }
-    coord_phase(c, key, GW_CO_ERROR);
+    coord_phase(c, key, WSR_CO_ERROR);
     gw_trace_emitf(c->gw->trace, c->id, key, "conn.failed", "{s:s,s:i,s:s}",
                    "error", err_code, "close", close_code, "message", message);
     pthread_mutex_lock(&c->lock);
@@ -338,25 +338,25 @@ static void kick_locked(gw_conn_t *c)
 /* The readiness gate for messages. `lock` held. */
 static bool gate_locked(gw_conn_t *c)
 {
-    if (gw_fault_on(&c->gw->params.faults, GW_FAULT_COORDINATOR_GAP))
+    if (wsr_fault_on(&c->gw->params.faults, WSR_FAULT_COORDINATOR_GAP))
         /* coordinator-gap: the coordinator's word alone, unlinked from the
          * state machine. */
-        return gw_coord_phase(c->coord) == GW_CO_READY;
+        return gw_coord_phase(c->coord) == WSR_CO_READY;
     return gw_registry_ready_for_messages(c->registry, c->key, c->coord, c->id);
 }
 
 static void machine_field(gw_conn_t *c, const char *key, json_t *o)
 {
-    gw_state_t st;
+    wsr_state_t st;
 
     json_object_set_new(
         o, "machine",
         json_string(gw_registry_state(c->registry, key, c->id, &st) == 0
-                        ? gw_state_name(st)
+                        ? wsr_state_name(st)
                         : "absent"));
     json_object_set_new(
         o, "coordinator",
-        json_string(gw_coord_phase_name(gw_coord_phase(c->coord))));
+        json_string(wsr_coord_phase_name(gw_coord_phase(c->coord))));
 }
 
 static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
@@ -366,7 +366,7 @@ static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
 
     machine_field(c, key, f);
     gw_trace_emit(tr, c->id, key, "message.process", f);
-    gw_registry_transition(c->registry, key, GW_ST_PROCESSING, c->id);
+    gw_registry_transition(c->registry, key, WSR_ST_PROCESSING, c->id);
     for (int i = 0; i < 5; i++) {
         json_t *data =
             json_pack("{s:s,s:i}", "user_id", c->user, "step", i + 1);
@@ -376,7 +376,7 @@ static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
         send_msg(c,
                  gw_proto_message(gw_agent_events[i], data, m->correlation_id));
     }
-    gw_registry_transition(c->registry, key, GW_ST_IDLE, c->id);
+    gw_registry_transition(c->registry, key, WSR_ST_IDLE, c->id);
     gw_trace_emitf(tr, c->id, key, "message.done", "{s:s?}", "correlation_id",
                    m->correlation_id);
 }
@@ -400,7 +400,7 @@ static void processor_job(void *arg)
         memcpy(key, c->key, sizeof(key));
         pthread_mutex_unlock(&c->lock);
 
-        gw_sync_hit(c->gw->sync, GW_SP_MESSAGE_GATE, c->id, key);
+        gw_sync_hit(c->gw->sync, WSR_SP_MESSAGE_GATE, c->id, key);
 
         pthread_mutex_lock(&c->lock);
         memcpy(key, c->key, sizeof(key));
@@ -532,10 +532,10 @@ static bool step_accept(gw_conn_t *c)
     pthread_mutex_lock(&c->lock);
     c->registered = true;
     pthread_mutex_unlock(&c->lock);
-    gw_registry_transition(c->init_scope.registry, key, GW_ST_ACCEPTED, c->id);
-    coord_phase(c, key, GW_CO_HANDSHAKE_PENDING);
+    gw_registry_transition(c->init_scope.registry, key, WSR_ST_ACCEPTED, c->id);
+    coord_phase(c, key, WSR_CO_HANDSHAKE_PENDING);
     c->init_scope.registry = NULL; /* the init step's scope ends here */
-    gw_sync_hit(c->gw->sync, GW_SP_ACCEPT_REGISTERED, c->id, key);
+    gw_sync_hit(c->gw->sync, WSR_SP_ACCEPT_REGISTERED, c->id, key);
     return true;
 }
 
@@ -543,15 +543,15 @@ static bool step_accept(gw_conn_t *c)
 static bool step_auth(gw_conn_t *c)
 {
     char key[GW_KEY_MAX], msg[160];
-    gw_token_result_t res;
+    wsr_token_result_t res;
 
     copy_key(c, key);
-    res = gw_token_verify(c->gw->params.secret, c->token, (int64_t)time(NULL),
+    res = wsr_token_verify(c->gw->params.secret, c->token, (int64_t)time(NULL),
                           c->user, sizeof(c->user));
     free(c->token);
     c->token = NULL;
-    if (res != GW_TOKEN_OK) {
-        snprintf(msg, sizeof(msg), "%s", gw_token_result_text(res));
+    if (res != WSR_TOKEN_OK) {
+        snprintf(msg, sizeof(msg), "%s", wsr_token_result_text(res));
         gw_trace_emitf(c->gw->trace, c->id, key, "auth.failed", "{s:s}",
                        "reason", msg);
         fail_conn(c, GW_CLOSE_POLICY, GW_ERR_AUTH, msg);
@@ -560,8 +560,8 @@ static bool step_auth(gw_conn_t *c)
     gw_registry_set_user(c->registry, key, c->user, c->id);
     gw_trace_emitf(c->gw->trace, c->id, key, "auth.ok", "{s:s}", "user",
                    c->user);
-    gw_registry_transition(c->registry, key, GW_ST_AUTHENTICATED, c->id);
-    gw_sync_hit(c->gw->sync, GW_SP_AUTH_DONE, c->id, key);
+    gw_registry_transition(c->registry, key, WSR_ST_AUTHENTICATED, c->id);
+    gw_sync_hit(c->gw->sync, WSR_SP_AUTH_DONE, c->id, key);
     return true;
 }
 
@@ -578,18 +578,18 @@ static bool step_services(gw_conn_t *c)
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;
     }
-    gw_registry_transition(c->registry, key, GW_ST_SERVICES_READY, c->id);
-    coord_phase(c, key, GW_CO_CONNECTED);
-    gw_sync_hit(c->gw->sync, GW_SP_SERVICES_DONE, c->id, key);
-    if (gw_fault_on(&p->faults, GW_FAULT_COORDINATOR_GAP)) {
+    gw_registry_transition(c->registry, key, WSR_ST_SERVICES_READY, c->id);
+    coord_phase(c, key, WSR_CO_CONNECTED);
+    gw_sync_hit(c->gw->sync, WSR_SP_SERVICES_DONE, c->id, key);
+    if (wsr_fault_on(&p->faults, WSR_FAULT_COORDINATOR_GAP)) {
         /* coordinator-gap: the coordinator declares itself ready once its
          * own handshake is done, with no link to the state machine. */
         json_t *f = json_pack("{s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
                               "result", "ok", "linked", 0);
 
-        gw_sync_hit(c->gw->sync, GW_SP_COORDINATOR_READY, c->id, key);
+        gw_sync_hit(c->gw->sync, WSR_SP_COORDINATOR_READY, c->id, key);
         pthread_mutex_lock(&c->lock);
-        if (gw_coord_advance(c->coord, GW_CO_READY) != 0)
+        if (gw_coord_advance(c->coord, WSR_CO_READY) != 0)
             json_object_set_new(f, "result", json_string("refused"));
         machine_field(c, key, f);
         gw_trace_emit(c->gw->trace, c->id, key, "coordinator.phase", f);
@@ -615,26 +615,28 @@ static void session_key(gw_conn_t *c, char *out)
 /* Step 4: swap the preliminary key for the session id. */
 static bool step_swap(gw_conn_t *c)
 {
-    const gw_faults_t *faults = &c->gw->params.faults;
+    const wsr_faults_t *faults = &c->gw->params.faults;
     char pre[GW_KEY_MAX], final[GW_KEY_MAX];
     gw_registry_t *reg = c->registry;
     int rc;
 
     copy_key(c, pre);
     session_key(c, final);
-    if (gw_fault_on(faults, GW_FAULT_SCOPE_LOSS))
+    if (wsr_fault_on(faults, WSR_FAULT_SCOPE_LOSS))
         /* scope-loss: the swap uses the registry handle of the init step,
          * whose scope has ended. */
         reg = c->init_scope.registry;
     gw_trace_emitf(c->gw->trace, c->id, pre, "swap.begin", "{s:s,s:s,s:s}",
                    "from", pre, "to", final, "handle",
                    reg ? "endpoint" : "out-of-scope");
-    if (!reg && faults->scope_mode != GW_SCOPE_CRASH) {
+    if (!reg && wsr_fault_mode(faults, WSR_FAULT_SCOPE_LOSS) != WSR_SCOPE_CRASH) {
         /* The stale handle is caught (the original's NameError). */
         gw_trace_emitf(c->gw->trace, c->id, pre, "swap.error", "{s:s,s:s}",
                        "error", "registry handle out of scope", "mode",
-                       gw_scope_mode_name(faults->scope_mode));
-        if (faults->scope_mode == GW_SCOPE_ERROR) {
+                       wsr_fault_mode_name(WSR_FAULT_SCOPE_LOSS,
+                                           wsr_fault_mode(faults,
+                                                          WSR_FAULT_SCOPE_LOSS)));
+        if (wsr_fault_mode(faults, WSR_FAULT_SCOPE_LOSS) == WSR_SCOPE_ERROR) {
             fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
                       "registry handle out of scope");
             return false;
@@ -660,7 +662,7 @@ static bool step_swap(gw_conn_t *c)
     set_key(c, final); /* 0, or GW_REG_EXISTING: sharing a live machine */
     gw_trace_emitf(c->gw->trace, c->id, final, "swap.done", "{s:s,s:s}", "from",
                    pre, "result", rc == GW_REG_EXISTING ? "existing" : "moved");
-    if (gw_fault_on(faults, GW_FAULT_EARLY_WELCOME)) {
+    if (wsr_fault_on(faults, WSR_FAULT_EARLY_WELCOME)) {
         /* early-welcome: the welcome goes out before the ready step. */
         json_t *f = json_pack("{s:b}", "connection_ready", 1);
         pthread_mutex_lock(&c->lock);
@@ -680,16 +682,16 @@ static bool step_ready(gw_conn_t *c)
     int rc;
 
     copy_key(c, key);
-    if (gw_fault_on(&c->gw->params.faults, GW_FAULT_COORDINATOR_GAP)) {
+    if (wsr_fault_on(&c->gw->params.faults, WSR_FAULT_COORDINATOR_GAP)) {
         /* coordinator-gap: the machine is advanced on its own; the
          * coordinator went READY in the services step. */
-        gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);
+        gw_sync_hit(c->gw->sync, WSR_SP_MACHINE_READY, c->id, key);
         pthread_mutex_lock(&c->lock);
-        rc = gw_registry_transition(c->registry, key, GW_ST_PROCESSING_READY,
+        rc = gw_registry_transition(c->registry, key, WSR_ST_PROCESSING_READY,
                                     c->id);
     } else {
-        gw_sync_hit(c->gw->sync, GW_SP_COORDINATOR_READY, c->id, key);
-        gw_sync_hit(c->gw->sync, GW_SP_MACHINE_READY, c->id, key);
+        gw_sync_hit(c->gw->sync, WSR_SP_COORDINATOR_READY, c->id, key);
+        gw_sync_hit(c->gw->sync, WSR_SP_MACHINE_READY, c->id, key);
         pthread_mutex_lock(&c->lock);
         rc = gw_registry_mark_ready(c->registry, key, c->coord, c->id);
     }
@@ -721,26 +723,26 @@ static void close_path(gw_conn_t *c)
 {
     char key[GW_KEY_MAX];
     bool registered;
-    gw_state_t st;
+    wsr_state_t st;
 
     if (atomic_exchange(&c->close_done, true))
         return;
     copy_key(c, key);
-    gw_sync_hit(c->gw->sync, GW_SP_CLOSE_BEGIN, c->id, key);
+    gw_sync_hit(c->gw->sync, WSR_SP_CLOSE_BEGIN, c->id, key);
     pthread_mutex_lock(&c->lock);
     registered = c->registered;
     c->registered = false;
     pthread_mutex_unlock(&c->lock);
     if (registered) {
         if (gw_registry_state(c->registry, key, c->id, &st) == 0 &&
-            gw_state_allowed(st, GW_ST_CLOSING))
-            gw_registry_transition(c->registry, key, GW_ST_CLOSING, c->id);
-        gw_registry_transition(c->registry, key, GW_ST_CLOSED, c->id);
-        if (!gw_fault_on(&c->gw->params.faults, GW_FAULT_REGISTRY_LEAK))
+            wsr_state_allowed(st, WSR_ST_CLOSING))
+            gw_registry_transition(c->registry, key, WSR_ST_CLOSING, c->id);
+        gw_registry_transition(c->registry, key, WSR_ST_CLOSED, c->id);
+        if (!wsr_fault_on(&c->gw->params.faults, WSR_FAULT_REGISTRY_LEAK))
             gw_registry_unregister(c->registry, key, c->id);
         /* registry-leak: the line above is skipped; the entry stays. */
     }
-    coord_phase(c, key, GW_CO_CLOSED);
+    coord_phase(c, key, WSR_CO_CLOSED);
     gw_trace_emit(c->gw->trace, c->id, key, "conn.closed", NULL);
 }
 

@@ -4,16 +4,9 @@
 #include "gw_coord.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 
 #include "gw_annotate.h"
-
-static const char *const names[GW_CO__COUNT] = {
-    "INITIALIZING", "HANDSHAKE_PENDING",
-    "CONNECTED",    "READY_FOR_MESSAGES",
-    "ERROR",        "CLOSED",
-};
 
 gw_coord_t *gw_coord_new(void)
 {
@@ -21,7 +14,7 @@ gw_coord_t *gw_coord_new(void)
 
     if (!c)
         return NULL;
-    atomic_init(&c->phase, GW_CO_INITIALIZING);
+    atomic_init(&c->phase, WSR_CO_INITIALIZING);
     atomic_init(&c->refs, 1);
     return c;
 }
@@ -43,31 +36,17 @@ void gw_coord_unref(gw_coord_t *c)
     }
 }
 
-gw_coord_phase_t gw_coord_phase(const gw_coord_t *c)
+wsr_coord_phase_t gw_coord_phase(const gw_coord_t *c)
 {
-    return (gw_coord_phase_t)atomic_load(&c->phase);
+    return (wsr_coord_phase_t)atomic_load(&c->phase);
 }
 
-const char *gw_coord_phase_name(gw_coord_phase_t p)
-{
-    return (unsigned)p < GW_CO__COUNT ? names[p] : "?";
-}
-
-static bool allowed(int from, int to)
-{
-    if (from == GW_CO_CLOSED || from == to)
-        return false;
-    if (to == GW_CO_ERROR || to == GW_CO_CLOSED)
-        return true;
-    return from < GW_CO_READY && to == from + 1;
-}
-
-int gw_coord_advance(gw_coord_t *c, gw_coord_phase_t to)
+int gw_coord_advance(gw_coord_t *c, wsr_coord_phase_t to)
 {
     int from = atomic_load(&c->phase);
 
     do {
-        if ((unsigned)to >= GW_CO__COUNT || !allowed(from, (int)to))
+        if ((unsigned)to >= WSR_CO__COUNT || !wsr_coord_allowed((wsr_coord_phase_t)from, to))
             return -EINVAL;
     } while (!atomic_compare_exchange_weak(&c->phase, &from, (int)to));
     return 0;

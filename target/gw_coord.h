@@ -1,8 +1,9 @@
 /* gw_coord.h - The handshake coordinator: the handshake's own view of a
  * connection's progress, separate from the state machine.
  *
- * Phases move INITIALIZING -> HANDSHAKE_PENDING -> CONNECTED ->
- * READY_FOR_MESSAGES, and from any phase but CLOSED to ERROR or CLOSED.
+ * Phases move as common/wsr_state.h orders them (INITIALIZING ->
+ * HANDSHAKE_PENDING -> CONNECTED -> READY_FOR_MESSAGES, and from any phase
+ * but CLOSED to ERROR or CLOSED).
  * The phase is atomic and a coordinator is reference counted: the
  * connection and its registry entry may each hold one reference. */
 #ifndef GW_COORD_H
@@ -10,18 +11,10 @@
 
 #include <stdatomic.h>
 
-typedef enum {
-    GW_CO_INITIALIZING,
-    GW_CO_HANDSHAKE_PENDING,
-    GW_CO_CONNECTED,
-    GW_CO_READY, /* READY_FOR_MESSAGES */
-    GW_CO_ERROR,
-    GW_CO_CLOSED,
-    GW_CO__COUNT
-} gw_coord_phase_t;
+#include "wsr_state.h"
 
 typedef struct {
-    _Atomic int phase;     /* a gw_coord_phase_t */
+    _Atomic int phase;     /* a wsr_coord_phase_t */
     _Atomic unsigned refs; /* holders; freed at zero */
 } gw_coord_t;
 
@@ -31,14 +24,11 @@ gw_coord_t *gw_coord_new(void);
 gw_coord_t *gw_coord_ref(gw_coord_t *c);
 void gw_coord_unref(gw_coord_t *c); /* NULL is accepted */
 
-gw_coord_phase_t gw_coord_phase(const gw_coord_t *c);
-
-/* "READY_FOR_MESSAGES" etc.; "?" when out of range. */
-const char *gw_coord_phase_name(gw_coord_phase_t p);
+wsr_coord_phase_t gw_coord_phase(const gw_coord_t *c);
 
 /* Moves c to `to` when the phase order allows it (atomically, so two
  * threads cannot both make the same move) and returns 0; -EINVAL when it
  * does not, leaving c unchanged. */
-int gw_coord_advance(gw_coord_t *c, gw_coord_phase_t to);
+int gw_coord_advance(gw_coord_t *c, wsr_coord_phase_t to);
 
 #endif

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw_fault.h"
+#include "wsr_fault.h"
 #include "gw_pool.h"
 #include "gw_registry.h"
 #include "gw_sync.h"
@@ -38,7 +38,7 @@ typedef struct {
 } gw_sink_t;
 
 typedef struct {
-    gw_faults_t faults;          /* injected faults */
+    wsr_faults_t faults;          /* injected faults */
     char secret[256];            /* token HMAC key */
     unsigned service_latency_ms; /* simulated service start-up */
     unsigned max_queue;          /* messages held before ready */

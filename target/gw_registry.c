@@ -25,7 +25,7 @@ typedef struct entry {
 } entry_t;
 
 struct gw_registry {
-    const gw_faults_t *faults; /* read-only */
+    const wsr_faults_t *faults; /* read-only */
     gw_sync_t *sync;
     gw_trace_t *trace;
     pthread_mutex_t lock; /* guards everything below */
@@ -48,7 +48,7 @@ static bool key_ok(const char *key)
     return key && key[0] && strlen(key) < GW_KEY_MAX;
 }
 
-gw_registry_t *gw_registry_new(const gw_faults_t *faults, gw_sync_t *sync,
+gw_registry_t *gw_registry_new(const wsr_faults_t *faults, gw_sync_t *sync,
                                gw_trace_t *trace)
 {
     gw_registry_t *r = calloc(1, sizeof(*r));
@@ -207,13 +207,13 @@ int gw_registry_register(gw_registry_t *r, const char *key, const char *user,
     e = entry_new(key, user, coord, conn);
     if (!e)
         return -ENOMEM;
-    if (gw_fault_on(r->faults, GW_FAULT_DUPLICATE_REGISTRATION)) {
+    if (wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION)) {
         /* duplicate-registration: the check is a critical section of its
          * own, so concurrent callers can all see the key absent and all
          * insert; a live key is answered with its machine, not an error. */
         bool live = key_is_live(r, key);
 
-        gw_sync_hit(r->sync, GW_SP_REGISTRY_CHECK, conn, key);
+        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, key);
         if (live) {
             entry_free(e);
             trace_result(r, conn, key, "registry.register", "existing");
@@ -225,7 +225,7 @@ int gw_registry_register(gw_registry_t *r, const char *key, const char *user,
         pthread_mutex_unlock(&r->lock);
         return 0;
     }
-    gw_sync_hit(r->sync, GW_SP_REGISTRY_CHECK, conn, key);
+    gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, key);
     pthread_mutex_lock(&r->lock);
     if (find_locked(r, key, 0)) {
         rc = -EEXIST;
@@ -261,12 +261,12 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
                       const char *new_key, uint64_t conn)
 {
     entry_t **slot, *e;
-    gw_state_t st;
+    wsr_state_t st;
     int rc = 0;
 
     if (!key_ok(old_key) || !key_ok(new_key))
         return -EINVAL;
-    if (gw_fault_on(r->faults, GW_FAULT_STUCK_SWAP)) {
+    if (wsr_fault_on(r->faults, WSR_FAULT_STUCK_SWAP)) {
         /* stuck-swap: the machine is dropped with the old key and created
          * anew under the new one, in CONNECTING; its state is lost. */
         char user[GW_USER_MAX] = "";
@@ -282,31 +282,31 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
         if (!slot)
             return -ENOENT;
         gw_registry_unregister(r, old_key, conn);
-        gw_sync_hit(r->sync, GW_SP_SWAP_UNREGISTERED, conn, old_key);
+        gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, old_key);
         rc = gw_registry_register(r, new_key, user, coord, conn);
         gw_coord_unref(coord);
         return rc;
     }
-    if (gw_fault_on(r->faults, GW_FAULT_DUPLICATE_REGISTRATION)) {
+    if (wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION)) {
         /* duplicate-registration: as in gw_registry_register, the live-key
          * check and the move are separate critical sections. */
         bool live = key_is_live(r, new_key);
 
-        gw_sync_hit(r->sync, GW_SP_REGISTRY_CHECK, conn, new_key);
+        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, new_key);
         if (live) {
             gw_registry_unregister(r, old_key, conn);
-            gw_sync_hit(r->sync, GW_SP_SWAP_UNREGISTERED, conn, old_key);
+            gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, old_key);
             trace_result(r, conn, new_key, "registry.rekey", "existing");
             return GW_REG_EXISTING;
         }
     } else {
-        gw_sync_hit(r->sync, GW_SP_REGISTRY_CHECK, conn, new_key);
+        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, new_key);
     }
     pthread_mutex_lock(&r->lock);
     slot = find_locked(r, old_key, conn);
     if (!slot) {
         rc = -ENOENT;
-    } else if (!gw_fault_on(r->faults, GW_FAULT_DUPLICATE_REGISTRATION) &&
+    } else if (!wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION) &&
                find_locked(r, new_key, 0)) {
         rc = -EEXIST;
     } else {
@@ -316,7 +316,7 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
         st = e->machine.state;
         gw_trace_emitf(r->trace, conn, new_key, "registry.rekey",
                        "{s:s,s:s,s:s}", "result", "moved", "from", old_key,
-                       "state", gw_state_name(st));
+                       "state", wsr_state_name(st));
     }
     if (rc)
         gw_trace_emitf(r->trace, conn, new_key, "registry.rekey", "{s:s,s:s}",
@@ -324,7 +324,7 @@ int gw_registry_rekey(gw_registry_t *r, const char *old_key,
                        "from", old_key);
     pthread_mutex_unlock(&r->lock);
     if (rc == 0)
-        gw_sync_hit(r->sync, GW_SP_SWAP_UNREGISTERED, conn, new_key);
+        gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, new_key);
     return rc;
 }
 
@@ -344,26 +344,26 @@ int gw_registry_set_user(gw_registry_t *r, const char *key, const char *user,
 /* Moves e's machine (e NULL: key is absent) and traces the attempt.
  * `lock` must be held. */
 static int transition_locked(gw_registry_t *r, const char *key, entry_t *e,
-                             gw_state_t to, uint64_t conn)
+                             wsr_state_t to, uint64_t conn)
 {
-    gw_state_t from;
+    wsr_state_t from;
     int rc;
 
     if (!e) {
         gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
-                       "to", gw_state_name(to), "result", "absent");
+                       "to", wsr_state_name(to), "result", "absent");
         return -ENOENT;
     }
     from = e->machine.state;
     rc = gw_machine_transition(&e->machine, to);
     gw_trace_emitf(
         r->trace, conn, e->key, "machine.transition", "{s:s,s:s,s:s}", "from",
-        gw_state_name(from), "to", gw_state_name(to), "result",
+        wsr_state_name(from), "to", wsr_state_name(to), "result",
         rc == 0 ? "ok" : (rc == -ELOOP ? "forced_failed" : "refused"));
     return rc;
 }
 
-int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
+int gw_registry_transition(gw_registry_t *r, const char *key, wsr_state_t to,
                            uint64_t conn)
 {
     int rc;
@@ -375,7 +375,7 @@ int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
 }
 
 int gw_registry_state(gw_registry_t *r, const char *key, uint64_t conn,
-                      gw_state_t *out)
+                      wsr_state_t *out)
 {
     entry_t *e;
 
@@ -392,10 +392,10 @@ static bool is_ready_locked(gw_registry_t *r, const char *key, uint64_t conn)
     entry_t *e = lookup_locked(r, key, conn);
 
     if (e)
-        return gw_state_is_ready(e->machine.state);
+        return wsr_state_is_ready(e->machine.state);
     /* fallback-ready: "no machine registered, fall back to basic
      * connectivity" - an absent key is reported ready. */
-    if (gw_fault_on(r->faults, GW_FAULT_FALLBACK_READY))
+    if (wsr_fault_on(r->faults, WSR_FAULT_FALLBACK_READY))
         return true;
     return false;
 }
@@ -418,20 +418,20 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
 
     pthread_mutex_lock(&r->lock);
     e = lookup_locked(r, key, conn);
-    if (!e || !gw_state_allowed(e->machine.state, GW_ST_PROCESSING_READY)) {
+    if (!e || !wsr_state_allowed(e->machine.state, WSR_ST_PROCESSING_READY)) {
         /* Absent, or the machine refuses: traced (and a refusal counted),
          * the coordinator untouched. */
-        rc = transition_locked(r, key, e, GW_ST_PROCESSING_READY, conn);
+        rc = transition_locked(r, key, e, WSR_ST_PROCESSING_READY, conn);
     } else {
         /* Both move or neither does: the coordinator first, since it is the
          * one that can still refuse (a close may have ended it). */
-        rc = coord ? gw_coord_advance(coord, GW_CO_READY) : 0;
+        rc = coord ? gw_coord_advance(coord, WSR_CO_READY) : 0;
         if (rc == 0)
-            rc = transition_locked(r, key, e, GW_ST_PROCESSING_READY, conn);
+            rc = transition_locked(r, key, e, WSR_ST_PROCESSING_READY, conn);
         if (coord)
             gw_trace_emitf(r->trace, conn, key, "coordinator.phase",
                            "{s:s,s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
-                           "machine", gw_state_name(e->machine.state), "result",
+                           "machine", wsr_state_name(e->machine.state), "result",
                            rc == 0 ? "ok" : "refused", "linked", 1);
     }
     pthread_mutex_unlock(&r->lock);
@@ -445,7 +445,7 @@ bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
 
     pthread_mutex_lock(&r->lock);
     ready = is_ready_locked(r, key, conn) && coord &&
-            gw_coord_phase(coord) == GW_CO_READY;
+            gw_coord_phase(coord) == WSR_CO_READY;
     pthread_mutex_unlock(&r->lock);
     return ready;
 }

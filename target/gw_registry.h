@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "gw_coord.h"
-#include "gw_fault.h"
+#include "wsr_fault.h"
 #include "gw_state.h"
 #include "gw_sync.h"
 #include "gw_trace.h"
@@ -35,15 +35,15 @@ typedef struct gw_registry gw_registry_t;
 typedef struct {
     const char *key;
     const char *user;
-    gw_state_t state;
-    int coord_phase; /* a gw_coord_phase_t, or -1 with no coordinator */
+    wsr_state_t state;
+    int coord_phase; /* a wsr_coord_phase_t, or -1 with no coordinator */
     uint64_t owner;  /* id of the connection that registered it */
 } gw_registry_view_t;
 
 /* A registry that reads faults (may be NULL: none), holds its race windows
  * at sync (may be NULL) and traces to trace (may be NULL). All three must
  * outlive it. NULL when out of memory. */
-gw_registry_t *gw_registry_new(const gw_faults_t *faults, gw_sync_t *sync,
+gw_registry_t *gw_registry_new(const wsr_faults_t *faults, gw_sync_t *sync,
                                gw_trace_t *trace);
 
 /* Frees r and every entry left in it. */
@@ -74,12 +74,12 @@ int gw_registry_set_user(gw_registry_t *r, const char *key, const char *user,
 
 /* Moves key's machine to `to` (gw_machine_transition rules). Returns 0,
  * -ENOENT, -EINVAL (refused) or -ELOOP (refused and forced to FAILED). */
-int gw_registry_transition(gw_registry_t *r, const char *key, gw_state_t to,
+int gw_registry_transition(gw_registry_t *r, const char *key, wsr_state_t to,
                            uint64_t conn);
 
 /* Current state of key's machine. 0, or -ENOENT. */
 int gw_registry_state(gw_registry_t *r, const char *key, uint64_t conn,
-                      gw_state_t *out);
+                      wsr_state_t *out);
 
 /* Whether key's machine is in the ready set; false for an absent key
  * (true under fallback-ready). */

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "gw_proto.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 
 #define PROTOCOL_NAME "wsrace.v1"
 
@@ -114,10 +114,10 @@ static void registry_row(const gw_registry_view_t *v, void *arg)
     json_array_append_new(
         arg,
         json_pack("{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user", v->user,
-                  "state", gw_state_name(v->state), "coordinator",
+                  "state", wsr_state_name(v->state), "coordinator",
                   v->coord_phase < 0 ? json_null()
-                                     : json_string(gw_coord_phase_name(
-                                           (gw_coord_phase_t)v->coord_phase)),
+                                     : json_string(wsr_coord_phase_name(
+                                           (wsr_coord_phase_t)v->coord_phase)),
                   "conn", (json_int_t)v->owner));
 }
 
@@ -136,10 +136,10 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
     }
     if (strcmp(path, "/healthz") == 0) {
         json_t *faults = json_array();
-        for (int i = 0; i < GW_FAULT__COUNT; i++)
-            if (gw_fault_on(&gw->params.faults, (gw_fault_id_t)i))
+        for (int i = 0; i < WSR_FAULT__COUNT; i++)
+            if (wsr_fault_on(&gw->params.faults, (wsr_fault_id_t)i))
                 json_array_append_new(
-                    faults, json_string(gw_fault_name((gw_fault_id_t)i)));
+                    faults, json_string(wsr_fault_name((wsr_fault_id_t)i)));
         return json_pack("{s:s,s:o,s:I,s:I}", "status", "ok", "faults", faults,
                          "connections", (json_int_t)atomic_load(&gw->live),
                          "registered",
@@ -151,7 +151,7 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
         return json_pack("{s:o}", "connections", rows);
     }
     if (strcmp(path, "/debug/ready") == 0) {
-        gw_state_t st;
+        wsr_state_t st;
         bool registered, ready;
 
         id = lws_get_urlarg_by_name(wsi, "id=", buf, sizeof(buf));
@@ -240,7 +240,7 @@ static char *header_dup(struct lws *wsi, int tok, const char *custom)
                   : lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
     char *buf;
 
-    if (len <= 0 || len > GW_TOKEN_MAX + 64)
+    if (len <= 0 || len > WSR_TOKEN_MAX + 64)
         return NULL;
     buf = malloc((size_t)len + 1);
     if (!buf)

@@ -17,7 +17,7 @@
 #include "gw_config.h"
 #include "gw_gateway.h"
 #include "gw_server.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 
 #ifndef WSRACE_VERSION
 #define WSRACE_VERSION "0.0.0"
@@ -43,9 +43,9 @@ static void *signal_main(void *arg)
 
 static int cmd_token(const gw_config_t *cfg)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
     int n =
-        gw_token_sign(cfg->secret, cfg->token_user,
+        wsr_token_sign(cfg->secret, cfg->token_user,
                       (int64_t)time(NULL) + cfg->token_ttl, tok, sizeof(tok));
 
     if (n < 0) {
@@ -57,18 +57,25 @@ static int cmd_token(const gw_config_t *cfg)
     return 0;
 }
 
+/* One line per fault of the catalog: its id, what it changes and its
+ * modes (the first is the default). */
 static void list_faults(void)
 {
-    for (int i = 0; i < GW_FAULT__COUNT; i++)
-        printf("%-24s %s\n", gw_fault_name((gw_fault_id_t)i),
-               gw_fault_summary((gw_fault_id_t)i));
+    for (int i = 0; i < WSR_FAULT__COUNT; i++) {
+        const wsr_fault_info_t *f = wsr_fault_info((wsr_fault_id_t)i);
+
+        printf("%-24s %s", f->name, f->summary);
+        for (int m = 0; m < WSR_FAULT_MODES_MAX && f->modes[m]; m++)
+            printf("%s%s", m ? ", " : " (modes: ", f->modes[m]);
+        printf("%s\n", f->modes[0] ? ")" : "");
+    }
 }
 
 static void list_sync_points(void)
 {
-    for (int i = 0; i < GW_SP__COUNT; i++)
-        printf("%-20s %s\n", gw_sync_point_name((gw_sync_point_t)i),
-               gw_sync_point_summary((gw_sync_point_t)i));
+    for (int i = 0; i < WSR_SP__COUNT; i++)
+        printf("%-20s %s\n", wsr_sync_point_name((wsr_sync_point_t)i),
+               wsr_sync_point_summary((wsr_sync_point_t)i));
 }
 
 /* lws sizes its tables from the descriptor limit: raise the soft limit
@@ -148,7 +155,7 @@ static int serve(const gw_config_t *cfg)
         fprintf(stderr, "wsrace-gateway: cannot start the signal thread\n");
         goto stop_server;
     }
-    gw_faults_format(&cfg->faults, faults, sizeof(faults));
+    wsr_faults_format(&cfg->faults, faults, sizeof(faults));
     gw_sync_format(sync, syncs, sizeof(syncs));
     gw_trace_emitf(trace, 0, NULL, "gateway.start",
                    "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i}", "version",

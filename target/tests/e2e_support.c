@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "gw_config.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 
 static long long now_ms(void)
 {
@@ -205,9 +205,9 @@ int e2e_trace_count(json_t *trace, const char *event, const char *key)
 
 char *e2e_token(const char *user, long ttl)
 {
-    char buf[GW_TOKEN_MAX];
+    char buf[WSR_TOKEN_MAX];
 
-    if (gw_token_sign(GW_DEV_SECRET, user, (int64_t)time(NULL) + ttl, buf,
+    if (wsr_token_sign(GW_DEV_SECRET, user, (int64_t)time(NULL) + ttl, buf,
                       sizeof(buf)) < 0)
         return NULL;
     return strdup(buf);
@@ -323,7 +323,7 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
         if (c->token) {
-            char auth[GW_TOKEN_MAX + 16];
+            char auth[WSR_TOKEN_MAX + 16];
             snprintf(auth, sizeof(auth), "Bearer %s", c->token);
             if (add_header(wsi, in, len, "authorization:", auth))
                 return -1;

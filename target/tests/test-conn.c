@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "gw_gateway.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 #include "wire_expect.h"
 
 #define SECRET      "unit-secret"
@@ -46,7 +46,7 @@ static void up(const char *faults, const char *const *syncs)
     gw_params_t p = {0};
     char err[256];
 
-    cr_assert(eq(int, gw_faults_parse(&p.faults, faults, err, sizeof(err)), 0));
+    cr_assert(eq(int, wsr_faults_parse(&p.faults, faults, err, sizeof(err)), 0));
     snprintf(p.secret, sizeof(p.secret), "%s", SECRET);
     p.max_queue = 2;
     p.seed = 7;
@@ -66,13 +66,13 @@ static void down(void)
 
 static gw_conn_t *open_conn(const char *user, const char *session)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
     gw_conn_t *c;
 
     /* lt(0, n), not gt(n, 0): Criterion 2.4.1's gt() tests >=. */
     cr_assert(
         lt(int, 0,
-           gw_token_sign(SECRET, user, time(NULL) + 60, tok, sizeof(tok))));
+           wsr_token_sign(SECRET, user, time(NULL) + 60, tok, sizeof(tok))));
     c = gw_conn_new(&gw, tok, session);
     cr_assert(not(eq(ptr, c, NULL)));
     gw_conn_start(c);
@@ -155,7 +155,7 @@ static void expect_events(gw_conn_t *c, const char *cid)
 
 Test(conn, full_lifecycle_without_faults, .timeout = 10)
 {
-    gw_state_t st;
+    wsr_state_t st;
 
     up("", NULL);
     gw_conn_t *c = open_conn("alice", "s1");
@@ -167,11 +167,11 @@ Test(conn, full_lifecycle_without_faults, .timeout = 10)
                  "s1"));
     json_decref(w);
     cr_assert(eq(int, gw_registry_state(gw.registry, "s1", 0, &st), 0));
-    cr_assert(eq(int, st, GW_ST_PROCESSING_READY));
+    cr_assert(eq(int, st, WSR_ST_PROCESSING_READY));
     send_message(c, "m1");
     expect_events(c, "m1");
     cr_assert(eq(int, gw_registry_state(gw.registry, "s1", 0, &st), 0));
-    cr_assert(eq(int, st, GW_ST_IDLE));
+    cr_assert(eq(int, st, WSR_ST_IDLE));
     close_conn(c);
     cr_assert(eq(sz, registry_settles(0, 2000), 0));
     down();
@@ -207,7 +207,7 @@ Test(conn, scope_loss_error_fails_with_1011, .timeout = 10)
 
 Test(conn, scope_loss_swallow_lives_on_without_machine, .timeout = 10)
 {
-    gw_state_t st;
+    wsr_state_t st;
 
     up("scope-loss=swallow", NULL);
     gw_conn_t *c = open_conn("bob", "s2");
@@ -306,13 +306,13 @@ Test(conn, close_unregisters, .timeout = 10)
 
 Test(conn, stuck_swap_never_welcomes, .timeout = 10)
 {
-    gw_state_t st;
+    wsr_state_t st;
 
     up("stuck-swap", NULL);
     gw_conn_t *c = open_conn("fi", "s6");
     cr_assert(eq(ptr, next_msg(c, 300), NULL));
     cr_assert(eq(int, gw_registry_state(gw.registry, "s6", 0, &st), 0));
-    cr_assert(eq(int, st, GW_ST_CONNECTING));
+    cr_assert(eq(int, st, WSR_ST_CONNECTING));
     close_conn(c);
     down();
 }

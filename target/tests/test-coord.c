@@ -23,34 +23,34 @@
  * CLOSED from anything that is not CLOSED; never a phase to itself. */
 static bool design_allows(int from, int to)
 {
-    static const int next[GW_CO__COUNT] = {
-        [GW_CO_INITIALIZING] = GW_CO_HANDSHAKE_PENDING,
-        [GW_CO_HANDSHAKE_PENDING] = GW_CO_CONNECTED,
-        [GW_CO_CONNECTED] = GW_CO_READY,
-        [GW_CO_READY] = -1,
-        [GW_CO_ERROR] = -1,
-        [GW_CO_CLOSED] = -1,
+    static const int next[WSR_CO__COUNT] = {
+        [WSR_CO_INITIALIZING] = WSR_CO_HANDSHAKE_PENDING,
+        [WSR_CO_HANDSHAKE_PENDING] = WSR_CO_CONNECTED,
+        [WSR_CO_CONNECTED] = WSR_CO_READY,
+        [WSR_CO_READY] = -1,
+        [WSR_CO_ERROR] = -1,
+        [WSR_CO_CLOSED] = -1,
     };
 
-    if (from == to || from == GW_CO_CLOSED)
+    if (from == to || from == WSR_CO_CLOSED)
         return false;
-    if (to == GW_CO_ERROR || to == GW_CO_CLOSED)
+    if (to == WSR_CO_ERROR || to == WSR_CO_CLOSED)
         return true;
     return next[from] == to;
 }
 
 /* A new coordinator brought to phase p through allowed moves only. */
-static gw_coord_t *coord_in(gw_coord_phase_t p)
+static gw_coord_t *coord_in(wsr_coord_phase_t p)
 {
     gw_coord_t *c = gw_coord_new();
 
     cr_assert(not(zero(ptr, c)));
-    if (p == GW_CO_ERROR || p == GW_CO_CLOSED) {
+    if (p == WSR_CO_ERROR || p == WSR_CO_CLOSED) {
         cr_assert(eq(int, gw_coord_advance(c, p), 0));
         return c;
     }
-    for (int ph = GW_CO_HANDSHAKE_PENDING; ph <= (int)p; ph++)
-        cr_assert(eq(int, gw_coord_advance(c, (gw_coord_phase_t)ph), 0));
+    for (int ph = WSR_CO_HANDSHAKE_PENDING; ph <= (int)p; ph++)
+        cr_assert(eq(int, gw_coord_advance(c, (wsr_coord_phase_t)ph), 0));
     cr_assert(eq(int, gw_coord_phase(c), p));
     return c;
 }
@@ -60,7 +60,7 @@ Test(coord, starts_initializing, .timeout = 10)
     gw_coord_t *c = gw_coord_new();
 
     cr_assert(not(zero(ptr, c)));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_INITIALIZING));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_INITIALIZING));
     gw_coord_unref(c);
 }
 
@@ -68,14 +68,14 @@ Test(coord, phases_advance_in_order, .timeout = 10)
 {
     gw_coord_t *c = gw_coord_new();
 
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_HANDSHAKE_PENDING), 0));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_HANDSHAKE_PENDING));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_CONNECTED), 0));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_CONNECTED));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_READY), 0));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_READY));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_CLOSED), 0));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_CLOSED));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_HANDSHAKE_PENDING), 0));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_HANDSHAKE_PENDING));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_CONNECTED), 0));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_CONNECTED));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_READY), 0));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_READY));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_CLOSED), 0));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_CLOSED));
     gw_coord_unref(c);
 }
 
@@ -83,13 +83,13 @@ Test(coord, no_skipping_and_no_going_back, .timeout = 10)
 {
     gw_coord_t *c = gw_coord_new();
 
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_CONNECTED), -EINVAL));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_READY), -EINVAL));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_INITIALIZING));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_HANDSHAKE_PENDING), 0));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_READY), -EINVAL));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_INITIALIZING), -EINVAL));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_HANDSHAKE_PENDING));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_CONNECTED), -EINVAL));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_READY), -EINVAL));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_INITIALIZING));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_HANDSHAKE_PENDING), 0));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_READY), -EINVAL));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_INITIALIZING), -EINVAL));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_HANDSHAKE_PENDING));
     gw_coord_unref(c);
 }
 
@@ -97,21 +97,21 @@ Test(coord, every_pair_follows_the_design, .timeout = 10)
 {
     int allowed = 0;
 
-    for (int f = 0; f < GW_CO__COUNT; f++) {
-        for (int t = 0; t < GW_CO__COUNT; t++) {
-            gw_coord_t *c = coord_in((gw_coord_phase_t)f);
-            int rc = gw_coord_advance(c, (gw_coord_phase_t)t);
+    for (int f = 0; f < WSR_CO__COUNT; f++) {
+        for (int t = 0; t < WSR_CO__COUNT; t++) {
+            gw_coord_t *c = coord_in((wsr_coord_phase_t)f);
+            int rc = gw_coord_advance(c, (wsr_coord_phase_t)t);
 
             if (design_allows(f, t)) {
                 cr_assert(eq(int, rc, 0), "%s -> %s",
-                          gw_coord_phase_name((gw_coord_phase_t)f),
-                          gw_coord_phase_name((gw_coord_phase_t)t));
+                          wsr_coord_phase_name((wsr_coord_phase_t)f),
+                          wsr_coord_phase_name((wsr_coord_phase_t)t));
                 cr_assert(eq(int, gw_coord_phase(c), t));
                 allowed++;
             } else {
                 cr_assert(eq(int, rc, -EINVAL), "%s -> %s",
-                          gw_coord_phase_name((gw_coord_phase_t)f),
-                          gw_coord_phase_name((gw_coord_phase_t)t));
+                          wsr_coord_phase_name((wsr_coord_phase_t)f),
+                          wsr_coord_phase_name((wsr_coord_phase_t)t));
                 cr_assert(eq(int, gw_coord_phase(c), f), "refusal moved it");
             }
             gw_coord_unref(c);
@@ -124,13 +124,13 @@ Test(coord, every_pair_follows_the_design, .timeout = 10)
 
 Test(coord, error_and_closed_reachable_from_any_phase_but_closed, .timeout = 10)
 {
-    for (int f = GW_CO_INITIALIZING; f <= GW_CO_READY; f++) {
-        gw_coord_t *a = coord_in((gw_coord_phase_t)f);
-        gw_coord_t *b = coord_in((gw_coord_phase_t)f);
+    for (int f = WSR_CO_INITIALIZING; f <= WSR_CO_READY; f++) {
+        gw_coord_t *a = coord_in((wsr_coord_phase_t)f);
+        gw_coord_t *b = coord_in((wsr_coord_phase_t)f);
 
-        cr_assert(eq(int, gw_coord_advance(a, GW_CO_ERROR), 0));
-        cr_assert(eq(int, gw_coord_advance(a, GW_CO_CLOSED), 0));
-        cr_assert(eq(int, gw_coord_advance(b, GW_CO_CLOSED), 0));
+        cr_assert(eq(int, gw_coord_advance(a, WSR_CO_ERROR), 0));
+        cr_assert(eq(int, gw_coord_advance(a, WSR_CO_CLOSED), 0));
+        cr_assert(eq(int, gw_coord_advance(b, WSR_CO_CLOSED), 0));
         gw_coord_unref(a);
         gw_coord_unref(b);
     }
@@ -138,12 +138,12 @@ Test(coord, error_and_closed_reachable_from_any_phase_but_closed, .timeout = 10)
 
 Test(coord, closed_is_final, .timeout = 10)
 {
-    gw_coord_t *c = coord_in(GW_CO_CLOSED);
+    gw_coord_t *c = coord_in(WSR_CO_CLOSED);
 
-    for (int t = 0; t < GW_CO__COUNT; t++)
-        cr_assert(eq(int, gw_coord_advance(c, (gw_coord_phase_t)t), -EINVAL),
-                  "CLOSED -> %s", gw_coord_phase_name((gw_coord_phase_t)t));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_CLOSED));
+    for (int t = 0; t < WSR_CO__COUNT; t++)
+        cr_assert(eq(int, gw_coord_advance(c, (wsr_coord_phase_t)t), -EINVAL),
+                  "CLOSED -> %s", wsr_coord_phase_name((wsr_coord_phase_t)t));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_CLOSED));
     gw_coord_unref(c);
 }
 
@@ -151,24 +151,24 @@ Test(coord, out_of_range_phase_is_refused, .timeout = 10)
 {
     gw_coord_t *c = gw_coord_new();
 
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO__COUNT), -EINVAL));
-    cr_assert(eq(int, gw_coord_advance(c, (gw_coord_phase_t)-1), -EINVAL));
-    cr_assert(eq(int, gw_coord_phase(c), GW_CO_INITIALIZING));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO__COUNT), -EINVAL));
+    cr_assert(eq(int, gw_coord_advance(c, (wsr_coord_phase_t)-1), -EINVAL));
+    cr_assert(eq(int, gw_coord_phase(c), WSR_CO_INITIALIZING));
     gw_coord_unref(c);
 }
 
 Test(coord, phase_names, .timeout = 10)
 {
-    static const char *const want[GW_CO__COUNT] = {
+    static const char *const want[WSR_CO__COUNT] = {
         "INITIALIZING", "HANDSHAKE_PENDING",
         "CONNECTED",    "READY_FOR_MESSAGES",
         "ERROR",        "CLOSED",
     };
 
-    for (int p = 0; p < GW_CO__COUNT; p++)
-        cr_assert(eq(str, (char *)gw_coord_phase_name((gw_coord_phase_t)p),
+    for (int p = 0; p < WSR_CO__COUNT; p++)
+        cr_assert(eq(str, (char *)wsr_coord_phase_name((wsr_coord_phase_t)p),
                      (char *)want[p]));
-    cr_assert(eq(str, (char *)gw_coord_phase_name(GW_CO__COUNT), "?"));
+    cr_assert(eq(str, (char *)wsr_coord_phase_name(WSR_CO__COUNT), "?"));
 }
 
 Test(coord, references_keep_it_alive, .timeout = 10)
@@ -180,7 +180,7 @@ Test(coord, references_keep_it_alive, .timeout = 10)
     gw_coord_unref(c);
     cr_assert(eq(uint, atomic_load(&c->refs), 1));
     /* Still usable with one holder left. */
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_ERROR), 0));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_ERROR), 0));
     gw_coord_unref(c);
     gw_coord_unref(NULL); /* accepted */
 }
@@ -193,7 +193,7 @@ Test(coord, references_keep_it_alive, .timeout = 10)
 
 typedef struct {
     gw_coord_t *c;
-    gw_coord_phase_t to;
+    wsr_coord_phase_t to;
     pthread_barrier_t *start;
     int rc; /* written by the racer, read after join */
 } racer_t;
@@ -208,7 +208,7 @@ static void *race_advance(void *arg)
 }
 
 /* Runs RACERS threads that all try c -> to at once; returns the winners. */
-static int race_once(gw_coord_t *c, gw_coord_phase_t to)
+static int race_once(gw_coord_t *c, wsr_coord_phase_t to)
 {
     pthread_barrier_t start;
     pthread_t th[RACERS];
@@ -242,15 +242,15 @@ Test(coord, concurrent_advance_to_same_phase_has_one_winner, .timeout = 10)
     for (int round = 0; round < rounds; round++) {
         gw_coord_t *c = gw_coord_new();
 
-        cr_assert(eq(int, race_once(c, GW_CO_HANDSHAKE_PENDING), 1),
+        cr_assert(eq(int, race_once(c, WSR_CO_HANDSHAKE_PENDING), 1),
                   "round %d: HANDSHAKE_PENDING", round);
-        cr_assert(eq(int, race_once(c, GW_CO_CONNECTED), 1),
+        cr_assert(eq(int, race_once(c, WSR_CO_CONNECTED), 1),
                   "round %d: CONNECTED", round);
-        cr_assert(eq(int, race_once(c, GW_CO_READY), 1), "round %d: READY",
+        cr_assert(eq(int, race_once(c, WSR_CO_READY), 1), "round %d: READY",
                   round);
-        cr_assert(eq(int, race_once(c, GW_CO_CLOSED), 1), "round %d: CLOSED",
+        cr_assert(eq(int, race_once(c, WSR_CO_CLOSED), 1), "round %d: CLOSED",
                   round);
-        cr_assert(eq(int, gw_coord_phase(c), GW_CO_CLOSED));
+        cr_assert(eq(int, gw_coord_phase(c), WSR_CO_CLOSED));
         gw_coord_unref(c);
     }
 }

@@ -59,7 +59,7 @@ static gw_sync_t *rv_sync(void)
     return s;
 }
 
-static gw_registry_t *registry(const gw_faults_t *f, gw_sync_t *s)
+static gw_registry_t *registry(const wsr_faults_t *f, gw_sync_t *s)
 {
     gw_registry_t *r = gw_registry_new(f, s, NULL);
 
@@ -67,16 +67,16 @@ static gw_registry_t *registry(const gw_faults_t *f, gw_sync_t *s)
     return r;
 }
 
-static gw_faults_t faults_of(unsigned mask)
+static wsr_faults_t faults_of(unsigned mask)
 {
-    return (gw_faults_t){.mask = mask, .scope_mode = GW_SCOPE_CRASH};
+    return (wsr_faults_t){.mask = mask};
 }
 
 #define FAULT(id) (1u << (id))
 
-static gw_state_t state_of(gw_registry_t *r, const char *key)
+static wsr_state_t state_of(gw_registry_t *r, const char *key)
 {
-    gw_state_t st = GW_ST__COUNT;
+    wsr_state_t st = WSR_ST__COUNT;
 
     cr_assert(eq(int, gw_registry_state(r, key, 0, &st), 0),
               "no machine under %s", key);
@@ -85,25 +85,25 @@ static gw_state_t state_of(gw_registry_t *r, const char *key)
 
 static bool absent(gw_registry_t *r, const char *key)
 {
-    gw_state_t st;
+    wsr_state_t st;
 
     return gw_registry_state(r, key, 0, &st) == -ENOENT;
 }
 
 /* Registers key and walks its machine to `to` along the happy path. */
 static void register_at(gw_registry_t *r, const char *key, gw_coord_t *co,
-                        gw_state_t to, uint64_t conn)
+                        wsr_state_t to, uint64_t conn)
 {
-    static const gw_state_t path[] = {
-        GW_ST_ACCEPTED,
-        GW_ST_AUTHENTICATED,
-        GW_ST_SERVICES_READY,
-        GW_ST_PROCESSING_READY,
+    static const wsr_state_t path[] = {
+        WSR_ST_ACCEPTED,
+        WSR_ST_AUTHENTICATED,
+        WSR_ST_SERVICES_READY,
+        WSR_ST_PROCESSING_READY,
     };
 
     cr_assert(eq(int, gw_registry_register(r, key, NULL, co, conn), 0),
               "register %s", key);
-    for (size_t i = 0; to != GW_ST_CONNECTING && i < 4; i++) {
+    for (size_t i = 0; to != WSR_ST_CONNECTING && i < 4; i++) {
         cr_assert(eq(int, gw_registry_transition(r, key, path[i], conn), 0));
         if (path[i] == to)
             break;
@@ -117,8 +117,8 @@ static gw_coord_t *coord_connected(void)
     gw_coord_t *c = gw_coord_new();
 
     cr_assert(not(zero(ptr, c)));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_HANDSHAKE_PENDING), 0));
-    cr_assert(eq(int, gw_coord_advance(c, GW_CO_CONNECTED), 0));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_HANDSHAKE_PENDING), 0));
+    cr_assert(eq(int, gw_coord_advance(c, WSR_CO_CONNECTED), 0));
     return c;
 }
 
@@ -131,7 +131,7 @@ Test(registry, register_creates_machine_in_connecting, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
 
     cr_assert(eq(int, gw_registry_register(r, "k1", "alice", NULL, 1), 0));
-    cr_assert(eq(int, state_of(r, "k1"), GW_ST_CONNECTING));
+    cr_assert(eq(int, state_of(r, "k1"), WSR_ST_CONNECTING));
     cr_assert(eq(sz, gw_registry_count(r), 1));
     cr_assert(eq(uint, gw_registry_count_key(r, "k1"), 1));
     gw_registry_free(r);
@@ -139,14 +139,14 @@ Test(registry, register_creates_machine_in_connecting, .timeout = 10)
 
 Test(registry, register_of_live_key_is_eexist, .timeout = 10)
 {
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
 
-    register_at(r, "k1", NULL, GW_ST_AUTHENTICATED, 1);
+    register_at(r, "k1", NULL, WSR_ST_AUTHENTICATED, 1);
     cr_assert(eq(int, gw_registry_register(r, "k1", NULL, NULL, 2), -EEXIST));
     cr_assert(eq(uint, gw_registry_count_key(r, "k1"), 1));
     /* The live machine is untouched. */
-    cr_assert(eq(int, state_of(r, "k1"), GW_ST_AUTHENTICATED));
+    cr_assert(eq(int, state_of(r, "k1"), WSR_ST_AUTHENTICATED));
     gw_registry_free(r);
 }
 
@@ -154,12 +154,12 @@ Test(registry, key_is_free_again_after_unregister, .timeout = 10)
 {
     gw_registry_t *r = registry(NULL, NULL);
 
-    register_at(r, "k1", NULL, GW_ST_ACCEPTED, 1);
+    register_at(r, "k1", NULL, WSR_ST_ACCEPTED, 1);
     cr_assert(eq(int, gw_registry_unregister(r, "k1", 1), 0));
     cr_assert(absent(r, "k1"));
     cr_assert(eq(sz, gw_registry_count(r), 0));
     cr_assert(eq(int, gw_registry_register(r, "k1", NULL, NULL, 2), 0));
-    cr_assert(eq(int, state_of(r, "k1"), GW_ST_CONNECTING));
+    cr_assert(eq(int, state_of(r, "k1"), WSR_ST_CONNECTING));
     gw_registry_free(r);
 }
 
@@ -198,16 +198,16 @@ Test(registry, transition_follows_machine_rules, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
 
     cr_assert(eq(int, gw_registry_register(r, "k", NULL, NULL, 1), 0));
-    cr_assert(eq(int, gw_registry_transition(r, "k", GW_ST_IDLE, 1), -EINVAL));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_CONNECTING));
-    cr_assert(eq(int, gw_registry_transition(r, "k", GW_ST_ACCEPTED, 1), 0));
-    cr_assert(eq(int, gw_registry_transition(r, "nokey", GW_ST_ACCEPTED, 1),
+    cr_assert(eq(int, gw_registry_transition(r, "k", WSR_ST_IDLE, 1), -EINVAL));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_CONNECTING));
+    cr_assert(eq(int, gw_registry_transition(r, "k", WSR_ST_ACCEPTED, 1), 0));
+    cr_assert(eq(int, gw_registry_transition(r, "nokey", WSR_ST_ACCEPTED, 1),
                  -ENOENT));
     for (int i = 0; i < GW_MACHINE_MAX_INVALID - 1; i++)
         cr_assert(
-            eq(int, gw_registry_transition(r, "k", GW_ST_IDLE, 1), -EINVAL));
-    cr_assert(eq(int, gw_registry_transition(r, "k", GW_ST_IDLE, 1), -ELOOP));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_FAILED));
+            eq(int, gw_registry_transition(r, "k", WSR_ST_IDLE, 1), -EINVAL));
+    cr_assert(eq(int, gw_registry_transition(r, "k", WSR_ST_IDLE, 1), -ELOOP));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_FAILED));
     gw_registry_free(r);
 }
 
@@ -222,13 +222,13 @@ Test(registry, many_keys_survive_growth, .timeout = 10)
         cr_assert(eq(int, gw_registry_register(r, key, NULL, NULL, 1), 0));
         if (i % 3 == 0)
             cr_assert(
-                eq(int, gw_registry_transition(r, key, GW_ST_ACCEPTED, 1), 0));
+                eq(int, gw_registry_transition(r, key, WSR_ST_ACCEPTED, 1), 0));
     }
     cr_assert(eq(sz, gw_registry_count(r), 1000));
     for (int i = 0; i < 1000; i++) {
         snprintf(key, sizeof(key), "key-%d", i);
         cr_assert(eq(int, state_of(r, key),
-                     i % 3 == 0 ? GW_ST_ACCEPTED : GW_ST_CONNECTING));
+                     i % 3 == 0 ? WSR_ST_ACCEPTED : WSR_ST_CONNECTING));
         cr_assert(
             eq(int, gw_registry_register(r, key, NULL, NULL, 2), -EEXIST));
     }
@@ -244,11 +244,11 @@ Test(registry, rekey_carries_the_machine_state, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
     gw_coord_t *co = coord_connected();
 
-    register_at(r, "pre-1", co, GW_ST_SERVICES_READY, 1);
+    register_at(r, "pre-1", co, WSR_ST_SERVICES_READY, 1);
     cr_assert(eq(int, gw_registry_set_user(r, "pre-1", "alice", 1), 0));
     cr_assert(eq(int, gw_registry_rekey(r, "pre-1", "sess-1", 1), 0));
     cr_assert(absent(r, "pre-1"));
-    cr_assert(eq(int, state_of(r, "sess-1"), GW_ST_SERVICES_READY));
+    cr_assert(eq(int, state_of(r, "sess-1"), WSR_ST_SERVICES_READY));
     cr_assert(eq(sz, gw_registry_count(r), 1));
     /* The coordinator link moved with it: the ready step still works. */
     cr_assert(eq(int, gw_registry_mark_ready(r, "sess-1", co, 1), 0));
@@ -261,11 +261,11 @@ Test(registry, rekey_onto_live_key_is_eexist_and_changes_nothing, .timeout = 10)
 {
     gw_registry_t *r = registry(NULL, NULL);
 
-    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
-    register_at(r, "sess", NULL, GW_ST_PROCESSING_READY, 2);
+    register_at(r, "pre-1", NULL, WSR_ST_SERVICES_READY, 1);
+    register_at(r, "sess", NULL, WSR_ST_PROCESSING_READY, 2);
     cr_assert(eq(int, gw_registry_rekey(r, "pre-1", "sess", 1), -EEXIST));
-    cr_assert(eq(int, state_of(r, "pre-1"), GW_ST_SERVICES_READY));
-    cr_assert(eq(int, state_of(r, "sess"), GW_ST_PROCESSING_READY));
+    cr_assert(eq(int, state_of(r, "pre-1"), WSR_ST_SERVICES_READY));
+    cr_assert(eq(int, state_of(r, "sess"), WSR_ST_PROCESSING_READY));
     cr_assert(eq(uint, gw_registry_count_key(r, "sess"), 1));
     cr_assert(eq(sz, gw_registry_count(r), 2));
     gw_registry_free(r);
@@ -284,16 +284,16 @@ Test(registry, rekey_of_unknown_key_is_enoent, .timeout = 10)
 
 Test(registry, stuck_swap_recreates_machine_in_connecting, .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_STUCK_SWAP));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_STUCK_SWAP));
     gw_registry_t *r = registry(&f, NULL);
 
-    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "pre-1", NULL, WSR_ST_SERVICES_READY, 1);
     cr_assert(eq(int, gw_registry_rekey(r, "pre-1", "sess-1", 1), 0));
     cr_assert(absent(r, "pre-1"));
-    cr_assert(eq(int, state_of(r, "sess-1"), GW_ST_CONNECTING),
+    cr_assert(eq(int, state_of(r, "sess-1"), WSR_ST_CONNECTING),
               "stuck-swap should lose the state");
     cr_assert(eq(int,
-                 gw_registry_transition(r, "sess-1", GW_ST_PROCESSING_READY, 1),
+                 gw_registry_transition(r, "sess-1", WSR_ST_PROCESSING_READY, 1),
                  -EINVAL));
     cr_assert(eq(int, gw_registry_mark_ready(r, "sess-1", NULL, 1), -EINVAL));
     cr_assert(not(gw_registry_is_ready(r, "sess-1", 1)));
@@ -304,13 +304,13 @@ Test(registry, correct_rekey_keeps_state_where_stuck_swap_loses_it,
      .timeout = 10)
 {
     /* The same steps as above without the fault: the control. */
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
 
-    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "pre-1", NULL, WSR_ST_SERVICES_READY, 1);
     cr_assert(eq(int, gw_registry_rekey(r, "pre-1", "sess-1", 1), 0));
     cr_assert(eq(int,
-                 gw_registry_transition(r, "sess-1", GW_ST_PROCESSING_READY, 1),
+                 gw_registry_transition(r, "sess-1", WSR_ST_PROCESSING_READY, 1),
                  0));
     cr_assert(gw_registry_is_ready(r, "sess-1", 1));
     gw_registry_free(r);
@@ -319,16 +319,16 @@ Test(registry, correct_rekey_keeps_state_where_stuck_swap_loses_it,
 Test(registry, duplicate_registration_sequential_rekey_is_existing,
      .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_DUPLICATE_REGISTRATION));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_DUPLICATE_REGISTRATION));
     gw_registry_t *r = registry(&f, NULL);
 
-    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
-    register_at(r, "sess", NULL, GW_ST_PROCESSING_READY, 2);
+    register_at(r, "pre-1", NULL, WSR_ST_SERVICES_READY, 1);
+    register_at(r, "sess", NULL, WSR_ST_PROCESSING_READY, 2);
     cr_assert(
         eq(int, gw_registry_rekey(r, "pre-1", "sess", 1), GW_REG_EXISTING));
     cr_assert(absent(r, "pre-1"));
     cr_assert(eq(uint, gw_registry_count_key(r, "sess"), 1));
-    cr_assert(eq(int, state_of(r, "sess"), GW_ST_PROCESSING_READY));
+    cr_assert(eq(int, state_of(r, "sess"), WSR_ST_PROCESSING_READY));
     gw_registry_free(r);
 }
 
@@ -338,7 +338,7 @@ Test(registry, duplicate_registration_sequential_rekey_is_existing,
 
 Test(registry, absent_key_is_not_ready, .timeout = 10)
 {
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
 
     cr_assert(not(gw_registry_is_ready(r, "ghost", 1)));
@@ -348,12 +348,12 @@ Test(registry, absent_key_is_not_ready, .timeout = 10)
 
 Test(registry, fallback_ready_reports_absent_key_ready, .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_FALLBACK_READY));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_FALLBACK_READY));
     gw_registry_t *r = registry(&f, NULL);
 
     cr_assert(gw_registry_is_ready(r, "ghost", 1));
     /* A present machine is still judged by its state. */
-    register_at(r, "k", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "k", NULL, WSR_ST_SERVICES_READY, 1);
     cr_assert(not(gw_registry_is_ready(r, "k", 1)));
     gw_registry_free(r);
 }
@@ -362,15 +362,15 @@ Test(registry, readiness_follows_the_ready_set, .timeout = 10)
 {
     gw_registry_t *r = registry(NULL, NULL);
 
-    register_at(r, "k", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "k", NULL, WSR_ST_SERVICES_READY, 1);
     cr_assert(not(gw_registry_is_ready(r, "k", 1)));
     cr_assert(
-        eq(int, gw_registry_transition(r, "k", GW_ST_PROCESSING_READY, 1), 0));
+        eq(int, gw_registry_transition(r, "k", WSR_ST_PROCESSING_READY, 1), 0));
     cr_assert(gw_registry_is_ready(r, "k", 1));
-    cr_assert(eq(int, gw_registry_transition(r, "k", GW_ST_DEGRADED, 1), 0));
+    cr_assert(eq(int, gw_registry_transition(r, "k", WSR_ST_DEGRADED, 1), 0));
     cr_assert(gw_registry_is_ready(r, "k", 1));
     cr_assert(
-        eq(int, gw_registry_transition(r, "k", GW_ST_RECONNECTING, 1), 0));
+        eq(int, gw_registry_transition(r, "k", WSR_ST_RECONNECTING, 1), 0));
     cr_assert(not(gw_registry_is_ready(r, "k", 1)));
     gw_registry_free(r);
 }
@@ -380,11 +380,11 @@ Test(registry, mark_ready_moves_machine_and_coordinator_together, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
     gw_coord_t *co = coord_connected();
 
-    register_at(r, "k", co, GW_ST_SERVICES_READY, 1);
+    register_at(r, "k", co, WSR_ST_SERVICES_READY, 1);
     cr_assert(not(gw_registry_ready_for_messages(r, "k", co, 1)));
     cr_assert(eq(int, gw_registry_mark_ready(r, "k", co, 1), 0));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_PROCESSING_READY));
-    cr_assert(eq(int, gw_coord_phase(co), GW_CO_READY));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_PROCESSING_READY));
+    cr_assert(eq(int, gw_coord_phase(co), WSR_CO_READY));
     cr_assert(gw_registry_ready_for_messages(r, "k", co, 1));
     gw_coord_unref(co);
     gw_registry_free(r);
@@ -397,7 +397,7 @@ Test(registry, mark_ready_of_absent_key_is_enoent_and_keeps_coordinator,
     gw_coord_t *co = coord_connected();
 
     cr_assert(eq(int, gw_registry_mark_ready(r, "ghost", co, 1), -ENOENT));
-    cr_assert(eq(int, gw_coord_phase(co), GW_CO_CONNECTED));
+    cr_assert(eq(int, gw_coord_phase(co), WSR_CO_CONNECTED));
     cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1)));
     gw_coord_unref(co);
     gw_registry_free(r);
@@ -408,10 +408,10 @@ Test(registry, mark_ready_refused_by_machine_keeps_coordinator, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
     gw_coord_t *co = coord_connected();
 
-    register_at(r, "k", co, GW_ST_ACCEPTED, 1);
+    register_at(r, "k", co, WSR_ST_ACCEPTED, 1);
     cr_assert(eq(int, gw_registry_mark_ready(r, "k", co, 1), -EINVAL));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_ACCEPTED));
-    cr_assert(eq(int, gw_coord_phase(co), GW_CO_CONNECTED));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_ACCEPTED));
+    cr_assert(eq(int, gw_coord_phase(co), WSR_CO_CONNECTED));
     gw_coord_unref(co);
     gw_registry_free(r);
 }
@@ -424,11 +424,11 @@ Test(registry, mark_ready_refused_by_coordinator_keeps_machine, .timeout = 10)
     gw_registry_t *r = registry(NULL, NULL);
     gw_coord_t *co = coord_connected();
 
-    register_at(r, "k", co, GW_ST_SERVICES_READY, 1);
-    cr_assert(eq(int, gw_coord_advance(co, GW_CO_CLOSED), 0));
+    register_at(r, "k", co, WSR_ST_SERVICES_READY, 1);
+    cr_assert(eq(int, gw_coord_advance(co, WSR_CO_CLOSED), 0));
     cr_assert(eq(int, gw_registry_mark_ready(r, "k", co, 1), -EINVAL));
-    cr_assert(eq(int, gw_coord_phase(co), GW_CO_CLOSED));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_SERVICES_READY),
+    cr_assert(eq(int, gw_coord_phase(co), WSR_CO_CLOSED));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_SERVICES_READY),
               "machine moved although the ready step failed");
     gw_coord_unref(co);
     gw_registry_free(r);
@@ -436,19 +436,19 @@ Test(registry, mark_ready_refused_by_coordinator_keeps_machine, .timeout = 10)
 
 Test(registry, ready_for_messages_needs_machine_and_coordinator, .timeout = 10)
 {
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
     gw_coord_t *co = coord_connected();
     gw_coord_t *ready = coord_connected();
 
-    cr_assert(eq(int, gw_coord_advance(ready, GW_CO_READY), 0));
+    cr_assert(eq(int, gw_coord_advance(ready, WSR_CO_READY), 0));
     /* Machine ready, coordinator not. */
-    register_at(r, "m", co, GW_ST_PROCESSING_READY, 1);
+    register_at(r, "m", co, WSR_ST_PROCESSING_READY, 1);
     cr_assert(gw_registry_is_ready(r, "m", 1));
     cr_assert(not(gw_registry_ready_for_messages(r, "m", co, 1)));
     cr_assert(not(gw_registry_ready_for_messages(r, "m", NULL, 1)));
     /* Coordinator ready, machine not. */
-    register_at(r, "c", ready, GW_ST_SERVICES_READY, 2);
+    register_at(r, "c", ready, WSR_ST_SERVICES_READY, 2);
     cr_assert(not(gw_registry_ready_for_messages(r, "c", ready, 2)));
     /* Coordinator ready, no machine at all. */
     cr_assert(not(gw_registry_ready_for_messages(r, "ghost", ready, 3)));
@@ -461,12 +461,12 @@ Test(registry, ready_for_messages_needs_machine_and_coordinator, .timeout = 10)
 
 Test(registry, fallback_ready_opens_the_gate_for_absent_key, .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_FALLBACK_READY));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_FALLBACK_READY));
     gw_registry_t *r = registry(&f, NULL);
     gw_coord_t *co = coord_connected();
 
     cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1)));
-    cr_assert(eq(int, gw_coord_advance(co, GW_CO_READY), 0));
+    cr_assert(eq(int, gw_coord_advance(co, WSR_CO_READY), 0));
     cr_assert(gw_registry_ready_for_messages(r, "ghost", co, 1),
               "fallback-ready should let an absent key through");
     gw_coord_unref(co);
@@ -484,7 +484,7 @@ typedef struct {
     struct {
         char key[GW_KEY_MAX];
         char user[GW_USER_MAX];
-        gw_state_t state;
+        wsr_state_t state;
         int coord_phase;
         uint64_t owner;
     } e[SEEN_MAX];
@@ -528,10 +528,10 @@ Test(registry, foreach_visits_every_entry_with_its_state_and_phase,
     seen_t s = {0};
     int i;
 
-    register_at(r, "a", c1, GW_ST_SERVICES_READY, 11);
+    register_at(r, "a", c1, WSR_ST_SERVICES_READY, 11);
     cr_assert(eq(int, gw_registry_mark_ready(r, "a", c1, 11), 0));
     cr_assert(eq(int, gw_registry_register(r, "b", "bob", c2, 22), 0));
-    register_at(r, "c", NULL, GW_ST_AUTHENTICATED, 33);
+    register_at(r, "c", NULL, WSR_ST_AUTHENTICATED, 33);
     cr_assert(eq(int, gw_registry_set_user(r, "c", "carol", 33), 0));
     cr_assert(eq(int, gw_registry_register(r, "gone", NULL, NULL, 44), 0));
     cr_assert(eq(int, gw_registry_unregister(r, "gone", 44), 0));
@@ -539,24 +539,24 @@ Test(registry, foreach_visits_every_entry_with_its_state_and_phase,
     gw_registry_foreach(r, collect, &s);
     cr_assert(eq(int, s.n, 3));
     i = find_seen(&s, "a");
-    cr_assert(eq(int, s.e[i].state, GW_ST_PROCESSING_READY));
-    cr_assert(eq(int, s.e[i].coord_phase, GW_CO_READY));
+    cr_assert(eq(int, s.e[i].state, WSR_ST_PROCESSING_READY));
+    cr_assert(eq(int, s.e[i].coord_phase, WSR_CO_READY));
     cr_assert(eq(u64, s.e[i].owner, 11));
     cr_assert(eq(str, s.e[i].user, ""));
     i = find_seen(&s, "b");
-    cr_assert(eq(int, s.e[i].state, GW_ST_CONNECTING));
-    cr_assert(eq(int, s.e[i].coord_phase, GW_CO_INITIALIZING));
+    cr_assert(eq(int, s.e[i].state, WSR_ST_CONNECTING));
+    cr_assert(eq(int, s.e[i].coord_phase, WSR_CO_INITIALIZING));
     cr_assert(eq(str, s.e[i].user, "bob"));
     cr_assert(eq(u64, s.e[i].owner, 22));
     i = find_seen(&s, "c");
-    cr_assert(eq(int, s.e[i].state, GW_ST_AUTHENTICATED));
+    cr_assert(eq(int, s.e[i].state, WSR_ST_AUTHENTICATED));
     cr_assert(eq(int, s.e[i].coord_phase, -1));
     cr_assert(eq(str, s.e[i].user, "carol"));
     /* The view follows the coordinator, which the entry shares. */
-    cr_assert(eq(int, gw_coord_advance(c2, GW_CO_ERROR), 0));
+    cr_assert(eq(int, gw_coord_advance(c2, WSR_CO_ERROR), 0));
     s.n = 0;
     gw_registry_foreach(r, collect, &s);
-    cr_assert(eq(int, s.e[find_seen(&s, "b")].coord_phase, GW_CO_ERROR));
+    cr_assert(eq(int, s.e[find_seen(&s, "b")].coord_phase, WSR_CO_ERROR));
     gw_coord_unref(c1);
     gw_coord_unref(c2);
     gw_registry_free(r);
@@ -623,7 +623,7 @@ static int race(gw_registry_t *r, int n, const char *const *old_keys,
 
 Test(registry, concurrent_register_of_one_key_has_one_winner, .timeout = 10)
 {
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     /* Under valgrind (WSRACE_TEST_TOOL) threads run one at a time and far
      * slower: a tenth of the rounds fits the timeout. */
     int rounds = getenv("WSRACE_TEST_TOOL") ? 5 : 50;
@@ -643,7 +643,7 @@ Test(registry, concurrent_register_of_one_key_has_one_winner, .timeout = 10)
 
 Test(registry, duplicate_registration_lets_both_racers_register, .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_DUPLICATE_REGISTRATION));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_DUPLICATE_REGISTRATION));
 
     /* The rendezvous holds both between check and insert: every run. */
     for (int round = 0; round < 20; round++) {
@@ -662,14 +662,14 @@ Test(registry, duplicate_registration_lets_both_racers_register, .timeout = 10)
 Test(registry, duplicate_registration_sequential_returns_existing,
      .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_DUPLICATE_REGISTRATION));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_DUPLICATE_REGISTRATION));
     gw_registry_t *r = registry(&f, NULL);
 
-    register_at(r, "k", NULL, GW_ST_ACCEPTED, 1);
+    register_at(r, "k", NULL, WSR_ST_ACCEPTED, 1);
     cr_assert(
         eq(int, gw_registry_register(r, "k", NULL, NULL, 2), GW_REG_EXISTING));
     cr_assert(eq(uint, gw_registry_count_key(r, "k"), 1));
-    cr_assert(eq(int, state_of(r, "k"), GW_ST_ACCEPTED));
+    cr_assert(eq(int, state_of(r, "k"), WSR_ST_ACCEPTED));
     gw_registry_free(r);
 }
 
@@ -678,7 +678,7 @@ Test(registry, duplicate_registration_sequential_returns_existing,
  * once the set-up is done, while no other thread exists (actions are
  * read-only while threads run). Returns the registry; *ok and *dup count
  * the winners and the -EEXIST losers. */
-static gw_registry_t *rekey_pair_race(const gw_faults_t *f, gw_sync_t **s,
+static gw_registry_t *rekey_pair_race(const wsr_faults_t *f, gw_sync_t **s,
                                       int *ok, int *dup)
 {
     static const char *const pre[2] = {"pre-1", "pre-2"};
@@ -687,8 +687,8 @@ static gw_registry_t *rekey_pair_race(const gw_faults_t *f, gw_sync_t **s,
 
     *s = gw_sync_new(1, NULL);
     r = registry(f, *s);
-    register_at(r, "pre-1", NULL, GW_ST_SERVICES_READY, 1);
-    register_at(r, "pre-2", NULL, GW_ST_SERVICES_READY, 2);
+    register_at(r, "pre-1", NULL, WSR_ST_SERVICES_READY, 1);
+    register_at(r, "pre-2", NULL, WSR_ST_SERVICES_READY, 2);
     cr_assert(eq(int, gw_sync_set(*s, RV_SPEC, err, sizeof(err)), 0));
     *ok = race(r, 2, pre, "sess", dup);
     return r;
@@ -696,7 +696,7 @@ static gw_registry_t *rekey_pair_race(const gw_faults_t *f, gw_sync_t **s,
 
 Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
 {
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
 
     for (int round = 0; round < 20; round++) {
         gw_sync_t *s;
@@ -710,7 +710,7 @@ Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
         cr_assert(eq(sz, gw_registry_count(r), 2));
         cr_assert(
             eq(int, (int)absent(r, "pre-1") + (int)absent(r, "pre-2"), 1));
-        cr_assert(eq(int, state_of(r, "sess"), GW_ST_SERVICES_READY));
+        cr_assert(eq(int, state_of(r, "sess"), WSR_ST_SERVICES_READY));
         gw_registry_free(r);
         gw_sync_free(s);
     }
@@ -718,7 +718,7 @@ Test(registry, concurrent_rekey_onto_one_key_has_one_winner, .timeout = 10)
 
 Test(registry, duplicate_registration_lets_both_rekeys_win, .timeout = 10)
 {
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_DUPLICATE_REGISTRATION));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_DUPLICATE_REGISTRATION));
 
     for (int round = 0; round < 20; round++) {
         gw_sync_t *s;
@@ -755,13 +755,13 @@ typedef struct {
     unsigned long doubled;        /* snapshots with a machine under both */
     unsigned long seen_a, seen_b; /* gw_registry_state hits per key */
     int bad_state;                /* snapshots whose machine lost its state */
-    gw_state_t want;              /* the state the machine must keep */
+    wsr_state_t want;              /* the state the machine must keep */
     int mover_errors;             /* rekeys that did not return 0 */
 } swap_t;
 
 typedef struct {
     int a, b;
-    gw_state_t st;
+    wsr_state_t st;
 } ab_t;
 
 static void count_ab(const gw_registry_view_t *v, void *arg)
@@ -784,7 +784,7 @@ static void *watcher(void *p)
     pthread_barrier_wait(w->start);
     while (!atomic_load(&w->done)) {
         ab_t ab = {0};
-        gw_state_t st;
+        wsr_state_t st;
 
         gw_registry_foreach(w->r, count_ab, &ab);
         if (ab.a + ab.b == 0)
@@ -844,12 +844,12 @@ Test(registry, rekey_leaves_no_instant_without_a_machine, .timeout = 10)
      * run one at a time and far slower: the tool watches the accesses, and
      * a fiftieth of the moves fits the timeout. An even count either way. */
     bool tool = getenv("WSRACE_TEST_TOOL") != NULL;
-    gw_faults_t f = faults_of(0);
+    wsr_faults_t f = faults_of(0);
     gw_registry_t *r = registry(&f, NULL);
     swap_t w = {.r = r, .moves = tool ? 40 : 2000,
-                .want = GW_ST_SERVICES_READY};
+                .want = WSR_ST_SERVICES_READY};
 
-    register_at(r, "A", NULL, GW_ST_SERVICES_READY, 1);
+    register_at(r, "A", NULL, WSR_ST_SERVICES_READY, 1);
     run_swaps(&w);
     cr_assert(eq(int, w.mover_errors, 0));
     cr_assert(lt(u64, tool ? 2 : 100, atomic_load(&w.snaps)),
@@ -863,7 +863,7 @@ Test(registry, rekey_leaves_no_instant_without_a_machine, .timeout = 10)
     cr_assert(ne(u64, w.seen_b, 0), "the watcher never saw key B (A %lu)",
               w.seen_a);
     /* An even number of moves ends where it began. */
-    cr_assert(eq(int, state_of(r, "A"), GW_ST_SERVICES_READY));
+    cr_assert(eq(int, state_of(r, "A"), WSR_ST_SERVICES_READY));
     cr_assert(absent(r, "B"));
     gw_registry_free(r);
 }
@@ -874,12 +874,12 @@ Test(registry, watcher_sees_the_gap_of_stuck_swap, .timeout = 10)
      * old key, then registers the new one, and a 1 ms delay at
      * swap.unregistered holds that gap open. The same watcher must see
      * it, or it could not see a gap in the correct code either. */
-    gw_faults_t f = faults_of(FAULT(GW_FAULT_STUCK_SWAP));
+    wsr_faults_t f = faults_of(FAULT(WSR_FAULT_STUCK_SWAP));
     gw_sync_t *s = gw_sync_new(1, NULL);
     gw_registry_t *r = registry(&f, s);
     /* Fewer moves under valgrind (WSRACE_TEST_TOOL), as above. */
     swap_t w = {.r = r, .moves = getenv("WSRACE_TEST_TOOL") ? 20 : 100,
-                .want = GW_ST_CONNECTING};
+                .want = WSR_ST_CONNECTING};
     char err[256];
 
     cr_assert(eq(

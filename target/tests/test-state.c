@@ -1,10 +1,11 @@
-/* test-state.c - The connection state machine (gw_state.c).
+/* test-state.c - The connection state machine (gw_state.c) moving by the
+ * lifecycle model's table (common/wsr_state.c).
  *
  * Checks the transition table against DESIGN.md section 2.1, written out
  * again here on purpose: the source's table is never read, so a typo in
  * either shows up as a failure. Also the ready and terminal sets, the
- * forced FAILED after GW_MACHINE_MAX_INVALID refusals in a row, and the
- * state names. Single-threaded: a machine is a plain value.
+ * forced FAILED after GW_MACHINE_MAX_INVALID refusals in a row (the
+ * names are common/tests/test-state.c's). Single-threaded: a machine is a plain value.
  *
  * Criterion 2.4.1 in C gets gt() wrong (it tests >=) and any() wrong:
  * this file writes a > b as lt(b, a) and alternatives with plain ||.
@@ -17,12 +18,12 @@
 
 #include "gw_state.h"
 
-#define N GW_ST__COUNT
+#define N WSR_ST__COUNT
 
 /* DESIGN.md 2.1, row by row: expected[from][to] is true when allowed. */
 static bool expected[N][N];
 
-static void allow(gw_state_t from, const gw_state_t *to, size_t n)
+static void allow(wsr_state_t from, const wsr_state_t *to, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         expected[from][to[i]] = true;
@@ -30,32 +31,32 @@ static void allow(gw_state_t from, const gw_state_t *to, size_t n)
 
 #define ALLOW(from, ...)                                                       \
     do {                                                                       \
-        const gw_state_t to_[] = {__VA_ARGS__};                                \
+        const wsr_state_t to_[] = {__VA_ARGS__};                                \
         allow(from, to_, sizeof(to_) / sizeof(to_[0]));                        \
     } while (0)
 
 static void build_expected(void)
 {
     memset(expected, 0, sizeof(expected));
-    ALLOW(GW_ST_CONNECTING, GW_ST_ACCEPTED, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_ACCEPTED, GW_ST_AUTHENTICATED, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_AUTHENTICATED, GW_ST_SERVICES_READY, GW_ST_DEGRADED,
-          GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_SERVICES_READY, GW_ST_PROCESSING_READY, GW_ST_DEGRADED,
-          GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_PROCESSING_READY, GW_ST_PROCESSING, GW_ST_IDLE, GW_ST_DEGRADED,
-          GW_ST_CLOSING, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_PROCESSING, GW_ST_IDLE, GW_ST_PROCESSING_READY, GW_ST_DEGRADED,
-          GW_ST_CLOSING, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_IDLE, GW_ST_PROCESSING, GW_ST_PROCESSING_READY, GW_ST_DEGRADED,
-          GW_ST_CLOSING, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_DEGRADED, GW_ST_PROCESSING_READY, GW_ST_PROCESSING, GW_ST_IDLE,
-          GW_ST_RECONNECTING, GW_ST_CLOSING, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_RECONNECTING, GW_ST_SERVICES_READY, GW_ST_PROCESSING_READY,
-          GW_ST_DEGRADED, GW_ST_FAILED, GW_ST_CLOSED);
-    ALLOW(GW_ST_CLOSING, GW_ST_CLOSED);
+    ALLOW(WSR_ST_CONNECTING, WSR_ST_ACCEPTED, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_ACCEPTED, WSR_ST_AUTHENTICATED, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_AUTHENTICATED, WSR_ST_SERVICES_READY, WSR_ST_DEGRADED,
+          WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_SERVICES_READY, WSR_ST_PROCESSING_READY, WSR_ST_DEGRADED,
+          WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_PROCESSING_READY, WSR_ST_PROCESSING, WSR_ST_IDLE, WSR_ST_DEGRADED,
+          WSR_ST_CLOSING, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_PROCESSING, WSR_ST_IDLE, WSR_ST_PROCESSING_READY, WSR_ST_DEGRADED,
+          WSR_ST_CLOSING, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_IDLE, WSR_ST_PROCESSING, WSR_ST_PROCESSING_READY, WSR_ST_DEGRADED,
+          WSR_ST_CLOSING, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_DEGRADED, WSR_ST_PROCESSING_READY, WSR_ST_PROCESSING, WSR_ST_IDLE,
+          WSR_ST_RECONNECTING, WSR_ST_CLOSING, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_RECONNECTING, WSR_ST_SERVICES_READY, WSR_ST_PROCESSING_READY,
+          WSR_ST_DEGRADED, WSR_ST_FAILED, WSR_ST_CLOSED);
+    ALLOW(WSR_ST_CLOSING, WSR_ST_CLOSED);
     /* CLOSED allows nothing. */
-    ALLOW(GW_ST_FAILED, GW_ST_CONNECTING);
+    ALLOW(WSR_ST_FAILED, WSR_ST_CONNECTING);
 }
 
 /* The design's names, in enum order, typed out independently. */
@@ -66,7 +67,7 @@ static const char *const design_names[N] = {
 };
 
 /* A machine that sits in `s`, as if it had got there on its own. */
-static gw_machine_t machine_in(gw_state_t s)
+static gw_machine_t machine_in(wsr_state_t s)
 {
     gw_machine_t m;
 
@@ -100,7 +101,7 @@ Test(state, init_starts_in_connecting_with_zero_counters, .timeout = 10)
 
     memset(&m, 0xa5, sizeof(m));
     gw_machine_init(&m);
-    cr_assert(eq(int, m.state, GW_ST_CONNECTING));
+    cr_assert(eq(int, m.state, WSR_ST_CONNECTING));
     cr_assert(eq(uint, m.invalid_run, 0));
     cr_assert(eq(uint, m.invalid_total, 0));
     cr_assert(eq(uint, m.transitions, 0));
@@ -117,11 +118,11 @@ Test(state, every_allowed_transition_succeeds, .timeout = 10)
 
             if (!expected[f][t])
                 continue;
-            m = machine_in((gw_state_t)f);
+            m = machine_in((wsr_state_t)f);
             m.invalid_run = 3; /* an accepted move must reset the run */
-            cr_assert(gw_state_allowed((gw_state_t)f, (gw_state_t)t),
+            cr_assert(wsr_state_allowed((wsr_state_t)f, (wsr_state_t)t),
                       "%s -> %s", design_names[f], design_names[t]);
-            cr_assert(eq(int, gw_machine_transition(&m, (gw_state_t)t), 0),
+            cr_assert(eq(int, gw_machine_transition(&m, (wsr_state_t)t), 0),
                       "%s -> %s", design_names[f], design_names[t]);
             cr_assert(eq(int, m.state, t), "%s -> %s", design_names[f],
                       design_names[t]);
@@ -145,11 +146,11 @@ Test(state, every_disallowed_pair_is_refused_with_einval, .timeout = 10)
 
             if (expected[f][t])
                 continue;
-            m = machine_in((gw_state_t)f);
-            cr_assert(not(gw_state_allowed((gw_state_t)f, (gw_state_t)t)),
+            m = machine_in((wsr_state_t)f);
+            cr_assert(not(wsr_state_allowed((wsr_state_t)f, (wsr_state_t)t)),
                       "%s -> %s", design_names[f], design_names[t]);
             cr_assert(
-                eq(int, gw_machine_transition(&m, (gw_state_t)t), -EINVAL),
+                eq(int, gw_machine_transition(&m, (wsr_state_t)t), -EINVAL),
                 "%s -> %s", design_names[f], design_names[t]);
             cr_assert(eq(int, m.state, f), "refusal moved %s -> %s",
                       design_names[f], design_names[t]);
@@ -166,10 +167,10 @@ Test(state, every_disallowed_pair_is_refused_with_einval, .timeout = 10)
 Test(state, self_transitions_are_refused, .timeout = 10)
 {
     for (int s = 0; s < N; s++) {
-        gw_machine_t m = machine_in((gw_state_t)s);
+        gw_machine_t m = machine_in((wsr_state_t)s);
 
-        cr_assert(not(gw_state_allowed((gw_state_t)s, (gw_state_t)s)));
-        cr_assert(eq(int, gw_machine_transition(&m, (gw_state_t)s), -EINVAL),
+        cr_assert(not(wsr_state_allowed((wsr_state_t)s, (wsr_state_t)s)));
+        cr_assert(eq(int, gw_machine_transition(&m, (wsr_state_t)s), -EINVAL),
                   "%s -> itself", design_names[s]);
         cr_assert(eq(int, m.state, s));
     }
@@ -177,22 +178,22 @@ Test(state, self_transitions_are_refused, .timeout = 10)
 
 Test(state, out_of_range_states_are_never_allowed, .timeout = 10)
 {
-    gw_machine_t m = machine_in(GW_ST_CONNECTING);
+    gw_machine_t m = machine_in(WSR_ST_CONNECTING);
 
-    cr_assert(not(gw_state_allowed(GW_ST_CONNECTING, GW_ST__COUNT)));
-    cr_assert(not(gw_state_allowed(GW_ST__COUNT, GW_ST_CONNECTING)));
-    cr_assert(not(gw_state_allowed((gw_state_t)-1, GW_ST_FAILED)));
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST__COUNT), -EINVAL));
-    cr_assert(eq(int, m.state, GW_ST_CONNECTING));
+    cr_assert(not(wsr_state_allowed(WSR_ST_CONNECTING, WSR_ST__COUNT)));
+    cr_assert(not(wsr_state_allowed(WSR_ST__COUNT, WSR_ST_CONNECTING)));
+    cr_assert(not(wsr_state_allowed((wsr_state_t)-1, WSR_ST_FAILED)));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST__COUNT), -EINVAL));
+    cr_assert(eq(int, m.state, WSR_ST_CONNECTING));
 }
 
 Test(state, full_lifecycle_walk_counts_transitions, .timeout = 10)
 {
-    static const gw_state_t path[] = {
-        GW_ST_ACCEPTED,         GW_ST_AUTHENTICATED, GW_ST_SERVICES_READY,
-        GW_ST_PROCESSING_READY, GW_ST_PROCESSING,    GW_ST_IDLE,
-        GW_ST_DEGRADED,         GW_ST_RECONNECTING,  GW_ST_SERVICES_READY,
-        GW_ST_PROCESSING_READY, GW_ST_CLOSING,       GW_ST_CLOSED,
+    static const wsr_state_t path[] = {
+        WSR_ST_ACCEPTED,         WSR_ST_AUTHENTICATED, WSR_ST_SERVICES_READY,
+        WSR_ST_PROCESSING_READY, WSR_ST_PROCESSING,    WSR_ST_IDLE,
+        WSR_ST_DEGRADED,         WSR_ST_RECONNECTING,  WSR_ST_SERVICES_READY,
+        WSR_ST_PROCESSING_READY, WSR_ST_CLOSING,       WSR_ST_CLOSED,
     };
     gw_machine_t m;
 
@@ -204,17 +205,17 @@ Test(state, full_lifecycle_walk_counts_transitions, .timeout = 10)
     }
     cr_assert(eq(uint, m.transitions, 12));
     /* CLOSED is final: nothing leaves it, not even to FAILED. */
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST_FAILED), -EINVAL));
-    cr_assert(eq(int, m.state, GW_ST_CLOSED));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_FAILED), -EINVAL));
+    cr_assert(eq(int, m.state, WSR_ST_CLOSED));
 }
 
 Test(state, ready_set_is_the_designs, .timeout = 10)
 {
     for (int s = 0; s < N; s++) {
-        bool want = s == GW_ST_PROCESSING_READY || s == GW_ST_PROCESSING ||
-                    s == GW_ST_IDLE || s == GW_ST_DEGRADED;
+        bool want = s == WSR_ST_PROCESSING_READY || s == WSR_ST_PROCESSING ||
+                    s == WSR_ST_IDLE || s == WSR_ST_DEGRADED;
 
-        cr_assert(eq(int, gw_state_is_ready((gw_state_t)s), want), "%s",
+        cr_assert(eq(int, wsr_state_is_ready((wsr_state_t)s), want), "%s",
                   design_names[s]);
     }
 }
@@ -222,9 +223,9 @@ Test(state, ready_set_is_the_designs, .timeout = 10)
 Test(state, terminal_set_is_closed_and_failed, .timeout = 10)
 {
     for (int s = 0; s < N; s++) {
-        bool want = s == GW_ST_CLOSED || s == GW_ST_FAILED;
+        bool want = s == WSR_ST_CLOSED || s == WSR_ST_FAILED;
 
-        cr_assert(eq(int, gw_state_is_terminal((gw_state_t)s), want), "%s",
+        cr_assert(eq(int, wsr_state_is_terminal((wsr_state_t)s), want), "%s",
                   design_names[s]);
     }
 }
@@ -235,18 +236,18 @@ Test(state, fifth_consecutive_refusal_forces_failed, .timeout = 10)
 
     gw_machine_init(&m);
     for (int i = 1; i < GW_MACHINE_MAX_INVALID; i++) {
-        cr_assert(eq(int, gw_machine_transition(&m, GW_ST_PROCESSING), -EINVAL),
+        cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_PROCESSING), -EINVAL),
                   "refusal %d", i);
-        cr_assert(eq(int, m.state, GW_ST_CONNECTING));
+        cr_assert(eq(int, m.state, WSR_ST_CONNECTING));
         cr_assert(eq(uint, m.invalid_run, (unsigned)i));
     }
     cr_assert(eq(int, GW_MACHINE_MAX_INVALID, 5));
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST_PROCESSING), -ELOOP));
-    cr_assert(eq(int, m.state, GW_ST_FAILED));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_PROCESSING), -ELOOP));
+    cr_assert(eq(int, m.state, WSR_ST_FAILED));
     cr_assert(eq(uint, m.invalid_total, 5));
     cr_assert(eq(uint, m.invalid_run, 0));
     /* FAILED -> CONNECTING is the way back. */
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST_CONNECTING), 0));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_CONNECTING), 0));
 }
 
 Test(state, valid_transition_resets_the_refusal_run, .timeout = 10)
@@ -255,60 +256,29 @@ Test(state, valid_transition_resets_the_refusal_run, .timeout = 10)
 
     gw_machine_init(&m);
     for (int i = 0; i < GW_MACHINE_MAX_INVALID - 1; i++)
-        cr_assert(eq(int, gw_machine_transition(&m, GW_ST_IDLE), -EINVAL));
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST_ACCEPTED), 0));
+        cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_IDLE), -EINVAL));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_ACCEPTED), 0));
     cr_assert(eq(uint, m.invalid_run, 0));
     /* Four more refusals: with the reset they are not yet five in a row. */
     for (int i = 0; i < GW_MACHINE_MAX_INVALID - 1; i++)
-        cr_assert(eq(int, gw_machine_transition(&m, GW_ST_IDLE), -EINVAL),
+        cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_IDLE), -EINVAL),
                   "refusal %d after the reset", i + 1);
-    cr_assert(eq(int, m.state, GW_ST_ACCEPTED));
+    cr_assert(eq(int, m.state, WSR_ST_ACCEPTED));
     cr_assert(eq(uint, m.invalid_total, 8));
-    cr_assert(eq(int, gw_machine_transition(&m, GW_ST_IDLE), -ELOOP));
-    cr_assert(eq(int, m.state, GW_ST_FAILED));
+    cr_assert(eq(int, gw_machine_transition(&m, WSR_ST_IDLE), -ELOOP));
+    cr_assert(eq(int, m.state, WSR_ST_FAILED));
     cr_assert(eq(uint, m.transitions, 1));
 }
 
 Test(state, refusals_in_failed_keep_it_failed, .timeout = 10)
 {
-    gw_machine_t m = machine_in(GW_ST_FAILED);
+    gw_machine_t m = machine_in(WSR_ST_FAILED);
 
     for (int i = 0; i < 3 * GW_MACHINE_MAX_INVALID; i++) {
-        int rc = gw_machine_transition(&m, GW_ST_CLOSED);
+        int rc = gw_machine_transition(&m, WSR_ST_CLOSED);
 
         cr_assert(rc == -EINVAL || rc == -ELOOP, "rc %d", rc);
-        cr_assert(eq(int, m.state, GW_ST_FAILED));
+        cr_assert(eq(int, m.state, WSR_ST_FAILED));
     }
     cr_assert(eq(uint, m.transitions, 0));
-}
-
-Test(state, names_match_the_design, .timeout = 10)
-{
-    for (int s = 0; s < N; s++)
-        cr_assert(eq(str, (char *)gw_state_name((gw_state_t)s),
-                     (char *)design_names[s]));
-    cr_assert(eq(str, (char *)gw_state_name(GW_ST__COUNT), "?"));
-    cr_assert(eq(str, (char *)gw_state_name((gw_state_t)-1), "?"));
-}
-
-Test(state, names_round_trip_through_parse, .timeout = 10)
-{
-    for (int s = 0; s < N; s++) {
-        gw_state_t out = (gw_state_t)-1;
-
-        cr_assert(
-            eq(int, gw_state_parse(gw_state_name((gw_state_t)s), &out), 0));
-        cr_assert(eq(int, out, s));
-    }
-}
-
-Test(state, parse_rejects_unknown_and_lower_case_names, .timeout = 10)
-{
-    gw_state_t out = GW_ST_IDLE;
-
-    cr_assert(eq(int, gw_state_parse("processing_ready", &out), -EINVAL));
-    cr_assert(eq(int, gw_state_parse("BOGUS", &out), -EINVAL));
-    cr_assert(eq(int, gw_state_parse("", &out), -EINVAL));
-    cr_assert(eq(int, gw_state_parse("CLOSED ", &out), -EINVAL));
-    cr_assert(eq(int, out, GW_ST_IDLE), "out was written on failure");
 }

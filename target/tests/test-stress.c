@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "gw_gateway.h"
-#include "gw_token.h"
+#include "wsr_token.h"
 
 #define THREADS 4
 #define SECRET  "stress-secret"
@@ -98,15 +98,15 @@ static void run_threads(int n, void (*fn)(int i, void *arg), void *arg)
 
 typedef struct {
     gw_coord_t *c;
-    _Atomic int wins[GW_CO__COUNT];
+    _Atomic int wins[WSR_CO__COUNT];
 } coord_race_t;
 
 static void coord_racer(int i, void *arg)
 {
     coord_race_t *r = arg;
     gw_coord_t *mine = gw_coord_ref(r->c); /* dropped below, any order */
-    static const gw_coord_phase_t path[] = {
-        GW_CO_HANDSHAKE_PENDING, GW_CO_CONNECTED, GW_CO_READY, GW_CO_CLOSED};
+    static const wsr_coord_phase_t path[] = {
+        WSR_CO_HANDSHAKE_PENDING, WSR_CO_CONNECTED, WSR_CO_READY, WSR_CO_CLOSED};
 
     (void)i;
     for (size_t k = 0; k < sizeof(path) / sizeof(path[0]); k++) {
@@ -128,13 +128,13 @@ static void part_coord(int rounds)
 
         EXPECT(r.c != NULL, "out of memory");
         run_threads(THREADS, coord_racer, &r);
-        EXPECT(gw_coord_phase(r.c) == GW_CO_CLOSED, "round %d", round);
-        for (int p = GW_CO_HANDSHAKE_PENDING; p <= GW_CO_READY; p++)
+        EXPECT(gw_coord_phase(r.c) == WSR_CO_CLOSED, "round %d", round);
+        for (int p = WSR_CO_HANDSHAKE_PENDING; p <= WSR_CO_READY; p++)
             EXPECT(atomic_load(&r.wins[p]) == 1, "round %d phase %d: %d wins",
                    round, p, atomic_load(&r.wins[p]));
-        EXPECT(atomic_load(&r.wins[GW_CO_CLOSED]) == 1, "round %d: %d closes",
-               round, atomic_load(&r.wins[GW_CO_CLOSED]));
-        moves += atomic_load(&r.wins[GW_CO_CLOSED]);
+        EXPECT(atomic_load(&r.wins[WSR_CO_CLOSED]) == 1, "round %d: %d closes",
+               round, atomic_load(&r.wins[WSR_CO_CLOSED]));
+        moves += atomic_load(&r.wins[WSR_CO_CLOSED]);
         gw_coord_unref(r.c); /* the last reference */
     }
     printf("coord: %d rounds x %d racers, %d closes\n", rounds, THREADS, moves);
@@ -155,7 +155,7 @@ static void reg_worker(int i, void *arg)
     reg_stress_t *s = arg;
     char pre[64], key[64];
     uint64_t conn = (uint64_t)i + 1;
-    gw_state_t st;
+    wsr_state_t st;
 
     for (int k = 0; k < s->rounds; k++) {
         gw_coord_t *co = gw_coord_new();
@@ -163,24 +163,24 @@ static void reg_worker(int i, void *arg)
         snprintf(pre, sizeof(pre), "pre-%d-%d", i, k);
         snprintf(key, sizeof(key), "s-%d-%d", i, k);
         EXPECT(gw_registry_register(s->reg, pre, "", co, conn) == 0, "%s", pre);
-        EXPECT(gw_registry_transition(s->reg, pre, GW_ST_ACCEPTED, conn) == 0,
+        EXPECT(gw_registry_transition(s->reg, pre, WSR_ST_ACCEPTED, conn) == 0,
                "%s", pre);
         EXPECT(gw_registry_set_user(s->reg, pre, "u", conn) == 0, "%s", pre);
-        EXPECT(gw_registry_transition(s->reg, pre, GW_ST_AUTHENTICATED,
+        EXPECT(gw_registry_transition(s->reg, pre, WSR_ST_AUTHENTICATED,
                                       conn) == 0,
                "%s", pre);
-        EXPECT(gw_registry_transition(s->reg, pre, GW_ST_SERVICES_READY,
+        EXPECT(gw_registry_transition(s->reg, pre, WSR_ST_SERVICES_READY,
                                       conn) == 0,
                "%s", pre);
-        EXPECT(gw_coord_advance(co, GW_CO_HANDSHAKE_PENDING) == 0, "%s", pre);
-        EXPECT(gw_coord_advance(co, GW_CO_CONNECTED) == 0, "%s", pre);
+        EXPECT(gw_coord_advance(co, WSR_CO_HANDSHAKE_PENDING) == 0, "%s", pre);
+        EXPECT(gw_coord_advance(co, WSR_CO_CONNECTED) == 0, "%s", pre);
         EXPECT(gw_registry_rekey(s->reg, pre, key, conn) == 0, "%s", key);
         EXPECT(!gw_registry_is_ready(s->reg, key, conn), "%s", key);
         EXPECT(gw_registry_mark_ready(s->reg, key, co, conn) == 0, "%s", key);
         EXPECT(gw_registry_ready_for_messages(s->reg, key, co, conn), "%s",
                key);
         EXPECT(gw_registry_state(s->reg, key, conn, &st) == 0 &&
-                   st == GW_ST_PROCESSING_READY,
+                   st == WSR_ST_PROCESSING_READY,
                "%s", key);
         (void)gw_registry_count(s->reg);
         EXPECT(gw_registry_unregister(s->reg, key, conn) == 0, "%s", key);
@@ -324,7 +324,7 @@ static int time_scale(void)
 static void flow_client(int i, void *arg)
 {
     flow_stress_t *s = arg;
-    char tok[GW_TOKEN_MAX], session[64], msg[160];
+    char tok[WSR_TOKEN_MAX], session[64], msg[160];
     int bound = 5000 * time_scale();
 
     for (int k = 0; k < s->conns; k++) {
@@ -332,7 +332,7 @@ static void flow_client(int i, void *arg)
         json_t *m;
 
         snprintf(session, sizeof(session), "flow-%d-%d", i, k);
-        EXPECT(gw_token_sign(SECRET, "stress", time(NULL) + 60, tok,
+        EXPECT(wsr_token_sign(SECRET, "stress", time(NULL) + 60, tok,
                              sizeof(tok)) > 0,
                "token");
         c = gw_conn_new(s->gw, tok, session);
@@ -369,7 +369,7 @@ static void part_flow(int rounds)
     flow_stress_t s = {.gw = &gw, .conns = rounds};
     long long deadline;
 
-    EXPECT(gw_faults_parse(&p.faults, "", err, sizeof(err)) == 0, "%s", err);
+    EXPECT(wsr_faults_parse(&p.faults, "", err, sizeof(err)) == 0, "%s", err);
     snprintf(p.secret, sizeof(p.secret), "%s", SECRET);
     p.max_queue = 8;
     p.seed = 7;

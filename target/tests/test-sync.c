@@ -68,19 +68,19 @@ static gw_sync_t *sync_with(uint64_t seed, gw_trace_t *trace, const char *spec)
 
 Test(sync, point_names_and_summaries, .timeout = 10)
 {
-    static const char *const want[GW_SP__COUNT] = {
+    static const char *const want[WSR_SP__COUNT] = {
         "accept.registered", "auth.done",         "services.done",
         "registry.check",    "swap.unregistered", "coordinator.ready",
         "machine.ready",     "message.gate",      "close.begin",
     };
 
-    for (int p = 0; p < GW_SP__COUNT; p++) {
-        cr_assert(eq(str, (char *)gw_sync_point_name((gw_sync_point_t)p),
+    for (int p = 0; p < WSR_SP__COUNT; p++) {
+        cr_assert(eq(str, (char *)wsr_sync_point_name((wsr_sync_point_t)p),
                      (char *)want[p]));
         cr_assert(
-            not(zero(ptr, (void *)gw_sync_point_summary((gw_sync_point_t)p))));
+            not(zero(ptr, (void *)wsr_sync_point_summary((wsr_sync_point_t)p))));
     }
-    cr_assert(zero(ptr, (void *)gw_sync_point_name(GW_SP__COUNT)));
+    cr_assert(zero(ptr, (void *)wsr_sync_point_name(WSR_SP__COUNT)));
 }
 
 Test(sync, new_table_has_no_actions, .timeout = 10)
@@ -88,8 +88,8 @@ Test(sync, new_table_has_no_actions, .timeout = 10)
     gw_sync_t *s = sync_with(1, NULL, NULL);
     char buf[64];
 
-    for (int p = 0; p < GW_SP__COUNT; p++)
-        cr_assert(eq(int, gw_sync_kind(s, (gw_sync_point_t)p), GW_SYNC_NONE));
+    for (int p = 0; p < WSR_SP__COUNT; p++)
+        cr_assert(eq(int, gw_sync_kind(s, (wsr_sync_point_t)p), WSR_SYNC_NONE));
     cr_assert(eq(uint, gw_sync_max_rendezvous(s), 0));
     cr_assert(eq(str, gw_sync_format(s, buf, sizeof(buf)), ""));
     gw_sync_free(s);
@@ -99,17 +99,17 @@ Test(sync, good_specs_set_their_kind, .timeout = 10)
 {
     static const struct {
         const char *spec;
-        gw_sync_point_t p;
-        gw_sync_kind_t kind;
+        wsr_sync_point_t p;
+        wsr_sync_kind_t kind;
     } cases[] = {
-        {"auth.done:delay=50", GW_SP_AUTH_DONE, GW_SYNC_DELAY},
-        {"auth.done:delay=0", GW_SP_AUTH_DONE, GW_SYNC_DELAY},
-        {"services.done:jitter=1..9", GW_SP_SERVICES_DONE, GW_SYNC_JITTER},
-        {"services.done:jitter=4..4", GW_SP_SERVICES_DONE, GW_SYNC_JITTER},
-        {"registry.check:rendezvous=2,timeout=2000", GW_SP_REGISTRY_CHECK,
-         GW_SYNC_RENDEZVOUS},
-        {"message.gate:rendezvous=3", GW_SP_MESSAGE_GATE, GW_SYNC_RENDEZVOUS},
-        {"close.begin:none", GW_SP_CLOSE_BEGIN, GW_SYNC_NONE},
+        {"auth.done:delay=50", WSR_SP_AUTH_DONE, WSR_SYNC_DELAY},
+        {"auth.done:delay=0", WSR_SP_AUTH_DONE, WSR_SYNC_DELAY},
+        {"services.done:jitter=1..9", WSR_SP_SERVICES_DONE, WSR_SYNC_JITTER},
+        {"services.done:jitter=4..4", WSR_SP_SERVICES_DONE, WSR_SYNC_JITTER},
+        {"registry.check:rendezvous=2,timeout=2000", WSR_SP_REGISTRY_CHECK,
+         WSR_SYNC_RENDEZVOUS},
+        {"message.gate:rendezvous=3", WSR_SP_MESSAGE_GATE, WSR_SYNC_RENDEZVOUS},
+        {"close.begin:none", WSR_SP_CLOSE_BEGIN, WSR_SYNC_NONE},
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -255,11 +255,11 @@ Test(sync, format_round_trips, .timeout = 10)
          tok = strtok_r(NULL, " ", &save), n++)
         cr_assert(eq(int, gw_sync_set(b, tok, err, sizeof(err)), 0),
                   "formatted spec '%s' does not parse: %s", tok, err);
-    cr_assert(eq(int, n, GW_SP__COUNT));
+    cr_assert(eq(int, n, WSR_SP__COUNT));
     cr_assert(eq(str, gw_sync_format(b, fb, sizeof(fb)), fa));
-    for (int p = 0; p < GW_SP__COUNT; p++)
-        cr_assert(eq(int, gw_sync_kind(b, (gw_sync_point_t)p),
-                     gw_sync_kind(a, (gw_sync_point_t)p)));
+    for (int p = 0; p < WSR_SP__COUNT; p++)
+        cr_assert(eq(int, gw_sync_kind(b, (wsr_sync_point_t)p),
+                     gw_sync_kind(a, (wsr_sync_point_t)p)));
     gw_sync_free(a);
     gw_sync_free(b);
 }
@@ -281,11 +281,11 @@ Test(sync, hits_without_an_action_return_at_once, .timeout = 10)
     /* A minute of delay or of waiting sits on two points; hits on the
      * others, on no table or on no point must not touch them. */
     t0 = now_ms();
-    gw_sync_hit(NULL, GW_SP_AUTH_DONE, 1, "k");
-    gw_sync_hit(s, GW_SP__COUNT, 1, "k");
-    for (int p = 0; p < GW_SP__COUNT; p++)
-        if (p != GW_SP_AUTH_DONE && p != GW_SP_CLOSE_BEGIN)
-            gw_sync_hit(s, (gw_sync_point_t)p, 1, "k");
+    gw_sync_hit(NULL, WSR_SP_AUTH_DONE, 1, "k");
+    gw_sync_hit(s, WSR_SP__COUNT, 1, "k");
+    for (int p = 0; p < WSR_SP__COUNT; p++)
+        if (p != WSR_SP_AUTH_DONE && p != WSR_SP_CLOSE_BEGIN)
+            gw_sync_hit(s, (wsr_sync_point_t)p, 1, "k");
     cr_assert(lt(dbl, now_ms() - t0, 5000.0));
     gw_sync_free(s);
 }
@@ -297,7 +297,7 @@ Test(sync, delay_holds_the_hit_at_least_its_time, .timeout = 10)
     for (int i = 0; i < 3; i++) {
         double t0 = now_ms();
 
-        gw_sync_hit(s, GW_SP_AUTH_DONE, 1, "k");
+        gw_sync_hit(s, WSR_SP_AUTH_DONE, 1, "k");
         cr_assert(ge(dbl, now_ms() - t0, 50.0), "hit %d returned early", i);
     }
     gw_sync_free(s);
@@ -324,7 +324,7 @@ static void *rv_thread(void *p)
     sleep_ms(a->stagger_ms);
     atomic_fetch_add(a->arrived, 1);
     a->t_in = now_ms();
-    gw_sync_hit(a->s, GW_SP_REGISTRY_CHECK, 1, "k");
+    gw_sync_hit(a->s, WSR_SP_REGISTRY_CHECK, 1, "k");
     a->t_out = now_ms();
     a->arrived_seen = atomic_load(a->arrived);
     a->out_pos = atomic_fetch_add(a->returned, 1) + 1;
@@ -383,7 +383,7 @@ Test(sync, unfilled_rendezvous_returns_after_its_timeout, .timeout = 10)
     for (int i = 0; i < 2; i++) {
         double t0 = now_ms();
 
-        gw_sync_hit(s, GW_SP_REGISTRY_CHECK, 1, "k");
+        gw_sync_hit(s, WSR_SP_REGISTRY_CHECK, 1, "k");
         cr_assert(ge(dbl, now_ms() - t0, 100.0),
                   "lone hit %d returned before the timeout", i);
     }
@@ -400,7 +400,7 @@ static void *waiter_thread(void *p)
 {
     waiter_t *w = p;
 
-    gw_sync_hit(w->s, GW_SP_REGISTRY_CHECK, 1, "k");
+    gw_sync_hit(w->s, WSR_SP_REGISTRY_CHECK, 1, "k");
     w->t_out = now_ms();
     atomic_store(&w->done, true);
     return NULL;
@@ -428,8 +428,8 @@ Test(sync, shutdown_releases_a_parked_waiter, .timeout = 10)
     cr_assert(lt(dbl, w.t_out - t_shut, 5000.0));
     /* After shutdown hits return at once, even a one-minute delay. */
     t0 = now_ms();
-    gw_sync_hit(s, GW_SP_AUTH_DONE, 1, "k");
-    gw_sync_hit(s, GW_SP_REGISTRY_CHECK, 1, "k");
+    gw_sync_hit(s, WSR_SP_AUTH_DONE, 1, "k");
+    gw_sync_hit(s, WSR_SP_REGISTRY_CHECK, 1, "k");
     cr_assert(lt(dbl, now_ms() - t0, 5000.0));
     gw_sync_free(s);
 }
@@ -494,7 +494,7 @@ static void jitter_run(uint64_t seed, int ms[JITTER_HITS])
     s = sync_with(seed, t, "services.done:jitter=2..9");
     t0 = now_ms();
     for (i = 0; i < JITTER_HITS; i++)
-        gw_sync_hit(s, GW_SP_SERVICES_DONE, 1, "k");
+        gw_sync_hit(s, WSR_SP_SERVICES_DONE, 1, "k");
     slept = now_ms() - t0;
     gw_sync_free(s);
     gw_trace_close(t);

@@ -1,4 +1,4 @@
-/* test-token.c - HS256 access tokens (gw_token.c).
+/* test-token.c - HS256 access tokens (wsr_token.c).
  *
  * Checks sign-then-verify, and that each way a token can be wrong gives its
  * own result: expired, wrong secret, tampered payload, malformed shapes,
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "gw_token.h"
+#include "wsr_token.h"
 
 #define SECRET "test-secret"
 #define NOW    ((int64_t)1700000000)
@@ -50,33 +50,33 @@ static void b64url(const char *in, char *out, size_t outlen)
 /* Signs a token for user expiring at exp; asserts it worked. */
 static int sign(const char *user, int64_t exp, char *out, size_t outlen)
 {
-    int n = gw_token_sign(SECRET, user, exp, out, outlen);
+    int n = wsr_token_sign(SECRET, user, exp, out, outlen);
 
-    cr_assert(lt(int, 0, n), "gw_token_sign: %d", n);
+    cr_assert(lt(int, 0, n), "wsr_token_sign: %d", n);
     cr_assert(eq(sz, strlen(out), (size_t)n));
     return n;
 }
 
-static gw_token_result_t verify(const char *token)
+static wsr_token_result_t verify(const char *token)
 {
     char user[64];
 
-    return gw_token_verify(SECRET, token, NOW, user, sizeof(user));
+    return wsr_token_verify(SECRET, token, NOW, user, sizeof(user));
 }
 
 Test(token, sign_then_verify_gives_the_user, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], user[64] = "";
+    char tok[WSR_TOKEN_MAX], user[64] = "";
 
     sign("alice", NOW + 60, tok, sizeof(tok));
-    cr_assert(eq(int, gw_token_verify(SECRET, tok, NOW, user, sizeof(user)),
-                 GW_TOKEN_OK));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_OK));
     cr_assert(eq(str, user, "alice"));
 }
 
 Test(token, token_has_three_base64url_parts_and_hs256_header, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], hdr[64];
+    char tok[WSR_TOKEN_MAX], hdr[64];
     const char *d1, *d2;
 
     sign("bob", NOW + 60, tok, sizeof(tok));
@@ -94,29 +94,29 @@ Test(token, token_has_three_base64url_parts_and_hs256_header, .timeout = 10)
 
 Test(token, expiry_is_strictly_after_now, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
 
     sign("alice", NOW - 1, tok, sizeof(tok));
-    cr_assert(eq(int, verify(tok), GW_TOKEN_EXPIRED));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_EXPIRED));
     sign("alice", NOW, tok, sizeof(tok));
-    cr_assert(eq(int, verify(tok), GW_TOKEN_EXPIRED), "exp == now");
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_EXPIRED), "exp == now");
     sign("alice", NOW + 1, tok, sizeof(tok));
-    cr_assert(eq(int, verify(tok), GW_TOKEN_OK));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_OK));
 }
 
 Test(token, wrong_secret_is_bad_signature, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], user[64];
+    char tok[WSR_TOKEN_MAX], user[64];
 
     sign("alice", NOW + 60, tok, sizeof(tok));
     cr_assert(eq(int,
-                 gw_token_verify("other-secret", tok, NOW, user, sizeof(user)),
-                 GW_TOKEN_BAD_SIGNATURE));
+                 wsr_token_verify("other-secret", tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_BAD_SIGNATURE));
 }
 
 Test(token, tampered_payload_is_bad_signature, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], forged[GW_TOKEN_MAX], pl[256], claims[128];
+    char tok[WSR_TOKEN_MAX], forged[WSR_TOKEN_MAX], pl[256], claims[128];
     const char *d1, *d2;
 
     sign("alice", NOW + 60, tok, sizeof(tok));
@@ -127,18 +127,18 @@ Test(token, tampered_payload_is_bad_signature, .timeout = 10)
              (long long)(NOW + 60));
     b64url(claims, pl, sizeof(pl));
     snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, pl, d2);
-    cr_assert(eq(int, verify(forged), GW_TOKEN_BAD_SIGNATURE));
+    cr_assert(eq(int, verify(forged), WSR_TOKEN_BAD_SIGNATURE));
     /* A later expiry for the same user is no better. */
     snprintf(claims, sizeof(claims), "{\"sub\":\"alice\",\"exp\":%lld}",
              (long long)(NOW + 999999));
     b64url(claims, pl, sizeof(pl));
     snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(d1 - tok), tok, pl, d2);
-    cr_assert(eq(int, verify(forged), GW_TOKEN_BAD_SIGNATURE));
+    cr_assert(eq(int, verify(forged), WSR_TOKEN_BAD_SIGNATURE));
 }
 
 Test(token, tampered_signature_is_bad_signature, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
     size_t n;
 
     n = (size_t)sign("alice", NOW + 60, tok, sizeof(tok));
@@ -146,25 +146,25 @@ Test(token, tampered_signature_is_bad_signature, .timeout = 10)
     char *mac = strrchr(tok, '.') + 1;
     mac[0] = mac[0] == 'A' ? 'B' : 'A';
     cr_assert(eq(sz, strlen(tok), n));
-    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_SIGNATURE));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_BAD_SIGNATURE));
 }
 
 Test(token, garbage_and_wrong_part_counts_are_malformed, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], buf[GW_TOKEN_MAX + 16];
+    char tok[WSR_TOKEN_MAX], buf[WSR_TOKEN_MAX + 16];
     const char *d2;
 
-    cr_assert(eq(int, verify("garbage"), GW_TOKEN_MALFORMED));
-    cr_assert(eq(int, verify("!!!.@@@.###"), GW_TOKEN_MALFORMED));
-    cr_assert(eq(int, verify(".."), GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify("garbage"), WSR_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify("!!!.@@@.###"), WSR_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify(".."), WSR_TOKEN_MALFORMED));
     sign("alice", NOW + 60, tok, sizeof(tok));
     d2 = strrchr(tok, '.');
     /* Two parts: the MAC dropped. */
     snprintf(buf, sizeof(buf), "%.*s", (int)(d2 - tok), tok);
-    cr_assert(eq(int, verify(buf), GW_TOKEN_MALFORMED), "two parts");
+    cr_assert(eq(int, verify(buf), WSR_TOKEN_MALFORMED), "two parts");
     /* Four parts: an extra one appended to a valid token. */
     snprintf(buf, sizeof(buf), "%s.%s", tok, "AAAA");
-    cr_assert(eq(int, verify(buf), GW_TOKEN_MALFORMED), "four parts");
+    cr_assert(eq(int, verify(buf), WSR_TOKEN_MALFORMED), "four parts");
 }
 
 Test(token, header_that_is_not_json_is_malformed, .timeout = 10)
@@ -174,13 +174,13 @@ Test(token, header_that_is_not_json_is_malformed, .timeout = 10)
     b64url("not json", hdr, sizeof(hdr));
     b64url("{\"sub\":\"alice\",\"exp\":1800000000}", pl, sizeof(pl));
     snprintf(tok, sizeof(tok), "%s.%s.AAAA", hdr, pl);
-    cr_assert(eq(int, verify(tok), GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_MALFORMED));
 }
 
 Test(token, missing_token, .timeout = 10)
 {
-    cr_assert(eq(int, verify(NULL), GW_TOKEN_MISSING));
-    cr_assert(eq(int, verify(""), GW_TOKEN_MISSING));
+    cr_assert(eq(int, verify(NULL), WSR_TOKEN_MISSING));
+    cr_assert(eq(int, verify(""), WSR_TOKEN_MISSING));
 }
 
 Test(token, alg_none_is_bad_alg, .timeout = 10)
@@ -191,57 +191,57 @@ Test(token, alg_none_is_bad_alg, .timeout = 10)
     b64url("{\"sub\":\"alice\",\"exp\":1800000000}", pl, sizeof(pl));
     /* The classic unsigned JWT: an empty third part. */
     snprintf(tok, sizeof(tok), "%s.%s.", hdr, pl);
-    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_ALG));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_BAD_ALG));
     b64url("{\"alg\":\"HS512\"}", hdr, sizeof(hdr));
     snprintf(tok, sizeof(tok), "%s.%s.AAAA", hdr, pl);
-    cr_assert(eq(int, verify(tok), GW_TOKEN_BAD_ALG));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_BAD_ALG));
 }
 
 Test(token, too_long_token_is_malformed, .timeout = 10)
 {
-    static char tok[GW_TOKEN_MAX + 8];
+    static char tok[WSR_TOKEN_MAX + 8];
 
     memset(tok, 'A', sizeof(tok) - 1);
     tok[100] = '.';
     tok[200] = '.';
     tok[sizeof(tok) - 1] = '\0';
-    cr_assert(eq(int, verify(tok), GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_MALFORMED));
 }
 
 Test(token, user_buffer_too_small_is_malformed, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], user[5];
+    char tok[WSR_TOKEN_MAX], user[5];
 
     sign("alice", NOW + 60, tok, sizeof(tok));
     /* "alice" needs 6 bytes with its NUL. */
-    cr_assert(eq(int, gw_token_verify(SECRET, tok, NOW, user, sizeof(user)),
-                 GW_TOKEN_MALFORMED));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
 }
 
 Test(token, small_out_buffer_is_enospc, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
 
     cr_assert(
-        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 10), -ENOSPC));
+        eq(int, wsr_token_sign(SECRET, "alice", NOW + 60, tok, 10), -ENOSPC));
     cr_assert(
-        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 0), -ENOSPC));
+        eq(int, wsr_token_sign(SECRET, "alice", NOW + 60, tok, 0), -ENOSPC));
     cr_assert(
-        eq(int, gw_token_sign(SECRET, "alice", NOW + 60, tok, 40), -ENOSPC));
+        eq(int, wsr_token_sign(SECRET, "alice", NOW + 60, tok, 40), -ENOSPC));
 }
 
 Test(token, out_buffer_boundary, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], small[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX], small[WSR_TOKEN_MAX];
     int n = sign("alice", NOW + 60, tok, sizeof(tok));
 
     /* n bytes cannot hold the token and its NUL. */
     cr_assert(eq(int,
-                 gw_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n),
+                 wsr_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n),
                  -ENOSPC));
     /* A few bytes more always fit. */
     cr_assert(eq(int,
-                 gw_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n + 4),
+                 wsr_token_sign(SECRET, "alice", NOW + 60, small, (size_t)n + 4),
                  n));
     cr_assert(eq(str, small, tok));
 }
@@ -250,36 +250,36 @@ Test(token, out_buffer_boundary, .timeout = 10)
  * stripped '=' padding must not count against it. */
 Test(token, out_buffer_of_token_length_plus_nul_fits, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX], exact[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX], exact[WSR_TOKEN_MAX];
     int n = sign("alice", NOW + 60, tok, sizeof(tok));
 
     cr_assert(eq(int,
-                 gw_token_sign(SECRET, "alice", NOW + 60, exact, (size_t)n + 1),
+                 wsr_token_sign(SECRET, "alice", NOW + 60, exact, (size_t)n + 1),
                  n));
     cr_assert(eq(str, exact, tok));
 }
 
 Test(token, empty_user_or_secret_is_einval, .timeout = 10)
 {
-    char tok[GW_TOKEN_MAX];
+    char tok[WSR_TOKEN_MAX];
 
     cr_assert(
-        eq(int, gw_token_sign("", "alice", NOW, tok, sizeof(tok)), -EINVAL));
+        eq(int, wsr_token_sign("", "alice", NOW, tok, sizeof(tok)), -EINVAL));
     cr_assert(
-        eq(int, gw_token_sign(SECRET, "", NOW, tok, sizeof(tok)), -EINVAL));
+        eq(int, wsr_token_sign(SECRET, "", NOW, tok, sizeof(tok)), -EINVAL));
     cr_assert(
-        eq(int, gw_token_sign(NULL, "alice", NOW, tok, sizeof(tok)), -EINVAL));
+        eq(int, wsr_token_sign(NULL, "alice", NOW, tok, sizeof(tok)), -EINVAL));
     cr_assert(
-        eq(int, gw_token_sign(SECRET, NULL, NOW, tok, sizeof(tok)), -EINVAL));
+        eq(int, wsr_token_sign(SECRET, NULL, NOW, tok, sizeof(tok)), -EINVAL));
 }
 
 Test(token, result_texts_are_distinct, .timeout = 10)
 {
-    cr_assert(eq(str, (char *)gw_token_result_text(GW_TOKEN_EXPIRED),
+    cr_assert(eq(str, (char *)wsr_token_result_text(WSR_TOKEN_EXPIRED),
                  "token expired"));
-    for (int a = GW_TOKEN_OK; a <= GW_TOKEN_EXPIRED; a++)
-        for (int b = a + 1; b <= GW_TOKEN_EXPIRED; b++)
+    for (int a = WSR_TOKEN_OK; a <= WSR_TOKEN_EXPIRED; a++)
+        for (int b = a + 1; b <= WSR_TOKEN_EXPIRED; b++)
             cr_assert(ne(str,
-                         (char *)gw_token_result_text((gw_token_result_t)a),
-                         (char *)gw_token_result_text((gw_token_result_t)b)));
+                         (char *)wsr_token_result_text((wsr_token_result_t)a),
+                         (char *)wsr_token_result_text((wsr_token_result_t)b)));
 }

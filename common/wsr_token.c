@@ -1,7 +1,7 @@
-/* gw_token.c - HS256 token signing and verification (OpenSSL, jansson).
+/* wsr_token.c - HS256 token signing and verification (OpenSSL, jansson).
  *
  * No shared state; safe from any thread. */
-#include "gw_token.h"
+#include "wsr_token.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -27,20 +27,20 @@ __attribute__((constructor)) static void seed_jansson(void)
     json_object_seed(0);
 }
 
-const char *gw_token_result_text(gw_token_result_t r)
+const char *wsr_token_result_text(wsr_token_result_t r)
 {
     switch (r) {
-    case GW_TOKEN_OK:
+    case WSR_TOKEN_OK:
         return "ok";
-    case GW_TOKEN_MISSING:
+    case WSR_TOKEN_MISSING:
         return "no token (Authorization: Bearer or subprotocol jwt.TOKEN)";
-    case GW_TOKEN_MALFORMED:
+    case WSR_TOKEN_MALFORMED:
         return "malformed token";
-    case GW_TOKEN_BAD_ALG:
+    case WSR_TOKEN_BAD_ALG:
         return "token algorithm is not HS256";
-    case GW_TOKEN_BAD_SIGNATURE:
+    case WSR_TOKEN_BAD_SIGNATURE:
         return "bad token signature";
-    case GW_TOKEN_EXPIRED:
+    case WSR_TOKEN_EXPIRED:
         return "token expired";
     }
     return "?";
@@ -106,7 +106,7 @@ static bool mac(const char *secret, const char *data, size_t len,
            outlen == MAC_LEN;
 }
 
-int gw_token_sign(const char *secret, const char *user, int64_t exp, char *out,
+int wsr_token_sign(const char *secret, const char *user, int64_t exp, char *out,
                   size_t outlen)
 {
     unsigned char sig[MAC_LEN];
@@ -148,25 +148,25 @@ nospace:
     return -ENOSPC;
 }
 
-gw_token_result_t gw_token_verify(const char *secret, const char *token,
+wsr_token_result_t wsr_token_verify(const char *secret, const char *token,
                                   int64_t now, char *user, size_t userlen)
 {
-    unsigned char want[MAC_LEN], got[MAC_LEN + 3], buf[GW_TOKEN_MAX];
+    unsigned char want[MAC_LEN], got[MAC_LEN + 3], buf[WSR_TOKEN_MAX];
     const char *dot1, *dot2;
-    gw_token_result_t res = GW_TOKEN_MALFORMED;
+    wsr_token_result_t res = WSR_TOKEN_MALFORMED;
     json_t *hdr = NULL, *pl = NULL;
     json_int_t exp;
     const char *alg, *sub;
     int n;
 
     if (!token || !*token)
-        return GW_TOKEN_MISSING;
-    if (strlen(token) >= GW_TOKEN_MAX)
-        return GW_TOKEN_MALFORMED;
+        return WSR_TOKEN_MISSING;
+    if (strlen(token) >= WSR_TOKEN_MAX)
+        return WSR_TOKEN_MALFORMED;
     dot1 = strchr(token, '.');
     dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     if (!dot2 || strchr(dot2 + 1, '.'))
-        return GW_TOKEN_MALFORMED;
+        return WSR_TOKEN_MALFORMED;
 
     n = b64url_decode(token, (size_t)(dot1 - token), buf, sizeof(buf));
     if (n < 0 || !(hdr = json_loadb((char *)buf, (size_t)n, 0, NULL)))
@@ -177,7 +177,7 @@ gw_token_result_t gw_token_verify(const char *secret, const char *token,
     if (json_unpack(hdr, "{s:s}", "alg", &alg) != 0)
         goto out;
     if (strcmp(alg, "HS256") != 0) {
-        res = GW_TOKEN_BAD_ALG;
+        res = WSR_TOKEN_BAD_ALG;
         goto out;
     }
     if (json_unpack(pl, "{s:s,s:I}", "sub", &sub, "exp", &exp) != 0 || !*sub ||
@@ -188,15 +188,15 @@ gw_token_result_t gw_token_verify(const char *secret, const char *token,
         goto out;
     if (!mac(secret, token, (size_t)(dot2 - token), want) || n != MAC_LEN ||
         CRYPTO_memcmp(want, got, MAC_LEN) != 0) {
-        res = GW_TOKEN_BAD_SIGNATURE;
+        res = WSR_TOKEN_BAD_SIGNATURE;
         goto out;
     }
     if (exp <= now) {
-        res = GW_TOKEN_EXPIRED;
+        res = WSR_TOKEN_EXPIRED;
         goto out;
     }
     strcpy(user, sub);
-    res = GW_TOKEN_OK;
+    res = WSR_TOKEN_OK;
 out:
     json_decref(hdr);
     json_decref(pl);
