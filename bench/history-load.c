@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wr_history.h"
+#include "history/wr_history.h"
 
 static double now_s(void)
 {

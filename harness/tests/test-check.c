@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "wr_check.h"
+#include "checks/wr_check.h"
 
 #define MS 1000000LL /* ns */
 
@@ -268,7 +268,7 @@ static const wr_check_opts_t opts = {
     .message_timeout_ns = 0,
 };
 
-static wr_check_result_t run(tb_t *t, wr_check_id_t id)
+static wr_check_result_t run(tb_t *t, wsr_check_id_t id)
 {
     wr_check_result_t r;
 
@@ -348,7 +348,7 @@ Test(check, scope_loss_swallowed_swap_fails)
     none = gw(&t, "\"event\":\"ready.failed\",\"conn\":1,\"key\":\"k2\","
                   "\"reason\":\"no machine under the key\"");
     gw_close(&t, 1, "k2", false);
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     FAILS(r, &t, 4, begin);
     cr_assert(eq(int, has_seq(&r, none) ? 1 : 0, 1));
     cr_assert(eq(int, has_event(&r, "swap.swallowed") ? 1 : 0, 1));
@@ -369,7 +369,7 @@ Test(check, scope_loss_crash_fails)
                "\"from\":\"pre-1\",\"to\":\"k\",\"handle\":\"out-of-scope\"");
     hx(&t, "\"event\":\"target.exit\",\"code\":-1,\"sig\":11,"
            "\"stopped\":false");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     FAILS(r, &t, 2, begin);
     cr_assert(eq(int, has_event(&r, "target.exit") ? 1 : 0, 1));
     cr_assert(eq(sz, r.violations, 1));
@@ -384,7 +384,7 @@ Test(check, scope_loss_sanitizer_exit_is_a_crash)
     gw_accept_auth(&t, 1);
     hx(&t, "\"event\":\"target.exit\",\"code\":1,\"sig\":0,"
            "\"stopped\":false");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     FAILS(r, &t, 2, 6);
     cr_assert(not(zero(ptr, strstr(r.summary, "exited on its own"))));
     wr_history_free(t.h);
@@ -397,7 +397,7 @@ Test(check, scope_loss_clean_swap_passes)
     gw_connect(&t, 1, "k");
     gw_close(&t, 1, "k", false);
     hx(&t, "\"event\":\"target.exit\",\"code\":0,\"sig\":0,\"stopped\":true");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -414,7 +414,7 @@ Test(check, scope_loss_machine_vanishing_while_live_fails)
     gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
            "\"correlation_id\":\"a\",\"decision\":\"wait\",\"machine\":"
            "\"absent\"");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     FAILS(r, &t, 2, gone);
     cr_assert(eq(int, has_event(&r, "swap.done") ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -437,7 +437,7 @@ Test(check, scope_loss_close_path_traced_before_transport_close_passes)
            "\"phase\":\"CLOSED\",\"result\":\"ok\"");
     gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
     gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -449,7 +449,7 @@ Test(check, scope_loss_without_trace_is_unknown)
     c_connect(&t, 0, "s0", "valid");
     c_welcome(&t, 0, "s0");
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     VERDICT(r, WR_UNKNOWN);
     cr_assert(eq(sz, r.nevidence, 0));
     wr_history_free(t.h);
@@ -464,7 +464,7 @@ Test(check, scope_loss_black_box_1011_fails)
        "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
        "\"error_message\",\"error\":\"INTERNAL_ERROR\"");
     c_closed(&t, 0, 1011, "peer");
-    wr_check_result_t r = run(&t, WR_CHECK_SCOPE_LOSS);
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(int, has_event(&r, "client.closed") ? 1 : 0, 1));
     cr_assert(eq(int, has_event(&r, "client.connect") ? 1 : 0, 1));
@@ -489,7 +489,7 @@ Test(check, false_readiness_message_before_ready_fails)
         gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"gap\","
                "\"correlation_id\":\"early\",\"machine\":\"SERVICES_READY\"");
     gw_ready(&t, 1, "gap");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     /* The gate that let it in, the processing, the late ready step. */
     FAILS(r, &t, 3, proc);
     cr_assert(eq(int, has_seq(&r, proc - 1) ? 1 : 0, 1));
@@ -507,7 +507,7 @@ Test(check, false_readiness_model_judges_without_machine_field)
     gw_swap(&t, 1, "m");
     proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"m\","
                   "\"correlation_id\":\"x\"");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 1, proc);
     wr_history_free(t.h);
 }
@@ -525,7 +525,7 @@ Test(check, false_readiness_early_welcome_fails)
     gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"ew\","
            "\"from\":\"SERVICES_READY\",\"to\":\"PROCESSING_READY\",\"result\":"
            "\"ok\"");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 2, welcome);
     cr_assert(eq(int, has_seq(&r, welcome + 1) ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -539,7 +539,7 @@ Test(check, false_readiness_debug_ready_for_absent_key_fails)
     gw(&t, "\"event\":\"gateway.start\"");
     dbg = gw(&t, "\"event\":\"debug.ready\",\"key\":\"nobody\","
                  "\"registered\":false,\"ready\":true");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 1, dbg);
     wr_history_free(t.h);
 }
@@ -562,7 +562,7 @@ Test(check, false_readiness_correct_flow_passes)
            "\"from\":\"IDLE\",\"to\":\"CLOSING\",\"result\":\"ok\"");
     gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
            "\"correlation_id\":\"c3\",\"machine\":\"IDLE\"");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -576,7 +576,7 @@ Test(check, false_readiness_black_box_probe_of_absent_key_fails)
     c_probe(&t, 0, "s0", true, true);
     c_probe(&t, 0, "does-not-exist", true, true);
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 1, 0);
     cr_assert(eq(str, (char *)r.evidence[0]->key, "does-not-exist"));
     wr_history_free(t.h);
@@ -590,7 +590,7 @@ Test(check, false_readiness_black_box_self_contradiction_fails)
     c_connect(&t, 0, "s0", "valid");
     c_closed(&t, 0, 1006, "transport");
     c_probe(&t, 0, "s0", false, true);
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 1, 0);
     wr_history_free(t.h);
 }
@@ -603,7 +603,7 @@ Test(check, false_readiness_black_box_welcome_then_not_ready_fails)
     c_welcome(&t, 0, "ew");
     c_probe(&t, 0, "ew", true, false);
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(int, has_event(&r, "client.established") ? 1 : 0, 1));
     cr_assert(eq(int, has_event(&r, "client.probe") ? 1 : 0, 1));
@@ -621,7 +621,7 @@ Test(check, false_readiness_black_box_truthful_probes_pass)
     c_closed(&t, 0, 1000, "client");
     /* After its close the key may rightly be not ready. */
     c_probe(&t, 0, "s0", true, false);
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -633,7 +633,7 @@ Test(check, false_readiness_without_trace_or_probe_is_unknown)
     c_connect(&t, 0, "s0", "valid");
     c_welcome(&t, 0, "s0");
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_FALSE_READINESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(t.h);
 }
@@ -655,7 +655,7 @@ Test(check, duplicate_two_live_machines_fails)
     w2 = gw_ready(&t, 2, "twin");
     gw_close(&t, 1, "twin", false);
     gw_close(&t, 2, "twin", false);
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     FAILS(r, &t, 4, second);
     cr_assert(eq(int, has_seq(&r, first) ? 1 : 0, 1));
     cr_assert(eq(int, has_seq(&r, w1) ? 1 : 0, 1));
@@ -680,7 +680,7 @@ Test(check, duplicate_existing_result_fails)
                  "\"solo\",\"result\":\"created\"");
     again = gw(&t, "\"event\":\"registry.register\",\"conn\":2,\"key\":"
                    "\"solo\",\"result\":\"existing\"");
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     FAILS(r, &t, 2, again);
     cr_assert(eq(int, has_seq(&r, reg) ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -705,7 +705,7 @@ Test(check, duplicate_refused_second_session_passes)
     /* A reconnect after the first closed is no duplicate. */
     gw_close(&t, 1, "same", false);
     gw_connect(&t, 3, "same");
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -720,7 +720,7 @@ Test(check, duplicate_black_box_two_welcomed_fails)
     c_welcome(&t, 1, "twin");
     c_closed(&t, 0, 1000, "client");
     c_closed(&t, 1, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(str, (char *)r.evidence[0]->event, "client.established"));
     cr_assert(eq(int, r.evidence[0]->client, 0));
@@ -748,7 +748,7 @@ Test(check, duplicate_black_box_refused_and_reconnect_pass)
        "\"event\":\"client.closed\",\"type\":\"info\",\"code\":1000,"
        "\"by\":\"client\"");
     c_closed(&t, 2, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -761,7 +761,7 @@ Test(check, duplicate_black_box_without_shared_session_is_unknown)
     c_connect(&t, 1, "b", "valid");
     c_welcome(&t, 0, "a");
     c_welcome(&t, 1, "b");
-    wr_check_result_t r = run(&t, WR_CHECK_DUPLICATE_REGISTRATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_DUPLICATE_REGISTRATION);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(t.h);
 }
@@ -785,7 +785,7 @@ Test(check, coordinator_gap_unlinked_ready_fails)
         gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"gap\","
                "\"correlation_id\":\"early\",\"machine\":\"SERVICES_READY\"");
     gw_ready(&t, 1, "gap");
-    wr_check_result_t r = run(&t, WR_CHECK_COORDINATOR_GAP);
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
     /* The gap, what it let through, and the machine catching up. */
     FAILS(r, &t, 3, gap);
     cr_assert(eq(int, has_seq(&r, proc) ? 1 : 0, 1));
@@ -802,7 +802,7 @@ Test(check, coordinator_gap_model_judges_without_machine_field)
     gw_accept_auth(&t, 1);
     gap = gw(&t, "\"event\":\"coordinator.phase\",\"conn\":1,\"key\":\"pre-1\","
                  "\"phase\":\"READY_FOR_MESSAGES\",\"result\":\"ok\"");
-    wr_check_result_t r = run(&t, WR_CHECK_COORDINATOR_GAP);
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
     FAILS(r, &t, 1, gap);
     wr_history_free(t.h);
 }
@@ -817,7 +817,7 @@ Test(check, coordinator_gap_linked_ready_passes)
     gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
            "\"phase\":\"READY_FOR_MESSAGES\",\"result\":\"refused\","
            "\"machine\":\"SERVICES_READY\",\"linked\":true");
-    wr_check_result_t r = run(&t, WR_CHECK_COORDINATOR_GAP);
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -828,7 +828,7 @@ Test(check, coordinator_gap_without_trace_is_unknown)
 
     c_connect(&t, 0, "s", "valid");
     c_welcome(&t, 0, "s");
-    wr_check_result_t r = run(&t, WR_CHECK_COORDINATOR_GAP);
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(t.h);
 }
@@ -857,7 +857,7 @@ Test(check, liveness_stuck_swap_fails)
     failed = gw(&t, "\"event\":\"ready.failed\",\"conn\":1,\"key\":\"stuck\","
                     "\"reason\":\"machine refused PROCESSING_READY\"");
     gw_close(&t, 1, "stuck", false);
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     /* auth.ok, swap.done, the refusal, ready.failed, the close. */
     FAILS(r, &t, 5, failed);
     cr_assert(eq(int, has_seq(&r, refused) ? 1 : 0, 1));
@@ -874,7 +874,7 @@ Test(check, liveness_late_welcome_fails)
     gw_swap(&t, 1, "slow");
     wait_ms(&t, 6000);
     welcome = gw_ready(&t, 1, "slow");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     FAILS(r, &t, 2, welcome);
     cr_assert(eq(int, has_seq(&r, 4) ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -899,7 +899,7 @@ Test(check, liveness_refused_duplicate_and_early_leaver_pass)
     gw(&t, "\"event\":\"auth.failed\",\"conn\":4,\"key\":\"pre-4\"");
     gw(&t, "\"event\":\"conn.failed\",\"conn\":4,\"key\":\"pre-4\","
            "\"error\":\"AUTH_FAILED\",\"close\":1008");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -911,7 +911,7 @@ Test(check, liveness_crash_before_welcome_fails)
     gw_accept_auth(&t, 1);
     hx(&t, "\"event\":\"target.exit\",\"code\":-1,\"sig\":11,"
            "\"stopped\":false");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     FAILS(r, &t, 2, 4);
     cr_assert(eq(int, has_event(&r, "target.exit") ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -926,7 +926,7 @@ Test(check, liveness_black_box_error_close_fails)
     /* Not counted: a bad token's refusal, and a refused duplicate. */
     c_connect(&t, 1, "s1", "expired");
     c_closed(&t, 1, 1008, "peer");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(int, r.evidence[1]->code, 1011));
     cr_assert(eq(sz, r.violations, 1));
@@ -942,7 +942,7 @@ Test(check, liveness_black_box_outcomes)
     c_connect(&t, 1, "s0", "valid");
     c_closed(&t, 1, 4409, "peer");
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -955,14 +955,14 @@ Test(check, liveness_black_box_gave_up_is_unknown_or_fails)
     c_connect(&t, 0, "s0", "valid");
     wait_ms(&t, 1000);
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_LIVENESS);
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     VERDICT(r, WR_UNKNOWN);
 
     /* Waited past the bound: not live. */
     c_connect(&u, 0, "s0", "valid");
     wait_ms(&u, 6000);
     c_closed(&u, 0, 1000, "client");
-    r = run(&u, WR_CHECK_LIVENESS);
+    r = run(&u, WSR_CHECK_LIVENESS);
     FAILS(r, &u, 2, 0);
     wr_history_free(t.h);
     wr_history_free(u.h);
@@ -981,7 +981,7 @@ Test(check, registry_leak_from_trace_fails)
     rekey = gw_swap(&t, 1, "leak");
     gw_ready(&t, 1, "leak");
     closed = gw_close(&t, 1, "leak", true);
-    wr_check_result_t r = run(&t, WR_CHECK_REGISTRY_LEAK);
+    wr_check_result_t r = run(&t, WSR_CHECK_REGISTRY_LEAK);
     FAILS(r, &t, 2, rekey);
     cr_assert(eq(int, has_seq(&r, closed) ? 1 : 0, 1));
     wr_history_free(t.h);
@@ -997,7 +997,7 @@ Test(check, registry_leak_from_count_fails)
     gw_ready(&t, 1, "leak");
     closed = gw_close(&t, 1, "leak", true);
     hx(&t, "\"event\":\"target.registry\",\"count\":1,\"keys\":[\"leak\"]");
-    wr_check_result_t r = run(&t, WR_CHECK_REGISTRY_LEAK);
+    wr_check_result_t r = run(&t, WSR_CHECK_REGISTRY_LEAK);
     FAILS(r, &t, 3, rekey);
     cr_assert(eq(int, has_seq(&r, closed) ? 1 : 0, 1));
     cr_assert(eq(int, has_event(&r, "target.registry") ? 1 : 0, 1));
@@ -1006,7 +1006,7 @@ Test(check, registry_leak_from_count_fails)
     /* Without a trace the count alone decides. */
     tb_t u = tb_new();
     hx(&u, "\"event\":\"target.registry\",\"count\":3,\"keys\":[]");
-    r = run(&u, WR_CHECK_REGISTRY_LEAK);
+    r = run(&u, WSR_CHECK_REGISTRY_LEAK);
     FAILS(r, &u, 1, 0);
     cr_assert(eq(sz, r.violations, 3));
     wr_history_free(t.h);
@@ -1022,7 +1022,7 @@ Test(check, registry_leak_clean_close_passes)
     /* A connection still open at the end is no leak. */
     gw_connect(&t, 2, "open");
     hx(&t, "\"event\":\"target.registry\",\"count\":0,\"keys\":[]");
-    wr_check_result_t r = run(&t, WR_CHECK_REGISTRY_LEAK);
+    wr_check_result_t r = run(&t, WSR_CHECK_REGISTRY_LEAK);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -1035,12 +1035,12 @@ Test(check, registry_leak_unknown_cases)
     gw_close(&t, 1, "k", true);
     hx(&t, "\"event\":\"target.exit\",\"code\":-1,\"sig\":6,"
            "\"stopped\":false");
-    wr_check_result_t r = run(&t, WR_CHECK_REGISTRY_LEAK);
+    wr_check_result_t r = run(&t, WSR_CHECK_REGISTRY_LEAK);
     VERDICT(r, WR_UNKNOWN);
     cr_assert(eq(sz, r.nevidence, 0));
 
     c_connect(&u, 0, "s", "valid");
-    r = run(&u, WR_CHECK_REGISTRY_LEAK);
+    r = run(&u, WSR_CHECK_REGISTRY_LEAK);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(t.h);
     wr_history_free(u.h);
@@ -1061,7 +1061,7 @@ Test(check, isolation_foreign_reply_fails)
     c_send(&t, 0, "mine");
     c_recv(&t, 0, "agent_completed", "mine");
     c_recv(&t, 1, "agent_completed", "mine");
-    wr_check_result_t r = run(&t, WR_CHECK_ISOLATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_ISOLATION);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(str, (char *)r.evidence[0]->event, "client.send"));
     cr_assert(eq(int, r.evidence[1]->client, 1));
@@ -1076,7 +1076,7 @@ Test(check, isolation_welcome_with_another_session_fails)
     c_welcome(&t, 0, "a");
     c_connect(&t, 1, "b", "valid");
     c_welcome(&t, 1, "a");
-    wr_check_result_t r = run(&t, WR_CHECK_ISOLATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_ISOLATION);
     VERDICT(r, WR_FAIL);
     cr_assert(eq(sz, r.violations, 1));
     cr_assert(eq(int, has_event(&r, "client.recv") ? 1 : 0, 1));
@@ -1102,7 +1102,7 @@ Test(check, isolation_own_traffic_passes)
     cl(&t, 0,
        "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
        "\"pong\"");
-    wr_check_result_t r = run(&t, WR_CHECK_ISOLATION);
+    wr_check_result_t r = run(&t, WSR_CHECK_ISOLATION);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -1121,7 +1121,7 @@ Test(check, no_lost_unanswered_message_fails)
     c_recv(&t, 0, "agent_completed", "a");
     c_send(&t, 0, "b");
     c_closed(&t, 0, 1006, "transport");
-    wr_check_result_t r = run(&t, WR_CHECK_NO_LOST_MESSAGES);
+    wr_check_result_t r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
     FAILS(r, &t, 2, 0);
     cr_assert(eq(str, (char *)r.evidence[0]->correlation_id, "b"));
     cr_assert(eq(int, r.evidence[1]->code, 1006));
@@ -1139,7 +1139,7 @@ Test(check, no_lost_out_of_order_fails)
     c_recv(&t, 0, "agent_completed", "second");
     c_recv(&t, 0, "agent_completed", "first");
     c_closed(&t, 0, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_NO_LOST_MESSAGES);
+    wr_check_result_t r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
     FAILS(r, &t, 4, 0);
     cr_assert(eq(sz, r.violations, 1));
     cr_assert(not(zero(ptr, strstr(r.summary, "'first'"))));
@@ -1176,7 +1176,7 @@ Test(check, no_lost_answers_and_rejections_pass)
     c_welcome(&t, 2, "t");
     c_send(&t, 2, "bye");
     c_closed(&t, 2, 1000, "client");
-    wr_check_result_t r = run(&t, WR_CHECK_NO_LOST_MESSAGES);
+    wr_check_result_t r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -1194,10 +1194,10 @@ Test(check, no_lost_bound_applies)
     wait_ms(&t, 500);
     c_recv(&t, 0, "agent_completed", "slow");
     wr_history_sort(t.h);
-    wr_check_run(WR_CHECK_NO_LOST_MESSAGES, t.h, &bounded, &r);
+    wr_check_run(WSR_CHECK_NO_LOST_MESSAGES, t.h, &bounded, &r);
     VERDICT(r, WR_FAIL);
     cr_assert(eq(sz, r.nevidence, 2));
-    wr_check_run(WR_CHECK_NO_LOST_MESSAGES, t.h, &opts, &r);
+    wr_check_run(WSR_CHECK_NO_LOST_MESSAGES, t.h, &opts, &r);
     PASSES(r);
     wr_history_free(t.h);
 }
@@ -1229,14 +1229,14 @@ Test(check, correct_run_with_clients_passes_everything)
     hx(&t, "\"event\":\"target.exit\",\"code\":0,\"sig\":0,\"stopped\":true");
     hx(&t, "\"event\":\"case.end\"");
     wr_history_sort(t.h);
-    for (int c = 0; c < WR_CHECK__COUNT; c++) {
+    for (int c = 0; c < WSR_CHECK__COUNT; c++) {
         wr_check_result_t r;
 
-        if (!(WR_CHECKS_ALL & (1u << c))) /* the tool checks: test-tool.c */
+        if (!(WSR_CHECKS_ALL & (1u << c))) /* the tool checks: test-tool.c */
             continue;
-        wr_check_run((wr_check_id_t)c, t.h, &opts, &r);
+        wr_check_run((wsr_check_id_t)c, t.h, &opts, &r);
         cr_assert(eq(int, r.verdict, WR_PASS), "%s: %s: %s",
-                  wr_check_name((wr_check_id_t)c), wr_verdict_name(r.verdict),
+                  wsr_check_name((wsr_check_id_t)c), wr_verdict_name(r.verdict),
                   r.summary);
     }
     wr_history_free(t.h);
@@ -1247,15 +1247,15 @@ Test(check, empty_history_and_bad_id)
     wr_history_t *h = wr_history_new();
     wr_check_result_t r;
 
-    wr_check_run(WR_CHECK__COUNT, h, &opts, &r);
+    wr_check_run(WSR_CHECK__COUNT, h, &opts, &r);
     cr_assert(eq(int, r.verdict, WR_UNKNOWN));
-    wr_check_run(WR_CHECK_LIVENESS, NULL, &opts, &r);
+    wr_check_run(WSR_CHECK_LIVENESS, NULL, &opts, &r);
     cr_assert(eq(int, r.verdict, WR_UNKNOWN));
     /* Nothing at all: the trace checks cannot tell; the client checks
      * have nothing to object to. */
-    wr_check_run(WR_CHECK_COORDINATOR_GAP, h, NULL, &r);
+    wr_check_run(WSR_CHECK_COORDINATOR_GAP, h, NULL, &r);
     cr_assert(eq(int, r.verdict, WR_UNKNOWN));
-    wr_check_run(WR_CHECK_ISOLATION, h, NULL, &r);
+    wr_check_run(WSR_CHECK_ISOLATION, h, NULL, &r);
     cr_assert(eq(int, r.verdict, WR_PASS));
     wr_history_free(h);
 }
@@ -1274,8 +1274,8 @@ typedef struct {
 } fixture_t;
 
 #define SCOPE_SIDE                                                             \
-    (B(WR_CHECK_LIVENESS) | B(WR_CHECK_REGISTRY_LEAK) |                        \
-     B(WR_CHECK_NO_LOST_MESSAGES))
+    (B(WSR_CHECK_LIVENESS) | B(WSR_CHECK_REGISTRY_LEAK) |                        \
+     B(WSR_CHECK_NO_LOST_MESSAGES))
 
 static const fixture_t fixtures[] = {
     /* The correct gateway: every check passes. */
@@ -1293,27 +1293,27 @@ static const fixture_t fixtures[] = {
     {"second_live_session_closes_4409-0", 0, 0, 0},
     {"stuck_swap_never_becomes_ready-1", 0, 0, 0},
     /* Each fault: its detecting check fails. */
-    {"scope_loss_crash_kills_gateway_at_swap-0", B(WR_CHECK_SCOPE_LOSS),
+    {"scope_loss_crash_kills_gateway_at_swap-0", B(WSR_CHECK_SCOPE_LOSS),
      SCOPE_SIDE, 10},
-    {"scope_loss_error_closes_1011_and_lives-0", B(WR_CHECK_SCOPE_LOSS),
+    {"scope_loss_error_closes_1011_and_lives-0", B(WSR_CHECK_SCOPE_LOSS),
      SCOPE_SIDE, 11},
-    {"scope_loss_swallow_leaves_no_machine_under_key-0", B(WR_CHECK_SCOPE_LOSS),
+    {"scope_loss_swallow_leaves_no_machine_under_key-0", B(WSR_CHECK_SCOPE_LOSS),
      SCOPE_SIDE, 12},
-    {"fallback_ready_reports_absent_key_ready-0", B(WR_CHECK_FALSE_READINESS),
+    {"fallback_ready_reports_absent_key_ready-0", B(WSR_CHECK_FALSE_READINESS),
      0, 2},
     {"coordinator_gap_processes_before_machine_ready-0",
-     B(WR_CHECK_COORDINATOR_GAP),
-     B(WR_CHECK_FALSE_READINESS) | B(WR_CHECK_NO_LOST_MESSAGES), 12},
+     B(WSR_CHECK_COORDINATOR_GAP),
+     B(WSR_CHECK_FALSE_READINESS) | B(WSR_CHECK_NO_LOST_MESSAGES), 12},
     {"duplicate_registration_both_register_with_rendezvous-0",
-     B(WR_CHECK_DUPLICATE_REGISTRATION),
-     B(WR_CHECK_ISOLATION) | B(WR_CHECK_NO_LOST_MESSAGES) |
-         B(WR_CHECK_REGISTRY_LEAK),
+     B(WSR_CHECK_DUPLICATE_REGISTRATION),
+     B(WSR_CHECK_ISOLATION) | B(WSR_CHECK_NO_LOST_MESSAGES) |
+         B(WSR_CHECK_REGISTRY_LEAK),
      33},
-    {"early_welcome_claims_ready_before_machine-0", B(WR_CHECK_FALSE_READINESS),
+    {"early_welcome_claims_ready_before_machine-0", B(WSR_CHECK_FALSE_READINESS),
      0, 13},
-    {"stuck_swap_never_becomes_ready-0", B(WR_CHECK_LIVENESS),
-     B(WR_CHECK_NO_LOST_MESSAGES) | B(WR_CHECK_REGISTRY_LEAK), 15},
-    {"registry_leak_keeps_machine_after_close-0", B(WR_CHECK_REGISTRY_LEAK), 0,
+    {"stuck_swap_never_becomes_ready-0", B(WSR_CHECK_LIVENESS),
+     B(WSR_CHECK_NO_LOST_MESSAGES) | B(WSR_CHECK_REGISTRY_LEAK), 15},
+    {"registry_leak_keeps_machine_after_close-0", B(WSR_CHECK_REGISTRY_LEAK), 0,
      20},
 };
 
@@ -1337,15 +1337,15 @@ Test(check, real_traces_match_the_fault_catalog)
         const fixture_t *fx = &fixtures[f];
         wr_history_t *h = fixture(fx->file);
 
-        for (int c = 0; c < WR_CHECK__COUNT; c++) {
+        for (int c = 0; c < WSR_CHECK__COUNT; c++) {
             wr_check_result_t r;
 
-            if (!(WR_CHECKS_ALL & B(c))) /* the tool checks: test-tool.c */
+            if (!(WSR_CHECKS_ALL & B(c))) /* the tool checks: test-tool.c */
                 continue;
-            wr_check_run((wr_check_id_t)c, h, &opts, &r);
+            wr_check_run((wsr_check_id_t)c, h, &opts, &r);
             if (fx->fail & B(c)) {
                 cr_assert(eq(int, r.verdict, WR_FAIL), "%s: %s: %s: %s",
-                          fx->file, wr_check_name((wr_check_id_t)c),
+                          fx->file, wsr_check_name((wsr_check_id_t)c),
                           wr_verdict_name(r.verdict), r.summary);
                 cr_assert(eq(int, has_seq(&r, fx->seq) ? 1 : 0, 1),
                           "%s: seq %llu not in the evidence", fx->file,
@@ -1353,7 +1353,7 @@ Test(check, real_traces_match_the_fault_catalog)
                 cr_assert(eq(int, in_order(&r, h) ? 1 : 0, 1));
             } else if (!(fx->any & B(c))) {
                 cr_assert(eq(int, r.verdict, WR_PASS), "%s: %s: %s: %s",
-                          fx->file, wr_check_name((wr_check_id_t)c),
+                          fx->file, wsr_check_name((wsr_check_id_t)c),
                           wr_verdict_name(r.verdict), r.summary);
             }
         }
@@ -1367,7 +1367,7 @@ Test(check, real_duplicate_trace_evidence)
         fixture("duplicate_registration_both_register_with_rendezvous-0");
     wr_check_result_t r;
 
-    wr_check_run(WR_CHECK_DUPLICATE_REGISTRATION, h, &opts, &r);
+    wr_check_run(WSR_CHECK_DUPLICATE_REGISTRATION, h, &opts, &r);
     VERDICT(r, WR_FAIL);
     /* Both rekeys of 'twin' and both welcomes, for each of 5 pairs. */
     cr_assert(eq(sz, r.nevidence, 4));
@@ -1394,15 +1394,15 @@ Test(check, real_crash_trace_with_exit)
                                      "\"stopped\":false}"),
                  0));
     wr_history_sort(h);
-    wr_check_run(WR_CHECK_SCOPE_LOSS, h, &opts, &r);
+    wr_check_run(WSR_CHECK_SCOPE_LOSS, h, &opts, &r);
     VERDICT(r, WR_FAIL);
     cr_assert(eq(sz, r.nevidence, 2));
     cr_assert(eq(int, has_seq(&r, 10) ? 1 : 0, 1));
     cr_assert(eq(str, (char *)r.evidence[1]->event, "target.exit"));
     cr_assert(eq(sz, r.violations, 1));
-    wr_check_run(WR_CHECK_LIVENESS, h, &opts, &r);
+    wr_check_run(WSR_CHECK_LIVENESS, h, &opts, &r);
     VERDICT(r, WR_FAIL);
-    wr_check_run(WR_CHECK_REGISTRY_LEAK, h, &opts, &r);
+    wr_check_run(WSR_CHECK_REGISTRY_LEAK, h, &opts, &r);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(h);
 }

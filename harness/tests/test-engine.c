@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wr_engine.h"
-#include "wr_history.h"
-#include "wr_scenario.h"
-#include "wr_target.h"
+#include "drive/wr_engine.h"
+#include "history/wr_history.h"
+#include "plan/wr_scenario.h"
+#include "drive/wr_target.h"
 
 #define SECRET "engine-test-secret"
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "wr_history.h"
+#include "history/wr_history.h"
 
 static wr_history_t *fresh(void)
 {

@@ -25,9 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wr_faults.h"
-#include "wr_matrix.h"
-#include "wr_report.h"
+#include "judge/wr_judge.h"
+#include "judge/wr_matrix.h"
+#include "report/wr_report.h"
 
 #define T0       5000000000LL /* ns of every case's first event */
 #define MAXCASES 4
@@ -76,15 +76,17 @@ TestSuite(html, .fini = teardown);
 
 static void setup_run(const char *scenario, const char *fault)
 {
+    char err[256];
+
     memset(&fx, 0, sizeof(fx));
     snprintf(fx.dir, sizeof(fx.dir), "/tmp/wr-html-XXXXXX");
     cr_assert(not(zero(ptr, mkdtemp(fx.dir))), "mkdtemp: %s", strerror(errno));
-    fx.exposes[0] = (char *)fault;
     fx.scen.name = (char *)scenario;
     fx.scen.path = (char *)"scenarios/x.yaml";
     fx.scen.description = (char *)"A scenario for the HTML tests.";
-    fx.scen.exposes = fx.exposes;
-    fx.scen.nexposes = 1;
+    cr_assert(eq(int, wsr_faults_parse(&fx.scen.exposes, fault, err,
+                                       sizeof(err)),
+                 0));
     fx.scens[0] = &fx.scen;
     snprintf(fx.run.id, sizeof(fx.run.id), "20261126T170000Z-4242");
     snprintf(fx.run.argv_text, sizeof(fx.run.argv_text),
@@ -106,22 +108,24 @@ static wr_case_t *add_case(const char *id, const char *inject,
 {
     size_t k = fx.run.ncases++;
     wr_case_t *c = &fx.cases[k];
-    char path[PATH_MAX];
+    char path[PATH_MAX], err[256];
 
     cr_assert(eq(int, k < MAXCASES ? 1 : 0, 1));
     snprintf(c->id, sizeof(c->id), "%s", id);
     snprintf(c->dir, sizeof(c->dir), "cases/%s", id);
-    snprintf(c->inject, sizeof(c->inject), "%s", inject);
+    cr_assert(eq(int, wsr_faults_parse(&c->faults, inject, err, sizeof(err)),
+                 0));
+    wsr_faults_format(&c->faults, c->inject, sizeof(c->inject));
     c->index = k;
     c->scenario = &fx.scen;
     c->seed = 7;
-    wr_faults_expect(&fx.scen, inject, c->expected, &c->need_one);
-    for (int i = 0; i < WR_CHECK__COUNT; i++) {
+    wr_judge_expect(&fx.scen, &c->faults, 0, c->expected, &c->need_one);
+    for (int i = 0; i < WSR_CHECK__COUNT; i++) {
         c->ran[i] = true;
-        c->results[i].id = (wr_check_id_t)i;
+        c->results[i].id = (wsr_check_id_t)i;
         c->results[i].verdict = WR_PASS;
         snprintf(c->results[i].summary, sizeof(c->results[i].summary),
-                 "%s held.", wr_check_name((wr_check_id_t)i));
+                 "%s held.", wsr_check_name((wsr_check_id_t)i));
     }
     c->as_expected = true;
     c->target_state = WR_TARGET_OK;
@@ -163,7 +167,7 @@ static const wr_event_t *find_event(const wr_case_t *c, const char *name, int n)
     return NULL;
 }
 
-static void fail_check(wr_case_t *c, wr_check_id_t k, const char *summary,
+static void fail_check(wr_case_t *c, wsr_check_id_t k, const char *summary,
                        const wr_event_t *e1, const wr_event_t *e2)
 {
     wr_check_result_t *r = &c->results[k];
@@ -406,7 +410,7 @@ Test(html, escapes_hostile_text)
 
     setup_run("evil", "scope-loss");
     c = add_case("01-evil-none-s7", "", lines, true);
-    fail_check(c, WR_CHECK_ISOLATION,
+    fail_check(c, WSR_CHECK_ISOLATION,
                "</script><script>alert(2)</script> \"q\" 'a' & \xff\xfe bad",
                find_event(c, "conn.open", 0), NULL);
     snprintf(c->replay, sizeof(c->replay),
@@ -448,10 +452,10 @@ Test(html, shows_the_matrix_cells)
 
     setup_run("scope-basic", "scope-loss");
     c = add_case("01-scope-basic-scope-loss-s7", "scope-loss", lifecycle, true);
-    fail_check(c, WR_CHECK_SCOPE_LOSS, "swap through a dead handle.",
+    fail_check(c, WSR_CHECK_SCOPE_LOSS, "swap through a dead handle.",
                find_event(c, "swap.begin", 0), NULL);
     c = add_case("02-scope-basic-none-s7", "", lifecycle, true);
-    fail_check(c, WR_CHECK_ISOLATION, "a message crossed users.",
+    fail_check(c, WSR_CHECK_ISOLATION, "a message crossed users.",
                find_event(c, "client.closed", 0), NULL);
     build_matrix();
     page = write_and_read();
@@ -460,7 +464,7 @@ Test(html, shows_the_matrix_cells)
     snprintf(th, sizeof(th),
              "<th class=\"sc\" data-cols=\"%d\" "
              "data-clean=\"%d\"",
-             WR_CHECK__COUNT, WR_CHECK__COUNT - 2);
+             WSR_CHECK__COUNT, WSR_CHECK__COUNT - 2);
     cr_assert(eq(int, contains(page, th) ? 1 : 0, 1), "%s", th);
     cr_assert(eq(int,
                  contains(page, "<td class=\"cell k-detected\" "
@@ -507,7 +511,7 @@ Test(html, highlights_the_evidence)
     c = add_case("01-scope-basic-scope-loss-s7", "scope-loss", lifecycle, true);
     swap = find_event(c, "swap.begin", 0);
     rekey = find_event(c, "registry.rekey", 0);
-    fail_check(c, WR_CHECK_SCOPE_LOSS, "swap through a dead handle.", swap,
+    fail_check(c, WSR_CHECK_SCOPE_LOSS, "swap through a dead handle.", swap,
                rekey);
     page = write_and_read();
 
@@ -528,7 +532,7 @@ Test(html, highlights_the_evidence)
         if (mask == 0)
             continue;
         marked++;
-        cr_assert(eq(int, (int)mask, 1 << WR_CHECK_SCOPE_LOSS));
+        cr_assert(eq(int, (int)mask, 1 << WSR_CHECK_SCOPE_LOSS));
         cr_assert(eq(int,
                      strcmp(name, "swap.begin") == 0 ||
                              strcmp(name, "registry.rekey") == 0
@@ -627,7 +631,7 @@ Test(html, a_missing_history_still_gives_a_page)
     setup_run("scope-basic", "scope-loss");
     c = add_case("01-scope-basic-scope-loss-s7", "scope-loss", lifecycle,
                  false);
-    fail_check(c, WR_CHECK_SCOPE_LOSS, "swap through a dead handle.",
+    fail_check(c, WSR_CHECK_SCOPE_LOSS, "swap through a dead handle.",
                find_event(c, "swap.begin", 0), NULL);
     add_case("02-no-memory-either", "", NULL, false)->history = NULL;
     page = write_and_read();
@@ -670,7 +674,7 @@ static wr_case_t *big_case(int n, int evil)
     cr_assert(eq(int, wr_history_write(h, path), 0));
     for (size_t i = 0; i < wr_history_len(h); i++)
         if (wr_history_at(h, i)->client == evil) {
-            fail_check(c, WR_CHECK_ISOLATION, "crossed.", wr_history_at(h, i),
+            fail_check(c, WSR_CHECK_ISOLATION, "crossed.", wr_history_at(h, i),
                        NULL);
             break;
         }

@@ -33,8 +33,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "wr_faults.h"
-#include "wr_report.h"
+#include "judge/wr_judge.h"
+#include "report/wr_report.h"
+#include "run/wr_store.h"
 
 #ifndef WR_TEST_DATA
 #define WR_TEST_DATA "harness/tests/data"
@@ -70,7 +71,6 @@ enum { C_DETECTED, C_CONTROL, C_NO_START, C_UNKNOWN_FAIL, C_UNSEEN, NCASES };
 
 /* One of these is built per test (each test is its own process). */
 static struct {
-    char *scope_exposes[1], *fb_exposes[1], *dup_exposes[1], *ew_exposes[1];
     wr_scenario_t scope, fallback, dup, early;
     wr_event_t ev[6];
     struct wr_history hist[2];
@@ -99,34 +99,41 @@ static wr_event_t event(int64_t ns, uint64_t seq, wr_src_t src,
     return e;
 }
 
-static void scenario(wr_scenario_t *s, char **exposes, const char *name,
-                     const char *fault)
+static void scenario(wr_scenario_t *s, const char *name, const char *fault)
 {
-    exposes[0] = (char *)fault;
+    char err[256];
+
     s->name = (char *)name;
     s->path = (char *)"scenarios/x.yaml";
     s->description = (char *)"A scenario for the report tests.";
-    s->exposes = exposes;
-    s->nexposes = 1;
+    memset(&s->exposes, 0, sizeof(s->exposes));
+    cr_assert(eq(int, wsr_faults_parse(&s->exposes, fault, err, sizeof(err)),
+                 0),
+              "%s", err);
 }
 
 /* Fills c for scenario s with inject; every selected check PASS. */
 static void make_case(wr_case_t *c, int n, const wr_scenario_t *s,
                       const char *inject, unsigned checks)
 {
+    char err[256];
+
     memset(c, 0, sizeof(*c));
     snprintf(c->id, sizeof(c->id), "%02d-%s-%s-s42", n, s->name,
              inject[0] ? inject : "none");
     c->scenario = s;
-    snprintf(c->inject, sizeof(c->inject), "%s", inject);
+    cr_assert(eq(int, wsr_faults_parse(&c->faults, inject, err, sizeof(err)),
+                 0),
+              "%s", err);
+    wsr_faults_format(&c->faults, c->inject, sizeof(c->inject));
     c->seed = 42;
-    wr_faults_expect(s, inject, c->expected, NULL);
-    for (int i = 0; i < WR_CHECK__COUNT; i++) {
+    wr_judge_expect(s, &c->faults, 0, c->expected, NULL);
+    for (int i = 0; i < WSR_CHECK__COUNT; i++) {
         c->ran[i] = (checks >> i) & 1;
-        c->results[i].id = (wr_check_id_t)i;
+        c->results[i].id = (wsr_check_id_t)i;
         c->results[i].verdict = WR_PASS;
         snprintf(c->results[i].summary, sizeof(c->results[i].summary),
-                 "%s held.", wr_check_name((wr_check_id_t)i));
+                 "%s held.", wsr_check_name((wsr_check_id_t)i));
     }
     c->as_expected = true;
     c->target_state = WR_TARGET_OK;
@@ -141,7 +148,7 @@ static void make_case(wr_case_t *c, int n, const wr_scenario_t *s,
     snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
 }
 
-static void verdict(wr_case_t *c, wr_check_id_t id, wr_verdict_t v,
+static void verdict(wr_case_t *c, wsr_check_id_t id, wr_verdict_t v,
                     const char *summary)
 {
     c->results[id].verdict = v;
@@ -150,7 +157,7 @@ static void verdict(wr_case_t *c, wr_check_id_t id, wr_verdict_t v,
     c->results[id].violations = v == WR_FAIL;
 }
 
-static void evidence(wr_case_t *c, wr_check_id_t id, const wr_event_t *e)
+static void evidence(wr_case_t *c, wsr_check_id_t id, const wr_event_t *e)
 {
     c->results[id].evidence[c->results[id].nevidence++] = e;
 }
@@ -160,10 +167,10 @@ static wr_run_t *build_run(void)
     wr_case_t *c;
 
     memset(&fx, 0, sizeof(fx));
-    scenario(&fx.scope, fx.scope_exposes, "scope-basic", "scope-loss");
-    scenario(&fx.fallback, fx.fb_exposes, "fallback-probe", "fallback-ready");
-    scenario(&fx.dup, fx.dup_exposes, "twins", "duplicate-registration");
-    scenario(&fx.early, fx.ew_exposes, "early", "early-welcome");
+    scenario(&fx.scope, "scope-basic", "scope-loss");
+    scenario(&fx.fallback, "fallback-probe", "fallback-ready");
+    scenario(&fx.dup, "twins", "duplicate-registration");
+    scenario(&fx.early, "early", "early-welcome");
 
     fx.ev[0] = event(T0, 1, WR_SRC_GATEWAY, "gateway.start", NULL,
                      "{\"seq\":1,\"ns\":1000000000,\"event\":"
@@ -197,13 +204,13 @@ static wr_run_t *build_run(void)
 
     /* The fault injected and detected as designed. */
     c = &fx.cases[C_DETECTED];
-    make_case(c, 1, &fx.scope, "scope-loss", WR_CHECKS_ALL);
-    verdict(c, WR_CHECK_SCOPE_LOSS, WR_FAIL,
+    make_case(c, 1, &fx.scope, "scope-loss", WSR_CHECKS_ALL);
+    verdict(c, WSR_CHECK_SCOPE_LOSS, WR_FAIL,
             "conn 1 swapped its key through an out-of-scope registry "
             "handle.\nsecond line");
-    evidence(c, WR_CHECK_SCOPE_LOSS, &fx.ev[1]);
-    evidence(c, WR_CHECK_SCOPE_LOSS, &fx.ev[2]);
-    verdict(c, WR_CHECK_LIVENESS, WR_UNKNOWN,
+    evidence(c, WSR_CHECK_SCOPE_LOSS, &fx.ev[1]);
+    evidence(c, WSR_CHECK_SCOPE_LOSS, &fx.ev[2]);
+    verdict(c, WSR_CHECK_LIVENESS, WR_UNKNOWN,
             "the gateway died before the ready deadline.");
     c->target_state = WR_TARGET_CRASHED;
     c->target_exit_code = -1;
@@ -214,12 +221,12 @@ static wr_run_t *build_run(void)
 
     /* The same scenario without it: an unexpected FAIL and an UNKNOWN. */
     c = &fx.cases[C_CONTROL];
-    make_case(c, 2, &fx.scope, "", WR_CHECKS_ALL);
-    verdict(c, WR_CHECK_ISOLATION, WR_FAIL,
+    make_case(c, 2, &fx.scope, "", WSR_CHECKS_ALL);
+    verdict(c, WSR_CHECK_ISOLATION, WR_FAIL,
             "client 2 received a message of another user.");
-    evidence(c, WR_CHECK_ISOLATION, &fx.ev[4]);
-    evidence(c, WR_CHECK_ISOLATION, &fx.ev[5]);
-    verdict(c, WR_CHECK_REGISTRY_LEAK, WR_UNKNOWN,
+    evidence(c, WSR_CHECK_ISOLATION, &fx.ev[4]);
+    evidence(c, WSR_CHECK_ISOLATION, &fx.ev[5]);
+    verdict(c, WSR_CHECK_REGISTRY_LEAK, WR_UNKNOWN,
             "the registry was not probed after the clients closed.");
     c->first_fail_ns = 7250000;
     c->as_expected = false;
@@ -228,10 +235,10 @@ static wr_run_t *build_run(void)
     /* A target that never started. */
     c = &fx.cases[C_NO_START];
     make_case(c, 3, &fx.fallback, "fallback-ready",
-              (1u << WR_CHECK_FALSE_READINESS) | (1u << WR_CHECK_LIVENESS) |
-                  (1u << WR_CHECK_REGISTRY_LEAK));
-    for (int i = 0; i < WR_CHECK__COUNT; i++)
-        verdict(c, (wr_check_id_t)i, WR_UNKNOWN, "no history.");
+              (1u << WSR_CHECK_FALSE_READINESS) | (1u << WSR_CHECK_LIVENESS) |
+                  (1u << WSR_CHECK_REGISTRY_LEAK));
+    for (int i = 0; i < WSR_CHECK__COUNT; i++)
+        verdict(c, (wsr_check_id_t)i, WR_UNKNOWN, "no history.");
     c->target_state = WR_TARGET_NO_START;
     c->target_exit_code = 1;
     snprintf(c->target_error, sizeof(c->target_error),
@@ -242,15 +249,15 @@ static wr_run_t *build_run(void)
     /* FAIL required, UNKNOWN found. */
     c = &fx.cases[C_UNKNOWN_FAIL];
     make_case(c, 4, &fx.dup, "duplicate-registration",
-              (1u << WR_CHECK_DUPLICATE_REGISTRATION) |
-                  (1u << WR_CHECK_ISOLATION));
-    verdict(c, WR_CHECK_DUPLICATE_REGISTRATION, WR_UNKNOWN,
+              (1u << WSR_CHECK_DUPLICATE_REGISTRATION) |
+                  (1u << WSR_CHECK_ISOLATION));
+    verdict(c, WSR_CHECK_DUPLICATE_REGISTRATION, WR_UNKNOWN,
             "no gateway trace.");
     c->as_expected = false;
 
     /* FAIL required, PASS found: the fault went unseen. */
     c = &fx.cases[C_UNSEEN];
-    make_case(c, 5, &fx.early, "early-welcome", 1u << WR_CHECK_FALSE_READINESS);
+    make_case(c, 5, &fx.early, "early-welcome", 1u << WSR_CHECK_FALSE_READINESS);
     c->as_expected = false;
 
     snprintf(fx.run.id, sizeof(fx.run.id), "20261126T162000Z-4242");
@@ -264,7 +271,7 @@ static wr_run_t *build_run(void)
     fx.run.duration_ns = 9876543210;
     fx.run.cases = fx.cases;
     fx.run.ncases = NCASES;
-    fx.run.exit_code = 1;
+    fx.run.status = WR_STATUS_UNEXPECTED;
     return &fx.run;
 }
 
@@ -446,7 +453,7 @@ Test(report, summary_round_trip, .timeout = 10)
     cr_assert(eq(str, (char *)jget_str(root, "run", "started"),
                  "2026-11-26T16:20:00Z"));
     cr_assert(eq(i64, jget_int(root, "seed"), 42));
-    cr_assert(eq(i64, jget_int(root, "exit_code"), 1));
+    cr_assert(eq(str, (char *)jget_str(root, "run", "status"), "unexpected"));
     cr_assert(eq(int, json_is_false(json_object_get(root, "external")), 1));
     cr_assert(
         epsilon_eq(dbl, json_number_value(json_object_get(root, "duration_ms")),
@@ -674,14 +681,14 @@ Test(report, external_target_unknown_is_expected, .timeout = 20)
     json_t *root, *chk;
     char *xml, *md;
 
-    verdict(c, WR_CHECK_ISOLATION, WR_PASS, "isolation held.");
-    c->results[WR_CHECK_ISOLATION].nevidence = 0;
+    verdict(c, WSR_CHECK_ISOLATION, WR_PASS, "isolation held.");
+    c->results[WSR_CHECK_ISOLATION].nevidence = 0;
     c->target_state = WR_TARGET_EXTERNAL;
     c->as_expected = true;
     run->cases = c;
     run->ncases = 1;
     run->external = true;
-    run->exit_code = 0;
+    run->status = WR_STATUS_OK;
     cr_assert(eq(int, wr_report_write_all(run, dir), 0));
 
     root = load_json(dir, "summary.json");
@@ -720,8 +727,8 @@ Test(report, hostile_strings_keep_every_file_valid, .timeout = 20)
 
     skip_without_xmllint();
     snprintf(c->id, sizeof(c->id), "02-%s", HOSTILE);
-    snprintf(c->results[WR_CHECK_ISOLATION].summary,
-             sizeof(c->results[WR_CHECK_ISOLATION].summary), "%s\nsecond %s",
+    snprintf(c->results[WSR_CHECK_ISOLATION].summary,
+             sizeof(c->results[WSR_CHECK_ISOLATION].summary), "%s\nsecond %s",
              HOSTILE, HOSTILE);
     snprintf(c->replay, sizeof(c->replay), "wsrace replay '%s'", HOSTILE);
     snprintf(fx.cases[C_NO_START].target_error,
@@ -800,8 +807,7 @@ Test(report, markdown_reports_each_bug, .timeout = 10)
                      : 0,
                  1));
     cr_assert(eq(int,
-                 contains(md, "the swap uses a registry handle whose scope "
-                              "has ended")
+                 contains(md, wsr_fault_info(WSR_FAULT_SCOPE_LOSS)->summary)
                      ? 1
                      : 0,
                  1));
@@ -859,12 +865,12 @@ Test(report, markdown_verdict_when_all_as_expected, .timeout = 10)
     wr_case_t *c = &fx.cases[C_CONTROL];
     char *md;
 
-    verdict(c, WR_CHECK_ISOLATION, WR_PASS, "isolation held.");
-    verdict(c, WR_CHECK_REGISTRY_LEAK, WR_PASS, "registry_leak held.");
-    c->results[WR_CHECK_ISOLATION].nevidence = 0;
+    verdict(c, WSR_CHECK_ISOLATION, WR_PASS, "isolation held.");
+    verdict(c, WSR_CHECK_REGISTRY_LEAK, WR_PASS, "registry_leak held.");
+    c->results[WSR_CHECK_ISOLATION].nevidence = 0;
     c->as_expected = true;
     run->ncases = 2;
-    run->exit_code = 0;
+    run->status = WR_STATUS_OK;
     cr_assert(eq(int, wr_report_write_markdown(run, dir), 0));
     md = slurp(dir, "report.md");
     cr_assert(eq(int,
@@ -892,9 +898,9 @@ Test(report, markdown_stays_short_at_sixty_cases, .timeout = 10)
     for (int k = 0; k < 60; k++) {
         many[k] = fx.cases[k % 2 ? C_DETECTED : C_CONTROL];
         if (k % 2 == 0) {
-            verdict(&many[k], WR_CHECK_ISOLATION, WR_PASS, "held.");
-            verdict(&many[k], WR_CHECK_REGISTRY_LEAK, WR_PASS, "held.");
-            many[k].results[WR_CHECK_ISOLATION].nevidence = 0;
+            verdict(&many[k], WSR_CHECK_ISOLATION, WR_PASS, "held.");
+            verdict(&many[k], WSR_CHECK_REGISTRY_LEAK, WR_PASS, "held.");
+            many[k].results[WSR_CHECK_ISOLATION].nevidence = 0;
             many[k].as_expected = true;
         }
         snprintf(many[k].id, sizeof(many[k].id), "%02d-scope-basic-%s-s42", k,
@@ -903,7 +909,7 @@ Test(report, markdown_stays_short_at_sixty_cases, .timeout = 10)
     }
     run->cases = many;
     run->ncases = 60;
-    run->exit_code = 0;
+    run->status = WR_STATUS_OK;
     cr_assert(eq(int, wr_report_write_markdown(run, dir), 0));
     md = slurp(dir, "report.md");
     lines = count(md, "\n");
@@ -1014,17 +1020,17 @@ Test(report, publish_renames_and_moves_latest, .timeout = 10)
     char *root = make_dir();
     char tmp[PATH_MAX], fin[PATH_MAX];
 
-    make_run_dir(root, ".tmp-20261126T162000Z-4242", tmp, sizeof(tmp));
+    make_run_dir(root, ".tmp-20261126T162000Z-4242.aaaaaa", tmp, sizeof(tmp));
     snprintf(fin, sizeof(fin), "%s/20261126T162000Z-4242", root);
-    cr_assert(eq(int, wr_report_publish(tmp, fin, root), 0));
-    cr_assert(eq(int, exists(root, ".tmp-20261126T162000Z-4242") ? 1 : 0, 0));
+    cr_assert(eq(int, wr_store_publish(tmp, fin, root), 0));
+    cr_assert(eq(int, exists(root, ".tmp-20261126T162000Z-4242.aaaaaa") ? 1 : 0, 0));
     cr_assert(eq(int, exists(fin, "report.md") ? 1 : 0, 1));
     cr_assert(eq(int, has_tmp(fin) ? 1 : 0, 0));
     assert_latest(root, "20261126T162000Z-4242");
 
-    make_run_dir(root, ".tmp-20261126T163000Z-4243", tmp, sizeof(tmp));
+    make_run_dir(root, ".tmp-20261126T163000Z-4243.bbbbbb", tmp, sizeof(tmp));
     snprintf(fin, sizeof(fin), "%s/20261126T163000Z-4243", root);
-    cr_assert(eq(int, wr_report_publish(tmp, fin, root), 0));
+    cr_assert(eq(int, wr_store_publish(tmp, fin, root), 0));
     assert_latest(root, "20261126T163000Z-4243");
     cr_assert(eq(int, has_tmp(root) ? 1 : 0, 0));
     /* The link resolves. */
@@ -1038,16 +1044,16 @@ Test(report, publish_refuses_an_existing_run, .timeout = 10)
 
     make_run_dir(root, ".tmp-A-1", tmp, sizeof(tmp));
     snprintf(first, sizeof(first), "%s/A", root);
-    cr_assert(eq(int, wr_report_publish(tmp, first, root), 0));
+    cr_assert(eq(int, wr_store_publish(tmp, first, root), 0));
 
     /* Over a full run directory, then over an empty one (which a plain
      * rename(2) would replace). */
     make_run_dir(root, ".tmp-B-1", tmp, sizeof(tmp));
-    cr_assert(eq(int, wr_report_publish(tmp, first, root), -EEXIST));
+    cr_assert(eq(int, wr_store_publish(tmp, first, root), -EEXIST));
     cr_assert(eq(int, exists(tmp, "report.md") ? 1 : 0, 1));
     snprintf(fin, sizeof(fin), "%s/empty", root);
     cr_assert(eq(int, mkdir(fin, 0755), 0));
-    cr_assert(eq(int, wr_report_publish(tmp, fin, root), -EEXIST));
+    cr_assert(eq(int, wr_store_publish(tmp, fin, root), -EEXIST));
     cr_assert(eq(int, exists(tmp, "summary.json") ? 1 : 0, 1));
     cr_assert(eq(int, exists(fin, "summary.json") ? 1 : 0, 0));
     assert_latest(root, "A");
@@ -1078,8 +1084,10 @@ Test(report, sweep_removes_only_dead_runs, .timeout = 10)
     char dead[64], live[64], path[PATH_MAX];
     FILE *f;
 
-    snprintf(dead, sizeof(dead), ".tmp-20261126T162000Z-%ld", (long)gone);
-    snprintf(live, sizeof(live), ".tmp-20261126T162000Z-%ld", (long)getpid());
+    snprintf(dead, sizeof(dead), ".tmp-20261126T162000Z-%ld.Xa1b2c",
+             (long)gone);
+    snprintf(live, sizeof(live), ".tmp-20261126T162000Z-%ld.Xd3e4f",
+             (long)getpid());
     snprintf(path, sizeof(path), "%s/%s", root, dead);
     cr_assert(eq(int, mkdir(path, 0755), 0));
     snprintf(path, sizeof(path), "%s/%s/cases", root, dead);
@@ -1099,14 +1107,14 @@ Test(report, sweep_removes_only_dead_runs, .timeout = 10)
     cr_assert(not(zero(ptr, f)));
     fclose(f);
 
-    cr_assert(eq(int, wr_report_sweep(root), 1));
+    cr_assert(eq(int, wr_store_sweep(root), 1));
     cr_assert(eq(int, exists(root, dead) ? 1 : 0, 0));
     cr_assert(eq(int, exists(root, live) ? 1 : 0, 1));
     cr_assert(eq(int, exists(root, ".tmp-nopid") ? 1 : 0, 1));
     snprintf(path, sizeof(path), ".tmp-file-%ld", (long)gone);
     cr_assert(eq(int, exists(root, path) ? 1 : 0, 1));
-    cr_assert(eq(int, wr_report_sweep(root), 0));
-    cr_assert(eq(int, wr_report_sweep("/tmp/wr-report-no/such"), 0));
+    cr_assert(eq(int, wr_store_sweep(root), 0));
+    cr_assert(eq(int, wr_store_sweep("/tmp/wr-report-no/such"), 0));
 }
 
 Test(report, as_expected_matches_the_expectation, .timeout = 10)
@@ -1131,7 +1139,7 @@ Test(report, as_expected_matches_the_expectation, .timeout = 10)
     };
 
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        cr_assert(eq(int, wr_report_as_expected(t[i].v, t[i].e, t[i].external),
+        cr_assert(eq(int, wr_judge_verdict_ok(t[i].v, t[i].e, t[i].external),
                      t[i].ok),
                   "row %zu", i);
 }

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "wr_check.h"
-#include "wr_scenario.h"
+#include "checks/wr_check.h"
+#include "plan/wr_scenario.h"
 
 #define DATA WR_TEST_DATA "/scenario/"
 
@@ -91,11 +91,13 @@ Test(scenario, full_file_reads_every_top_level_key)
     cr_assert(eq(str, s->name, "full-house-1"));
     cr_assert(eq(str, s->description,
                  "Every key and every step kind, with its values."));
-    cr_assert(eq(sz, s->nexposes, 2));
-    cr_assert(eq(str, s->exposes[0], "duplicate-registration"));
-    cr_assert(eq(str, s->exposes[1], "scope-loss=swallow"));
-    cr_assert(eq(sz, s->gateway.ninject, 1));
-    cr_assert(eq(str, s->gateway.inject[0], "duplicate-registration"));
+    cr_assert(eq(uint, s->exposes.mask,
+                 (1u << WSR_FAULT_DUPLICATE_REGISTRATION) |
+                     (1u << WSR_FAULT_SCOPE_LOSS)));
+    cr_assert(eq(uint, wsr_fault_mode(&s->exposes, WSR_FAULT_SCOPE_LOSS),
+                 WSR_SCOPE_SWALLOW));
+    cr_assert(eq(uint, s->gateway.inject.mask,
+                 1u << WSR_FAULT_DUPLICATE_REGISTRATION));
     cr_assert(eq(sz, s->gateway.nsync, 2));
     cr_assert(eq(str, s->gateway.sync[0],
                  "registry.check:rendezvous=2,timeout=2000"));
@@ -105,8 +107,8 @@ Test(scenario, full_file_reads_every_top_level_key)
     cr_assert(eq(int, s->gateway.max_queue, 8));
     cr_assert(eq(int, s->gateway.max_message, 4096));
     cr_assert(eq(uint, s->checks,
-                 (1u << WR_CHECK_DUPLICATE_REGISTRATION) |
-                     (1u << WR_CHECK_LIVENESS)));
+                 (1u << WSR_CHECK_DUPLICATE_REGISTRATION) |
+                     (1u << WSR_CHECK_LIVENESS)));
     cr_assert(eq(int, s->ready_timeout_ms, 1500));
     cr_assert(eq(int, s->timeout_ms, 9000));
     cr_assert(eq(sz, s->ngroups, 2));
@@ -278,14 +280,14 @@ Test(scenario, minimal_file_gets_every_default)
     const wr_group_t *g = &s->groups[0];
 
     cr_assert(eq(str, s->name, "minimal"));
-    cr_assert(eq(sz, s->nexposes, 0));
-    cr_assert(eq(sz, s->gateway.ninject, 0));
+    cr_assert(eq(uint, s->exposes.mask, 0));
+    cr_assert(eq(uint, s->gateway.inject.mask, 0));
     cr_assert(eq(sz, s->gateway.nsync, 0));
     cr_assert(eq(int, s->gateway.workers, 0));
     cr_assert(eq(int, s->gateway.service_latency_ms, -1));
     cr_assert(eq(int, s->gateway.max_queue, 0));
     cr_assert(eq(int, s->gateway.max_message, 0));
-    cr_assert(eq(uint, s->checks, WR_CHECKS_ALL));
+    cr_assert(eq(uint, s->checks, WSR_CHECKS_ALL));
     cr_assert(eq(int, s->ready_timeout_ms, 5000));
     cr_assert(eq(int, s->timeout_ms, 30000));
     cr_assert(eq(sz, s->ngroups, 1));
@@ -347,7 +349,7 @@ Test(scenario, parse_from_memory_keeps_text_and_path)
     cr_assert(eq(str, s->path, "mem.yaml"));
     cr_assert(eq(str, s->text, (char *)text));
     cr_assert(ne(ptr, s->text, (char *)text));
-    cr_assert(eq(uint, s->checks, WR_CHECKS_ALL));
+    cr_assert(eq(uint, s->checks, WSR_CHECKS_ALL));
     cr_assert(eq(sz, wr_scenario_clients(s), 3));
     cr_assert(eq(int, s->groups[0].steps[1].line, 6));
     cr_assert(eq(int, s->groups[0].steps[1].column, 22));
@@ -433,19 +435,19 @@ Test(scenario, unknown_fault_in_exposes_names_the_entry)
 Test(scenario, unknown_fault_mode_lists_the_modes)
 {
     expect_file_error("bad-fault-mode.yaml", "5:36",
-                      "modes: crash|error|swallow");
+                      "unknown scope-loss mode 'boom' (crash, error, swallow)");
 }
 
 Test(scenario, unknown_sync_point_is_refused)
 {
     expect_file_error("bad-sync-point.yaml", "6:7",
-                      "unknown sync point 'registry.chek'");
+                      "unknown point 'registry.chek'");
 }
 
 Test(scenario, unknown_sync_action_is_refused)
 {
     expect_file_error("bad-sync-action.yaml", "7:7",
-                      "unknown sync action 'wait=5'");
+                      "unknown action 'wait=5'");
 }
 
 Test(scenario, workers_out_of_range_is_refused)

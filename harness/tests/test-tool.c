@@ -16,9 +16,9 @@
 
 #include <jansson.h>
 
-#include "wr_check.h"
-#include "wr_history.h"
-#include "wr_tool.h"
+#include "checks/wr_check.h"
+#include "history/wr_history.h"
+#include "drive/wr_tool.h"
 
 #define DATA WR_TEST_DATA "/tool/"
 
@@ -646,15 +646,15 @@ static bool cites(const wr_check_result_t *res, const char *event,
 
 Test(tool_check, ids_names_and_masks)
 {
-    cr_assert(eq(str, (char *)wr_check_name(WR_CHECK_MEMORY_SAFETY),
+    cr_assert(eq(str, (char *)wsr_check_name(WSR_CHECK_MEMORY_SAFETY),
                  "memory_safety"));
-    cr_assert(eq(str, (char *)wr_check_name(WR_CHECK_DATA_RACE), "data_race"));
-    cr_assert(eq(int, wr_check_from_name("data_race"), WR_CHECK_DATA_RACE));
-    cr_assert(eq(uint, WR_CHECKS_ALL & WR_CHECKS_TOOL, 0));
+    cr_assert(eq(str, (char *)wsr_check_name(WSR_CHECK_DATA_RACE), "data_race"));
+    cr_assert(eq(int, wsr_check_from_name("data_race"), WSR_CHECK_DATA_RACE));
+    cr_assert(eq(uint, WSR_CHECKS_ALL & WSR_CHECKS_TOOL, 0));
     cr_assert(
-        eq(uint, WR_CHECKS_ALL | WR_CHECKS_TOOL, (1u << WR_CHECK__COUNT) - 1));
-    cr_assert(eq(uint, WR_CHECKS_ALL & (1u << WR_CHECK_NO_LOST_MESSAGES),
-                 1u << WR_CHECK_NO_LOST_MESSAGES));
+        eq(uint, WSR_CHECKS_ALL | WSR_CHECKS_TOOL, (1u << WSR_CHECK__COUNT) - 1));
+    cr_assert(eq(uint, WSR_CHECKS_ALL & (1u << WSR_CHECK_NO_LOST_MESSAGES),
+                 1u << WSR_CHECK_NO_LOST_MESSAGES));
 }
 
 Test(tool_check, memcheck_crash_fails_memory_safety_with_evidence)
@@ -662,7 +662,7 @@ Test(tool_check, memcheck_crash_fails_memory_safety_with_evidence)
     wr_history_t *h = with_report("memcheck-crash.xml", false, WR_TOOL_NONE);
     wr_check_result_t res;
 
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_FAIL), "%s", res.summary);
     cr_assert(eq(sz, res.violations, 3)); /* InvalidRead, 2 definite leaks */
     cr_assert(not(eq(ptr,
@@ -681,7 +681,7 @@ Test(tool_check, memcheck_crash_fails_memory_safety_with_evidence)
                      wr_history_index(h, res.evidence[i])));
 
     /* memcheck does not look for races. */
-    wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+    wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_UNKNOWN), "%s", res.summary);
     cr_assert(eq(str, res.summary,
                  "only memcheck ran, which does not look for data races"));
@@ -693,7 +693,7 @@ Test(tool_check, asan_crash_fails_memory_safety)
     wr_history_t *h = with_report("asan-crash.log", true, WR_TOOL_ASAN);
     wr_check_result_t res;
 
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_FAIL), "%s", res.summary);
     cr_assert(eq(sz, res.violations, 2));
     cr_assert(
@@ -708,7 +708,7 @@ Test(tool_check, clean_reports_pass)
     wr_history_t *h = with_report("memcheck-clean.xml", false, WR_TOOL_NONE);
     wr_check_result_t res;
 
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_PASS), "%s", res.summary);
     cr_assert(eq(str, res.summary,
                  "memcheck ran and reported no memory error "
@@ -717,22 +717,22 @@ Test(tool_check, clean_reports_pass)
     wr_history_free(h);
 
     h = with_report("asan-clean.log", true, WR_TOOL_ASAN);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_PASS), "%s", res.summary);
-    wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+    wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_UNKNOWN), "%s", res.summary);
     wr_history_free(h);
 
     h = with_report("helgrind-clean.xml", false, WR_TOOL_NONE);
-    wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+    wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_PASS), "%s", res.summary);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_UNKNOWN), "%s", res.summary);
     wr_history_free(h);
 
     /* A TSan build whose log shows nothing. */
     h = with_report("asan-clean.log", true, WR_TOOL_TSAN);
-    wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+    wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_PASS), "%s", res.summary);
     wr_history_free(h);
 }
@@ -740,21 +740,21 @@ Test(tool_check, clean_reports_pass)
 Test(tool_check, unknown_without_a_tool_report)
 {
     wr_history_t *h = crash_history(NULL);
-    wr_check_result_t res[WR_CHECK__COUNT];
+    wr_check_result_t res[WSR_CHECK__COUNT];
 
-    wr_check_all(h, NULL, WR_CHECKS_TOOL, res);
-    cr_assert(eq(int, res[WR_CHECK_MEMORY_SAFETY].verdict, WR_UNKNOWN));
-    cr_assert(eq(str, res[WR_CHECK_MEMORY_SAFETY].summary,
+    wr_check_all(h, NULL, WSR_CHECKS_TOOL, res);
+    cr_assert(eq(int, res[WSR_CHECK_MEMORY_SAFETY].verdict, WR_UNKNOWN));
+    cr_assert(eq(str, res[WSR_CHECK_MEMORY_SAFETY].summary,
                  "no tool that looks for memory errors ran (no tool.report)"));
-    cr_assert(eq(int, res[WR_CHECK_DATA_RACE].verdict, WR_UNKNOWN));
+    cr_assert(eq(int, res[WSR_CHECK_DATA_RACE].verdict, WR_UNKNOWN));
     /* The scenario checks were not asked for. */
-    cr_assert(eq(str, res[WR_CHECK_SCOPE_LOSS].summary, "not run"));
+    cr_assert(eq(str, res[WSR_CHECK_SCOPE_LOSS].summary, "not run"));
 
     /* And the tool checks are not among the scenario's. */
-    wr_check_all(h, NULL, WR_CHECKS_ALL, res);
-    cr_assert(eq(int, res[WR_CHECK_SCOPE_LOSS].verdict, WR_FAIL));
-    cr_assert(eq(str, res[WR_CHECK_MEMORY_SAFETY].summary, "not run"));
-    cr_assert(eq(str, res[WR_CHECK_DATA_RACE].summary, "not run"));
+    wr_check_all(h, NULL, WSR_CHECKS_ALL, res);
+    cr_assert(eq(int, res[WSR_CHECK_SCOPE_LOSS].verdict, WR_FAIL));
+    cr_assert(eq(str, res[WSR_CHECK_MEMORY_SAFETY].summary, "not run"));
+    cr_assert(eq(str, res[WSR_CHECK_DATA_RACE].summary, "not run"));
     wr_history_free(h);
 }
 
@@ -770,7 +770,7 @@ Test(tool_check, incomplete_output_without_errors_is_unknown)
     wr_tool_report_init(&r, WR_TOOL_NONE);
     cr_assert(eq(int, read_cut(&r, buf, (size_t)(kind - buf)), 0));
     h = crash_history(&r);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_UNKNOWN), "%s", res.summary);
     cr_assert(not(eq(ptr, strstr(res.summary, "cut short"), NULL)));
     wr_history_free(h);
@@ -782,7 +782,7 @@ Test(tool_check, incomplete_output_without_errors_is_unknown)
         int, read_cut(&r, buf, (size_t)(strstr(buf, "<fatal_signal>") - buf)),
         0));
     h = crash_history(&r);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_FAIL), "%s", res.summary);
     wr_history_free(h);
     wr_tool_report_free(&r);
@@ -800,11 +800,11 @@ Test(tool_check, data_race_fails_on_races_and_lock_order)
         wr_history_t *h =
             with_report(fixtures[i], strstr(fixtures[i], ".log"), WR_TOOL_NONE);
 
-        wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+        wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
         cr_assert(eq(int, res.verdict, WR_FAIL), "%s: %s", fixtures[i],
                   res.summary);
         cr_assert(cites(&res, "tool.error", NULL));
-        wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+        wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
         cr_assert(eq(int, res.verdict, WR_UNKNOWN), "%s: %s", fixtures[i],
                   res.summary);
         wr_history_free(h);
@@ -829,7 +829,7 @@ Test(tool_check, data_race_fails_on_races_and_lock_order)
                          "true}"),
                      0));
         wr_history_sort(h);
-        wr_check_run(WR_CHECK_DATA_RACE, h, NULL, &res);
+        wr_check_run(WSR_CHECK_DATA_RACE, h, NULL, &res);
         cr_assert(eq(int, res.verdict, WR_FAIL), "%s", res.summary);
         cr_assert(eq(str, res.summary,
                      "helgrind reported LockOrder: lock order violated"));
@@ -854,12 +854,12 @@ Test(tool_check, possibly_lost_alone_passes_and_definitely_lost_fails)
                  0));
     cr_assert(eq(int, wr_history_add_line(h, WR_SRC_HARNESS, report), 0));
     wr_history_sort(h);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_PASS), "%s", res.summary);
     wr_history_free(h);
 
     h = with_report("lsan-leak.log", true, WR_TOOL_ASAN);
-    wr_check_run(WR_CHECK_MEMORY_SAFETY, h, NULL, &res);
+    wr_check_run(WSR_CHECK_MEMORY_SAFETY, h, NULL, &res);
     cr_assert(eq(int, res.verdict, WR_FAIL), "%s", res.summary);
     cr_assert(not(eq(ptr,
                      strstr(res.summary, "lsan reported Direct leak in "

@@ -1,0 +1,673 @@
+/* wr_check_clients.c - The checkers of what connections were promised:
+ * false_readiness, liveness, isolation and no_lost_messages.
+ *
+ * Each reads the clients' attempts (clients_t, wr_check_model.c) and,
+ * where it needs one, the trace: a key is said ready only when it is, an
+ * authenticated connection is welcomed in time, a client gets only its
+ * own replies and session, and every message it sends is answered. Each
+ * allocates its own scratch state and frees it before it returns; the
+ * history is only read. Any thread; no locks. */
+#include "checks/wr_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks/wr_check_int.h"
+
+/* ------------------------------------------------------------------ */
+/* Small tools                                                          */
+/* ------------------------------------------------------------------ */
+
+static double ms(int64_t ns)
+{
+    return (double)ns / 1e6;
+}
+
+static bool refused_close(int code)
+{
+    return code == 4409 || code == 1008;
+}
+
+/* Whether the server refused the attempt (duplicate session, bad token). */
+static bool refused(const cconn_t *c)
+{
+    return c->refusal != NULL ||
+           (c->closed != NULL && refused_close(c->closed->code));
+}
+
+/* Whether the attempt was closed by the client itself. */
+static bool closed_by_client(const cconn_t *c)
+{
+    return c->close_req != NULL ||
+           (c->closed != NULL && wr__check_eq(c->closed->by, "client"));
+}
+
+/* Whether ev tells a client its key (connection_id). */
+static bool names_key(const wr_event_t *ev)
+{
+    return ev->key != NULL &&
+           (wr__check_is(ev, "client.established") ||
+            (wr__check_is(ev, "client.recv") &&
+             wr__check_eq(ev->msg_type, "connection_established")));
+}
+
+/* ------------------------------------------------------------------ */
+/* false_readiness                                                      */
+/* ------------------------------------------------------------------ */
+
+/* Something said "ready" for a key whose machine was not: a processed
+ * message, a debug answer, a welcome; black-box, a probe of a key nobody
+ * holds, or a welcomed client whose own key then probes not ready. */
+void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
+                               wr_check_result_t *r)
+{
+    size_t len = wr_history_len(h), probes = 0;
+    bool trace = wr_history_has_trace(h);
+    model_t md = {0};
+    gconns_t g = {0};
+
+    for (size_t i = 0; i < len && !md.oom && !g.oom; i++) {
+        const wr_event_t *ev = wr_history_at(h, i);
+        gconn_t *c;
+        wsr_state_t st;
+
+        if (wr__check_from_gateway(ev)) {
+            wr__check_model_apply(&md, ev);
+            c = wr__check_gconn_note(&g, ev);
+            if (wr__check_is(ev, "message.process") &&
+                wr__check_not_ready(&md, ev, c, &st)) {
+                if (wr__check_violation(
+                        r,
+                        "conn %llu processed message '%s' under key "
+                        "'%s' while its machine was %s (seq %llu)",
+                        (unsigned long long)ev->conn,
+                        wr__check_str(ev->correlation_id),
+                        wr__check_str(ev->key), wsr_state_name(st),
+                        (unsigned long long)ev->seq)) {
+                    wr__check_cite(r, c ? c->gate : NULL);
+                    wr__check_cite(r, ev);
+                    wr__check_cite(r, wr__check_next_ready(h, ev));
+                }
+            } else if (wr__check_is(ev, "welcome.sent") &&
+                       ev->connection_ready == 1 &&
+                       wr__check_not_ready(&md, ev, c, &st)) {
+                if (wr__check_violation(
+                        r,
+                        "conn %llu was welcomed with connection_ready "
+                        "true while its machine under '%s' was %s "
+                        "(seq %llu)",
+                        (unsigned long long)ev->conn, wr__check_str(ev->key),
+                        wsr_state_name(st), (unsigned long long)ev->seq)) {
+                    wr__check_cite(r, ev);
+                    wr__check_cite(r, wr__check_next_ready(h, ev));
+                }
+            } else if (wr__check_is(ev, "debug.ready") && ev->ready == 1 &&
+                       (ev->registered == 0 ||
+                        (ev->registered == -1 &&
+                         !wr__check_model_any_ready(&md, ev->key)))) {
+                /* registered true with ready true is the gateway's own
+                 * atomic reading; the model may only lag it. */
+                if (wr__check_violation(
+                        r,
+                        "/debug/ready answered ready for '%s', which "
+                        "had no machine (seq %llu)",
+                        wr__check_str(ev->key), (unsigned long long)ev->seq))
+                    wr__check_cite(r, ev);
+            }
+            continue;
+        }
+        if (!wr__check_from_client(ev) || !wr__check_is(ev, "client.probe") ||
+            !wr__check_eq(ev->type, "ok") || ev->key == NULL)
+            continue;
+        if (ev->ready == 1) {
+            bool used =
+                wr__check_pmap_get(&cl->names, wr__check_pkey(ev->key), 0) >= 0;
+
+            if (ev->registered == 0 ||
+                (!used &&
+                 (!trace || wr__check_model_count(&md, ev->key) == 0))) {
+                if (wr__check_violation(
+                        r,
+                        "client %d probed '%s', %s, and the gateway "
+                        "answered ready",
+                        ev->client, ev->key,
+                        ev->registered == 0
+                            ? "which the gateway said had no machine"
+                            : "a key no connection held"))
+                    wr__check_cite(r, ev);
+            } else if (!used) {
+                probes++;
+            }
+            continue;
+        }
+        if (ev->ready != 0)
+            continue;
+        if (wr__check_pmap_get(&cl->names, wr__check_pkey(ev->key), 0) < 0) {
+            probes++; /* an absent key, rightly not ready */
+            continue;
+        }
+        /* The prober's own welcomed key, while it is connected: the
+         * welcome said ready, so the key must still be. */
+        int a = cl->of[i];
+        const cconn_t *cc = a >= 0 ? &cl->c[a] : NULL;
+        const wr_event_t *stop = cc ? wr__check_stopped(cc) : NULL;
+
+        if (cc == NULL || cc->established == NULL ||
+            cc->established->connection_ready != 1 || cc->established > ev ||
+            !wr__check_eq(cc->key, ev->key) || (stop != NULL && stop < ev) ||
+            ev->registered != 1)
+            continue;
+        /* A server close for cause (oversize, ...) may be under way, and a
+         * key that another attempt also used may have changed hands. */
+        if (cc->closed != NULL && !wr__check_eq(cc->closed->by, "client") &&
+            cc->closed->code != 1000)
+            continue;
+        bool alone = true;
+        for (size_t j = 0; j < cl->n && alone; j++)
+            if ((int)j != a && (wr__check_eq(cl->c[j].session, ev->key) ||
+                                wr__check_eq(cl->c[j].key, ev->key)))
+                alone = false;
+        if (!alone)
+            continue;
+        probes++;
+        if (wr__check_violation(
+                r,
+                "client %d was welcomed as ready under '%s', but its "
+                "probe of that key then answered not ready",
+                ev->client, ev->key)) {
+            wr__check_cite(r, cc->established);
+            wr__check_cite(r, ev);
+        }
+    }
+    if (md.oom || g.oom) {
+        wr__check_out_of_memory(r);
+    } else if (trace) {
+        wr__check_finish(
+            r, WR_PASS,
+            "no message, welcome or readiness answer claimed a key ready "
+            "without a ready machine");
+    } else if (probes > 0) {
+        wr__check_finish(
+            r, WR_PASS,
+            "no gateway trace; %zu probe(s) of absent or welcomed keys "
+            "answered truthfully",
+            probes);
+    } else {
+        wr__check_finish(r, WR_UNKNOWN,
+                         "no gateway trace and no readiness probe to judge by");
+    }
+    wr__check_model_free(&md);
+    wr__check_gconns_free(&g);
+}
+
+/* ------------------------------------------------------------------ */
+/* liveness                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Gateway side: every authenticated connection is welcomed in time,
+ * unless it went away first or was refused as a duplicate. */
+static void liveness_trace(const wr_history_t *h, const clients_t *cl,
+                           int64_t bound, wr_check_result_t *r, bool *oom)
+{
+    size_t len = wr_history_len(h);
+    gconns_t g = {0};
+
+    for (size_t i = 0; i < len && !g.oom; i++)
+        wr__check_gconn_note(&g, wr_history_at(h, i));
+    for (size_t i = 0; i < g.n && !g.oom; i++) {
+        const gconn_t *c = &g.c[i];
+        const wr_event_t *bad = NULL;
+        char why[200];
+
+        if (c->auth_ok == NULL)
+            continue;
+        if (c->welcome != NULL) {
+            int64_t took = c->welcome->ns - c->auth_ok->ns;
+
+            if (bound <= 0 || took <= bound)
+                continue;
+            bad = c->welcome;
+            snprintf(why, sizeof(why),
+                     "was welcomed %.1f ms after auth.ok, "
+                     "over the %.1f ms bound",
+                     ms(took), ms(bound));
+        } else if (c->ready_failed != NULL &&
+                   (c->ended == NULL || c->ready_failed < c->ended)) {
+            bad = c->ready_failed;
+            snprintf(why, sizeof(why),
+                     "never became ready: its ready step failed (seq %llu)",
+                     (unsigned long long)bad->seq);
+        } else if (c->failed != NULL && c->failed == c->ended &&
+                   !wr__check_eq(c->failed->error, "DUPLICATE_SESSION")) {
+            bad = c->failed;
+            snprintf(why, sizeof(why),
+                     "was failed with %s (close %d) after auth (seq %llu)",
+                     wr__check_str(bad->error), bad->code,
+                     (unsigned long long)bad->seq);
+        } else if (c->failed != NULL && c->failed == c->ended) {
+            continue; /* a refused duplicate session: correct */
+        } else if (c->ended != NULL) {
+            int64_t waited = c->ended->ns - c->auth_ok->ns;
+
+            if (bound <= 0 || waited <= bound)
+                continue; /* the client left before the bound */
+            bad = c->ended;
+            snprintf(why, sizeof(why),
+                     "waited %.1f ms without a welcome before its transport "
+                     "closed (bound %.1f ms)",
+                     ms(waited), ms(bound));
+        } else if (cl->crash != NULL) {
+            bad = cl->crash;
+            char d[64];
+            snprintf(why, sizeof(why), "was never welcomed: the gateway %s",
+                     wr__check_death(cl->crash, d, sizeof(d)));
+        } else if (bound > 0 && cl->end_ns - c->auth_ok->ns > bound) {
+            snprintf(why, sizeof(why),
+                     "was still not welcomed %.1f ms after auth.ok, at the "
+                     "end of the case (bound %.1f ms)",
+                     ms(cl->end_ns - c->auth_ok->ns), ms(bound));
+        } else {
+            continue;
+        }
+        if (wr__check_violation(r, "conn %llu authenticated (seq %llu) but %s",
+                                (unsigned long long)c->id,
+                                (unsigned long long)c->auth_ok->seq, why)) {
+            wr__check_cite(r, c->auth_ok);
+            if (c->ready_failed != NULL && bad == c->ready_failed) {
+                /* The refused step that made the ready step fail. */
+                size_t at = wr_history_index(h, bad);
+                for (size_t j = at; j-- > 0;) {
+                    const wr_event_t *e = wr_history_at(h, j);
+                    if (wr__check_from_gateway(e) && e->conn == c->id &&
+                        wr__check_is(e, "machine.transition")) {
+                        if (!wr__check_eq(e->result, "ok"))
+                            wr__check_cite(r, e);
+                        break;
+                    }
+                }
+            }
+            if (bad != c->welcome) {
+                wr__check_cite(r, c->swapped);
+                wr__check_cite(r, c->ended != bad ? c->ended : NULL);
+            }
+            wr__check_cite(r, bad);
+        }
+    }
+    if (g.oom)
+        *oom = true;
+    wr__check_gconns_free(&g);
+}
+
+/* Client side: every attempt with a valid token is welcomed ready in time
+ * or refused as a duplicate session. Returns how many attempts it could
+ * judge. */
+static size_t liveness_clients(const clients_t *cl, int64_t bound,
+                               wr_check_result_t *r)
+{
+    size_t judged = 0;
+
+    for (size_t i = 0; i < cl->n; i++) {
+        const cconn_t *c = &cl->c[i];
+        const wr_event_t *bad = NULL, *stop = wr__check_stopped(c);
+        int64_t t0 = c->connect->ns;
+        char why[200];
+
+        if (!wr__check_token_valid(c))
+            continue;
+        if (c->established != NULL && c->established->connection_ready != 0 &&
+            (stop == NULL || c->established < stop)) {
+            judged++;
+            if (bound <= 0 || c->established->ns - t0 <= bound)
+                continue;
+            bad = c->established;
+            snprintf(why, sizeof(why),
+                     "was welcomed only after %.1f ms "
+                     "(bound %.1f ms)",
+                     ms(bad->ns - t0), ms(bound));
+        } else if ((c->closed != NULL &&
+                    (c->closed->code == 4409 || c->closed->code == 1009)) ||
+                   wr__check_eq(c->refusal ? c->refusal->error : NULL,
+                                "DUPLICATE_SESSION")) {
+            judged++; /* refused as a duplicate, or for its own message */
+            continue;
+        } else if (c->fail != NULL) {
+            judged++;
+            bad = c->fail;
+            snprintf(why, sizeof(why), "failed to connect (code %d%s%s)",
+                     bad->code, bad->error ? ", " : "",
+                     bad->error ? bad->error : "");
+        } else if (c->closed != NULL && !closed_by_client(c)) {
+            judged++;
+            bad = c->closed;
+            snprintf(why, sizeof(why),
+                     "was closed by the %s with %d before any ready welcome",
+                     wr__check_str(bad->by), bad->code);
+        } else if (stop != NULL) {
+            if (bound <= 0 || stop->ns - t0 < bound)
+                continue; /* the client gave up first: cannot tell */
+            judged++;
+            bad = stop;
+            snprintf(why, sizeof(why),
+                     "waited %.1f ms without a ready welcome (bound %.1f ms)",
+                     ms(stop->ns - t0), ms(bound));
+        } else if (cl->crash != NULL) {
+            judged++;
+            bad = cl->crash;
+            char d[64];
+            snprintf(why, sizeof(why), "was never welcomed: the gateway %s",
+                     wr__check_death(cl->crash, d, sizeof(d)));
+        } else if (bound > 0 && cl->end_ns - t0 > bound) {
+            judged++;
+            snprintf(why, sizeof(why),
+                     "was still not welcomed at the end of "
+                     "the case, %.1f ms later",
+                     ms(cl->end_ns - t0));
+        } else {
+            continue;
+        }
+        if (wr__check_violation(r,
+                                "client %d's connection with a valid token %s",
+                                c->client, why)) {
+            wr__check_cite(r, c->connect);
+            wr__check_cite(r, bad);
+        }
+    }
+    return judged;
+}
+
+void wr__check_liveness(const wr_history_t *h, const clients_t *cl,
+                        const wr_check_opts_t *opts, wr_check_result_t *r)
+{
+    int64_t bound = opts ? opts->ready_timeout_ns : 0;
+    bool trace = wr_history_has_trace(h), oom = false;
+    size_t judged;
+
+    if (trace)
+        liveness_trace(h, cl, bound, r, &oom);
+    judged = liveness_clients(cl, bound, r);
+    if (oom)
+        wr__check_out_of_memory(r);
+    else if (trace || judged > 0)
+        wr__check_finish(
+            r, WR_PASS,
+            "every authenticated connection was welcomed ready in time or "
+            "refused as a duplicate");
+    else
+        wr__check_finish(
+            r, WR_UNKNOWN,
+            "no gateway trace and no client connection that could be "
+            "judged");
+}
+
+/* ------------------------------------------------------------------ */
+/* isolation                                                            */
+/* ------------------------------------------------------------------ */
+
+/* No client receives a reply to a correlation id it never sent, nor a
+ * welcome naming another client's session. */
+void wr__check_isolation(const wr_history_t *h, const clients_t *cl,
+                         wr_check_result_t *r)
+{
+    size_t len = wr_history_len(h);
+    pmap_t sent = {0};  /* (client, cid) -> history index of a send */
+    pmap_t owner = {0}; /* cid -> history index of its first send */
+    bool *flagged = calloc(cl->n ? cl->n : 1, sizeof(*flagged));
+    bool oom = flagged == NULL;
+
+    for (size_t i = 0; i < len && !oom; i++) {
+        const wr_event_t *ev = wr_history_at(h, i);
+        int *v, *o;
+
+        if (!wr__check_from_client(ev) || !wr__check_is(ev, "client.send") ||
+            ev->correlation_id == NULL)
+            continue;
+        v = wr__check_pmap_at(&sent, (uint64_t)ev->client,
+                              wr__check_pkey(ev->correlation_id), true);
+        o = wr__check_pmap_at(&owner, wr__check_pkey(ev->correlation_id), 0,
+                              true);
+        if (v == NULL || o == NULL) {
+            oom = true;
+            break;
+        }
+        if (*v < 0)
+            *v = (int)i;
+        if (*o < 0)
+            *o = (int)i;
+    }
+    for (size_t i = 0; i < len && !oom; i++) {
+        const wr_event_t *ev = wr_history_at(h, i);
+        const cconn_t *c;
+        int a;
+
+        if (!wr__check_from_client(ev))
+            continue;
+        if (wr__check_is(ev, "client.recv") && ev->correlation_id != NULL &&
+            wr__check_pmap_get(&sent, (uint64_t)ev->client,
+                               wr__check_pkey(ev->correlation_id)) < 0) {
+            int o = wr__check_pmap_get(&owner,
+                                       wr__check_pkey(ev->correlation_id), 0);
+            const wr_event_t *src = o >= 0 ? wr_history_at(h, (size_t)o) : NULL;
+
+            if (src != NULL) {
+                if (wr__check_violation(
+                        r,
+                        "client %d received %s for correlation id "
+                        "'%s', which client %d sent",
+                        ev->client, wr__check_str(ev->msg_type),
+                        ev->correlation_id, src->client)) {
+                    wr__check_cite(r, src);
+                    wr__check_cite(r, ev);
+                }
+            } else if (wr__check_violation(
+                           r,
+                           "client %d received %s for correlation id "
+                           "'%s', which it never sent",
+                           ev->client, wr__check_str(ev->msg_type),
+                           ev->correlation_id)) {
+                wr__check_cite(r, ev);
+            }
+            continue;
+        }
+        a = cl->of[i];
+        if (!names_key(ev) || a < 0 || flagged[a])
+            continue;
+        c = &cl->c[a];
+        if (wr__check_eq(c->session, ev->key))
+            continue;
+        /* Another client's session, or a key another client was given
+         * before. */
+        for (size_t j = 0; j < cl->n; j++) {
+            const cconn_t *o = &cl->c[j];
+            const wr_event_t *ow = wr__check_welcomed_at(o);
+
+            if (o->client == c->client ||
+                !(wr__check_eq(o->session, ev->key) ||
+                  (wr__check_eq(o->key, ev->key) && ow != NULL && ow < ev)))
+                continue;
+            flagged[a] = true;
+            if (wr__check_violation(
+                    r,
+                    "client %d was welcomed as '%s', the session of "
+                    "client %d",
+                    c->client, ev->key, o->client)) {
+                wr__check_cite(r, o->connect);
+                wr__check_cite(r, ow);
+                wr__check_cite(r, c->connect);
+                wr__check_cite(r, ev);
+            }
+            break;
+        }
+    }
+    wr__check_pmap_free(&sent);
+    wr__check_pmap_free(&owner);
+    free(flagged);
+    if (oom)
+        wr__check_out_of_memory(r);
+    else
+        wr__check_finish(
+            r, WR_PASS,
+            "every client received only its own replies and its own "
+            "session");
+}
+
+/* ------------------------------------------------------------------ */
+/* no_lost_messages                                                     */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+    const wr_event_t *send;   /* client.send user_message */
+    const wr_event_t *answer; /* agent_completed or error_message */
+    int attempt;              /* cl->c[] */
+    int next;                 /* next send of the same (attempt, cid) */
+    int pos;                  /* position among its attempt's sends */
+} send_t;
+
+/* Every user_message with a correlation id gets its agent_completed (or a
+ * visible rejection) on the same connection, in time, in send order. */
+void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
+                       const wr_check_opts_t *opts, wr_check_result_t *r)
+{
+    int64_t bound = opts ? opts->message_timeout_ns : 0;
+    size_t len = wr_history_len(h), ns = 0, cap = 0;
+    send_t *s = NULL;
+    pmap_t wait = {0}; /* (attempt, cid) -> oldest unanswered send */
+    int *count = calloc(cl->n ? cl->n : 1, sizeof(int)); /* sends */
+    int *last = calloc(cl->n ? cl->n : 1, sizeof(int));  /* +1: answered */
+    int *loose = calloc(cl->n ? cl->n : 1, sizeof(int)); /* uncorrelated */
+    bool oom = count == NULL || last == NULL || loose == NULL;
+
+    for (size_t i = 0; i < len && !oom; i++) {
+        const wr_event_t *ev = wr_history_at(h, i);
+        int a = wr__check_from_client(ev) ? cl->of[i] : -1;
+        int *v;
+
+        if (a < 0)
+            continue;
+        if (wr__check_is(ev, "client.send") &&
+            wr__check_eq(ev->msg_type, "user_message") &&
+            ev->correlation_id != NULL) {
+            if (!VEC_RESERVE(s, ns, cap) ||
+                (v = wr__check_pmap_at(&wait, (uint64_t)a,
+                                       wr__check_pkey(ev->correlation_id),
+                                       true)) == NULL) {
+                oom = true;
+                break;
+            }
+            s[ns] = (send_t){ev, NULL, a, -1, count[a]++};
+            /* Append to the (attempt, cid) chain. */
+            if (*v < 0) {
+                *v = (int)ns;
+            } else {
+                int k = *v;
+                while (s[k].next >= 0)
+                    k = s[k].next;
+                s[k].next = (int)ns;
+            }
+            ns++;
+            continue;
+        }
+        if (!wr__check_is(ev, "client.recv"))
+            continue;
+        if (wr__check_eq(ev->msg_type, "error_message") &&
+            ev->correlation_id == NULL) {
+            loose[a]++;
+            continue;
+        }
+        if (ev->correlation_id == NULL ||
+            !(wr__check_eq(ev->msg_type, "agent_completed") ||
+              wr__check_eq(ev->msg_type, "error_message")))
+            continue;
+        v = wr__check_pmap_at(&wait, (uint64_t)a,
+                              wr__check_pkey(ev->correlation_id), false);
+        if (v == NULL || *v < 0)
+            continue;
+        send_t *m = &s[*v];
+        m->answer = ev;
+        *v = m->next;
+        if (!wr__check_eq(ev->msg_type, "agent_completed"))
+            continue;
+        if (m->pos + 1 < last[a]) {
+            /* An earlier send is still unanswered or came later. */
+            const send_t *prev = NULL;
+            for (size_t k = 0; k < ns; k++)
+                if (s[k].attempt == a && s[k].pos == last[a] - 1)
+                    prev = &s[k];
+            if (wr__check_violation(
+                    r,
+                    "client %d's reply to '%s' came after the reply "
+                    "to '%s', which it sent later",
+                    ev->client, wr__check_str(m->send->correlation_id),
+                    prev ? wr__check_str(prev->send->correlation_id) : "?")) {
+                wr__check_cite(r, m->send);
+                wr__check_cite(r, prev ? prev->send : NULL);
+                wr__check_cite(r, prev ? prev->answer : NULL);
+                wr__check_cite(r, ev);
+            }
+        } else {
+            last[a] = m->pos + 1;
+        }
+    }
+    for (size_t k = 0; k < ns && !oom; k++) {
+        const send_t *m = &s[k];
+        const cconn_t *c = &cl->c[m->attempt];
+        const wr_event_t *stop = wr__check_stopped(c);
+        char why[200];
+
+        if (m->answer != NULL) {
+            int64_t took = m->answer->ns - m->send->ns;
+
+            if (bound <= 0 || took <= bound)
+                continue;
+            snprintf(why, sizeof(why),
+                     "was answered only after %.1f ms "
+                     "(bound %.1f ms)",
+                     ms(took), ms(bound));
+        } else if (refused(c) ||
+                   (c->closed != NULL && c->closed->code == 1009)) {
+            continue; /* the server refused the connection or the message */
+        } else if (loose[m->attempt] > 0) {
+            loose[m->attempt]--; /* an uncorrelated error answered it */
+            continue;
+        } else if (stop != NULL && closed_by_client(c)) {
+            if (bound <= 0 || stop->ns - m->send->ns < bound)
+                continue; /* the client hung up first: cannot tell */
+            snprintf(why, sizeof(why),
+                     "got no reply in %.1f ms, before the "
+                     "client closed",
+                     ms(stop->ns - m->send->ns));
+        } else if (c->closed != NULL) {
+            snprintf(why, sizeof(why),
+                     "got no reply before the %s closed "
+                     "the connection with %d",
+                     wr__check_str(c->closed->by), c->closed->code);
+        } else if (cl->crash != NULL) {
+            char d[64];
+            snprintf(why, sizeof(why), "got no reply: the gateway %s",
+                     wr__check_death(cl->crash, d, sizeof(d)));
+        } else if (bound <= 0 || cl->end_ns - m->send->ns > bound) {
+            snprintf(why, sizeof(why), "got no reply by the end of the case");
+        } else {
+            continue;
+        }
+        if (wr__check_violation(r, "client %d's message '%s' %s",
+                                m->send->client,
+                                wr__check_str(m->send->correlation_id), why)) {
+            wr__check_cite(r, m->send);
+            wr__check_cite(r, m->answer);
+            wr__check_cite(r, m->answer ? NULL : c->closed);
+        }
+    }
+    if (oom)
+        wr__check_out_of_memory(r);
+    else
+        wr__check_finish(
+            r, WR_PASS,
+            "every user message was answered on its connection, in order%s",
+            ns == 0 ? " (none was sent)" : "");
+    free(s);
+    free(count);
+    free(last);
+    free(loose);
+    wr__check_pmap_free(&wait);
+}

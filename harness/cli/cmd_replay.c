@@ -1,0 +1,196 @@
+/* cmd_replay.c - wsrace replay FILE: one case again, from its replay.json.
+ *
+ * The file is untrusted: it chooses the scenario, the faults, the seed,
+ * the time scale and the analysis tool (a name from a fixed set; the tool
+ * itself is ours), never a program, a command or an address. A case that
+ * ran against an external gateway is replayed only with --url on the
+ * command line. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/wr_cli.h"
+#include "cli/wr_opts.h"
+#include "drive/wr_tool.h"
+#include "plan/wr_replay.h"
+#include "run/wr_run.h"
+
+#ifndef WSRACE_SUPPRESSIONS
+#define WSRACE_SUPPRESSIONS "/nonexistent"
+#endif
+
+enum { OPT_DIR = 1, OPT_TARGET, OPT_URL, OPT_SCALE, OPT_WRAPPER, OPT_HELP };
+
+static const wr_opt_t options[] = {
+    {"report-dir", OPT_DIR, true}, {"target", OPT_TARGET, true},
+    {"url", OPT_URL, true},        {"time-scale", OPT_SCALE, true},
+    {"wrapper", OPT_WRAPPER, true}, {"help", OPT_HELP, false},
+    {NULL, 0, false},
+};
+
+static const char usage[] =
+    "usage: wsrace replay FILE [--report-dir DIR] [--target PATH | --url "
+    "URL] [--time-scale X] [--wrapper CMD]\n";
+
+/* Prints how the verdicts of c differ from the recorded ones; returns how
+ * many differ. */
+static int compare_verdicts(const wr_case_t *c, const wr_replay_t *r)
+{
+    int differ = 0;
+
+    for (int k = 0; k < WSR_CHECK__COUNT; k++) {
+        const char *name = wsr_check_name((wsr_check_id_t)k);
+        const char *was = r->ran[k] ? wr_verdict_name(r->verdicts[k]) : "-";
+        const char *now =
+            c->ran[k] ? wr_verdict_name(c->results[k].verdict) : "-";
+
+        if (strcmp(was, now) == 0)
+            continue;
+        printf("  %-24s was %s, now %s%s%s\n", name, was, now,
+               c->ran[k] && c->results[k].summary[0] ? ": " : "",
+               c->ran[k] ? c->results[k].summary : "");
+        differ++;
+    }
+    return differ;
+}
+
+wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
+{
+    char gateway[PATH_MAX], build[PATH_MAX + 32], err[PATH_MAX + 512];
+    wr_run_opts_t o = {0};
+    wr_inject_t inject;
+    wr_replay_t r;
+    wr_args_t args;
+    wr_run_t run;
+    wr_status_t st = WR_STATUS_OK;
+    bool scale_given = false, target_given = false;
+    int tool;
+
+    if (wr_opts_parse(argc, argv, options, &args, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsrace replay: %s\n%s", err, usage);
+        return WR_STATUS_BAD_INPUT;
+    }
+    wr_cli_default_gateway(gateway, sizeof(gateway));
+    o.self = env->self;
+    o.gateway = gateway;
+    o.report_root = "reports";
+    o.argv_text = env->argv_text;
+    o.stop = env->stop;
+    o.secret = wr_cli_secret();
+    o.plan.kind = "replay";
+    o.plan.repeat = 1;
+    for (size_t i = 0; i < args.nhits && st == WR_STATUS_OK; i++) {
+        const wr_opt_hit_t *h = &args.hits[i];
+
+        switch (h->id) {
+        case OPT_DIR:
+            o.report_root = h->arg;
+            break;
+        case OPT_TARGET:
+            o.gateway = h->arg;
+            target_given = true;
+            break;
+        case OPT_URL:
+            o.url = h->arg;
+            break;
+        case OPT_SCALE:
+            if (!wr_opts_double(h->arg, 0.1, 1000, &o.time_scale)) {
+                fprintf(stderr, "wsrace replay: --time-scale wants a number "
+                                "in [0.1, 1000]\n");
+                st = WR_STATUS_BAD_INPUT;
+            }
+            scale_given = true;
+            break;
+        case OPT_WRAPPER:
+            o.wrapper = h->arg;
+            break;
+        case OPT_HELP:
+            fputs(usage, stdout);
+            wr_args_free(&args);
+            return WR_STATUS_OK;
+        }
+    }
+    if (st == WR_STATUS_OK && args.noperands != 1) {
+        fprintf(stderr, "wsrace replay: give one replay.json\n%s", usage);
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && target_given && o.url != NULL) {
+        fprintf(stderr, "wsrace replay: --target and --url exclude each "
+                        "other\n");
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st != WR_STATUS_OK) {
+        wr_args_free(&args);
+        return st;
+    }
+    if (wr_replay_read(args.operands[0], &r, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsrace replay: %s\n", err);
+        wr_args_free(&args);
+        return WR_STATUS_BAD_INPUT;
+    }
+    if (r.url[0] != '\0' && o.url == NULL) {
+        fprintf(stderr,
+                "wsrace replay: this case ran against the external gateway "
+                "%s; replay it with --url (a replay file never picks an "
+                "address)\n",
+                r.url);
+        st = WR_STATUS_BAD_INPUT;
+        goto out;
+    }
+    /* The analysis tool it ran under: valgrind around our gateway, or our
+     * sanitizer build of it. */
+    tool = wr_tool_from_name(r.tool[0] ? r.tool : "none");
+    if (tool > 0 && o.url != NULL) {
+        fprintf(stderr, "wsrace replay: the case ran under %s, which needs "
+                        "a gateway of ours, not --url\n",
+                r.tool);
+        st = WR_STATUS_BAD_INPUT;
+        goto out;
+    }
+    if (tool > 0) {
+        o.tool = tool;
+        if (wr_tool_is_valgrind((wr_tool_t)tool)) {
+            if (access(WSRACE_SUPPRESSIONS, R_OK) == 0)
+                o.suppressions = WSRACE_SUPPRESSIONS;
+        } else if (!target_given) {
+            snprintf(build, sizeof(build), "%s-%s", gateway, r.tool);
+            o.gateway = build;
+            setenv("UBSAN_OPTIONS", "print_stacktrace=1", 0);
+            setenv("TSAN_OPTIONS", "halt_on_error=0", 0);
+        }
+    }
+    if (!scale_given)
+        o.time_scale = r.time_scale > 0 ? r.time_scale : 1.0;
+    inject.kind = r.faults.mask ? WR_INJECT_SET : WR_INJECT_NONE;
+    inject.set = r.faults;
+    o.plan.injects = &inject;
+    o.plan.ninjects = 1;
+    o.plan.seed = r.seed;
+    o.plan.no_sync = r.no_sync;
+    {
+        char faults[WSR_FAULTS_TEXT_MAX];
+
+        wsr_faults_format(&r.faults, faults, sizeof(faults));
+        printf("wsrace replay: %s inject=%s seed=%llu%s%s%s\n",
+               r.scenario->name, faults[0] ? faults : "none", r.seed,
+               r.no_sync ? " no-sync" : "", r.tool[0] ? " tool=" : "",
+               r.tool);
+    }
+    fflush(stdout);
+    st = wr_run(&o, &r.scenario, 1, &run);
+    if (st == WR_STATUS_OK || st == WR_STATUS_UNEXPECTED) {
+        int differ = run.ncases == 1 ? compare_verdicts(&run.cases[0], &r) : 1;
+
+        printf("replay: %s\n", differ ? "the verdicts DIFFER from the "
+                                        "recorded ones"
+                                      : "the same verdicts recurred");
+        st = differ ? WR_STATUS_UNEXPECTED : WR_STATUS_OK;
+    }
+    wr_run_free(&run);
+out:
+    wr_replay_free(&r);
+    wr_args_free(&args);
+    return st;
+}

@@ -1,0 +1,161 @@
+/* wr_cli.c - What the commands share: usage, the gateway's place, the
+ * secret, loading scenarios. */
+#include "cli/wr_cli.h"
+
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_SECRET "wsrace-harness-secret"
+
+void wr_cli_usage(FILE *f)
+{
+    fputs(
+        "usage: wsrace run [--inject LIST]... [--seed N] [--repeat N] "
+        "[OPTIONS]\n"
+        "                  SCENARIO...\n"
+        "       wsrace matrix [--seeds N] [--faults LIST] [--baseline FILE]\n"
+        "                  [OPTIONS] [SCENARIO...]\n"
+        "       wsrace replay FILE [--report-dir DIR] [--target PATH | --url "
+        "URL]\n"
+        "                  [--time-scale X] [--wrapper CMD]\n"
+        "       wsrace diff OLD NEW\n"
+        "       wsrace merge DIR... --out DIR [--baseline FILE]\n"
+        "       wsrace check SCENARIO...\n"
+        "       wsrace list [SCENARIO...]\n"
+        "       wsrace --help | --version\n"
+        "\n"
+        "Options may come before or after the operands.\n"
+        "\n"
+        "run      runs each scenario against a fresh gateway and writes\n"
+        "         reports/<run-id>/ (summary.json, junit.xml, report.md,\n"
+        "         index.html, cases/<id>/: trace, history, gateway.log,\n"
+        "         replay.json)\n"
+        "  --inject LIST  faults to inject: 'none', 'exposed' (each\n"
+        "                 scenario's own `exposes`) or a comma list such\n"
+        "                 as scope-loss=swallow,registry-leak; give it\n"
+        "                 several times to run every scenario once per\n"
+        "                 set (default: the scenario's gateway.inject)\n"
+        "  --seed N       first seed (default 1); printed in every report\n"
+        "  --repeat N     run each case on seeds N, N+1, ... (default 1)\n"
+        "matrix   every scenario (default ./scenarios/*.yaml) with nothing\n"
+        "         injected, each fault alone and the seed bugs together,\n"
+        "         on N seeds; prints and reports the matrix\n"
+        "  --seeds N      seeds per cell (default 10)\n"
+        "  --faults LIST  fault rows (default: every fault, every mode a\n"
+        "                 scenario exposes, and seed-bugs)\n"
+        "OPTIONS of run and matrix:\n"
+        "  --target PATH  gateway binary (default: next to wsrace)\n"
+        "  --url URL      drive an external gateway (ws://HOST:PORT/PATH);\n"
+        "                 checks that need its trace are UNKNOWN\n"
+        "  --secret S     token secret (default $WSRACE_SECRET or a\n"
+        "                 built-in test secret)\n"
+        "  --time-scale X multiply every timeout (0.1 .. 1000)\n"
+        "  --wrapper CMD  run the gateway under CMD, split on spaces\n"
+        "  --tool T       run the gateway under valgrind T (memcheck,\n"
+        "                 helgrind, drd); adds the memory_safety and\n"
+        "                 data_race checks; timeouts x20 (memcheck), x30\n"
+        "                 (helgrind), x100 (drd)\n"
+        "  --target-build asan|tsan|asan:PATH|tsan:PATH\n"
+        "                 run a sanitizer build of the gateway, same checks\n"
+        "  --suppressions FILE  valgrind suppressions (default: the\n"
+        "                 project's, for libwebsockets, OpenSSL and libc)\n"
+        "  --no-sync      drop the scenarios' sync actions (race windows)\n"
+        "  --shard I/N    run shard I of N of the cases (CI jobs)\n"
+        "  --jobs N       cases at once, in N processes (1..256; matrix: 4)\n"
+        "  --baseline FILE  compare the matrix with FILE; regressions exit 1\n"
+        "  --write-baseline FILE  write the matrix as a baseline\n"
+        "  --report-dir DIR  where runs go (default reports)\n"
+        "  --keep N       keep only the newest N runs there\n"
+        "replay   re-runs one case from its replay.json (the analysis tool\n"
+        "         it ran under included); exit 0 when the same verdicts\n"
+        "         recur, 1 (with the difference) when not. A case that ran\n"
+        "         against --url needs --url again: nothing in the file\n"
+        "         chooses a program or an address\n"
+        "diff     compares two runs (directories or summary.json): newly\n"
+        "         failing, newly passing, still failing, evidence changed;\n"
+        "         exit 1 when something newly fails\n"
+        "merge    joins the shards of one plan into one run at --out\n"
+        "check    validates scenarios without running them\n"
+        "list     shows the faults, the checks and the scenarios\n"
+        "\n"
+        "exit: 0 as expected, 1 unexpected verdict (or regression), 2 usage\n"
+        "or input error, 3 target could not be run, 130 interrupted\n",
+        f);
+}
+
+void wr_cli_default_gateway(char *out, size_t len)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    if (n <= 0) {
+        snprintf(out, len, "build/target/wsrace-gateway");
+        return;
+    }
+    self[n] = '\0';
+    snprintf(path, sizeof(path), "%s/../target/wsrace-gateway", dirname(self));
+    if (realpath(path, self) != NULL)
+        snprintf(out, len, "%s", self);
+    else
+        snprintf(out, len, "%s", path);
+}
+
+const char *wr_cli_secret(void)
+{
+    const char *s = getenv("WSRACE_SECRET");
+
+    return s != NULL && s[0] != '\0' ? s : DEFAULT_SECRET;
+}
+
+wr_status_t wr_cli_load_scenarios(const char *cmd, char **paths, size_t n,
+                                  int use_default, wr_scenario_t ***out,
+                                  size_t *count)
+{
+    glob_t g = {0};
+    wr_scenario_t **s;
+    size_t bad = 0;
+
+    if (n == 0 && use_default && glob("scenarios/*.yaml", 0, NULL, &g) == 0) {
+        paths = g.gl_pathv;
+        n = g.gl_pathc;
+    }
+    if (n == 0) {
+        fprintf(stderr, "wsrace %s: no scenario given\n", cmd);
+        globfree(&g);
+        return WR_STATUS_BAD_INPUT;
+    }
+    s = calloc(n, sizeof(*s));
+    if (s == NULL) {
+        globfree(&g);
+        return WR_STATUS_INFRA;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char err[1024];
+
+        s[i] = wr_scenario_load(paths[i], err, sizeof(err));
+        if (s[i] == NULL) {
+            fprintf(stderr, "%s\n", err);
+            bad++;
+        }
+    }
+    globfree(&g);
+    if (bad > 0) {
+        wr_cli_free_scenarios(s, n);
+        return WR_STATUS_BAD_INPUT;
+    }
+    *out = s;
+    *count = n;
+    return WR_STATUS_OK;
+}
+
+void wr_cli_free_scenarios(wr_scenario_t **s, size_t n)
+{
+    for (size_t i = 0; s != NULL && i < n; i++)
+        if (s[i] != NULL)
+            wr_scenario_free(s[i]);
+    free(s);
+}

@@ -1,0 +1,52 @@
+/* wr_cli.h - The wsrace commands, one file each (cmd_*.c), and what they
+ * share: the usage text, where the gateway is, loading scenarios.
+ *
+ * Each command takes the words after its name and returns a status;
+ * main() alone turns it into an exit code. Options may follow operands
+ * (cli/wr_opts.h). Single-threaded. */
+#ifndef WR_CLI_H
+#define WR_CLI_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "plan/wr_case.h"
+#include "plan/wr_scenario.h"
+
+/* What every command may need of the process. */
+typedef struct {
+    const char *self;      /* argv[0], for the replay commands printed */
+    const char *argv_text; /* the whole command line, for reports */
+    atomic_int *stop;      /* set by SIGINT/SIGTERM */
+} wr_cli_env_t;
+
+/* run and matrix (cmd is "run" or "matrix"). */
+wr_status_t wr_cmd_run(const char *cmd, int argc, char **argv,
+                       const wr_cli_env_t *env);
+wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env);
+wr_status_t wr_cmd_diff(int argc, char **argv, const wr_cli_env_t *env);
+wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env);
+wr_status_t wr_cmd_check(int argc, char **argv, const wr_cli_env_t *env);
+wr_status_t wr_cmd_list(int argc, char **argv, const wr_cli_env_t *env);
+
+/* The whole usage text. */
+void wr_cli_usage(FILE *f);
+
+/* The gateway next to this binary (../target/wsrace-gateway), resolved;
+ * "build/target/wsrace-gateway" when /proc/self/exe cannot be read. */
+void wr_cli_default_gateway(char *out, size_t len);
+
+/* The HS256 secret: $WSRACE_SECRET, or the harness's test secret. */
+const char *wr_cli_secret(void);
+
+/* Loads the scenarios at paths (with none and use_default, every .yaml
+ * file of ./scenarios), printing each error. Returns 0 with *out (free
+ * with wr_cli_free_scenarios) and *count, WR_STATUS_BAD_INPUT when one
+ * does not load or none is named, WR_STATUS_INFRA when out of memory. */
+wr_status_t wr_cli_load_scenarios(const char *cmd, char **paths, size_t n,
+                                  int use_default, wr_scenario_t ***out,
+                                  size_t *count);
+void wr_cli_free_scenarios(wr_scenario_t **s, size_t n);
+
+#endif

@@ -1,0 +1,1290 @@
+/* wr_engine.c - Scenario clients on libwebsockets service threads.
+ *
+ * One worker per service thread owns one lws context and the clients
+ * assigned to it; a client is touched only by its worker's thread. What is
+ * shared across threads is small and atomic: barrier arrival counters, the
+ * count of clients that finished their steps, and each worker's wake flag.
+ * A thread that releases a barrier (or finishes the last client) sets every
+ * worker's wake flag and calls lws_cancel_service() on its context, the one
+ * lws call that is safe from another thread; each worker then advances its
+ * own waiting clients from its service loop.
+ *
+ * Every step ends in bounded time: connect, expect, expect_close, barrier
+ * and close have their `within`, sleep its length, probes an HTTP timeout,
+ * and the scenario's timeout_ms bounds the whole run. A 20 ms tick bounds
+ * each lws_service() wait so that the loop sees stop requests, and checks
+ * the step bounds of 500 ms or more (see set_bound()).
+ *
+ * Events are recorded per worker, without locks, as JSON lines and handed
+ * to the history after the threads are joined and the connections are
+ * gone, so that the two never hold memory at the same time. */
+#include <errno.h>
+#include <libwebsockets.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wsr_token.h"
+#include "drive/wr_engine.h"
+#include "drive/wr_target.h"
+
+#define TICK_US          (20 * LWS_US_PER_MS)
+#define BOUND_MIN_MS     500 /* step bounds this long are checked by the tick */
+#define CLOSE_GRACE_MS   3000 /* closing phase bound, before time_scale */
+#define PROBE_TIMEOUT_MS 2000
+#define RX_MAX           (1 << 20) /* larger server messages are cut and reported */
+
+/* Connections per service thread when the caller does not choose, within
+ * WR_ENGINE_PER_THREAD. lws's poll loop scans every descriptor of a
+ * context on each wake-up: at 1,000 per context that scan was half of the
+ * engine's CPU at 10,000 connections; at 250 the run took about a quarter
+ * less CPU (scripts/bench). Scenarios of up to 500 clients still get two
+ * threads. */
+#define CONNS_PER_THREAD 250
+
+typedef struct engine engine_t;
+typedef struct worker worker_t;
+
+/* One named barrier. `expected` is fixed before the threads start. */
+typedef struct {
+    const char *name;
+    int expected;        /* arrivals that release it */
+    atomic_int arrived;  /* arrivals so far */
+    atomic_int released; /* set once, by the last arrival */
+} barrier_t;
+
+/* One queued outgoing frame. */
+typedef struct out_msg {
+    struct out_msg *next;
+    char *text;
+    char *msg_type;       /* for the record: "user_message", or NULL (raw) */
+    char *correlation_id; /* for the record, or NULL */
+} out_msg_t;
+
+/* One of these is created for each scenario client. Only its worker's
+ * thread touches it after the threads start. */
+typedef struct {
+    worker_t *w;
+    const wr_group_t *grp;
+    int g, i; /* index in the scenario, in the group */
+    char *user, *session, *token;
+    uint64_t rng;       /* seeded per client */
+    size_t step;        /* current step */
+    bool waiting;       /* the current step waits for an event */
+    barrier_t *barrier; /* barrier being waited on */
+    struct lws *wsi;
+    bool connecting, open;
+    bool closing;   /* we asked to close */
+    bool finished;  /* every step done */
+    int peer_close; /* code of the peer's close frame, 0: none */
+    int last_close; /* code the connection ended with, 0: open */
+    char *rx;       /* partial frame */
+    size_t rx_len;
+    json_t *inbox; /* received messages not yet expected */
+    out_msg_t *out_head, *out_tail;
+    lws_sorted_usec_list_t sul; /* step timer */
+    int64_t bound_ns;           /* step bound checked by the tick; 0: none */
+    sul_cb_t bound_cb;          /* what runs when bound_ns has passed */
+} client_t;
+
+/* One of these is created for each service thread. */
+struct worker {
+    engine_t *e;
+    int idx;
+    pthread_t th;
+    struct lws_context *ctx;
+    lws_sorted_usec_list_t tick;
+    client_t **clients;
+    size_t nclients;
+    atomic_int wake; /* a barrier released or the run ended */
+    int open;        /* connections open or connecting */
+    bool closing_phase;
+    int64_t close_deadline;
+    char **lines; /* recorded events, JSON */
+    size_t nlines, caplines;
+    size_t kept;          /* lines recorded before the context was destroyed */
+    wr_engine_stats_t st; /* this worker's share of the stats */
+};
+
+struct engine {
+    const wr_engine_opts_t *o;
+    double scale;
+    worker_t *workers;
+    int nworkers;
+    client_t *clients;
+    size_t nclients;
+    barrier_t *barriers;
+    size_t nbarriers;
+    atomic_int finished; /* clients that finished their steps */
+    atomic_int ending;   /* every client finished, or time is up */
+    int64_t deadline;    /* scenario timeout */
+};
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+/* splitmix64: small, seedable, good enough for schedules. */
+static uint64_t next_rand(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static int scaled(const engine_t *e, int ms)
+{
+    double v = ms * e->scale;
+
+    return v > 2e9 ? 2000000000 : (int)v;
+}
+
+static void *lws_realloc_cb(void *ptr, size_t size, const char *reason)
+{
+    (void)reason;
+    if (size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return realloc(ptr, size);
+}
+
+/* Appends one event of client c (fields stolen, may be NULL). */
+static void record(client_t *c, const char *event, const char *type,
+                   json_t *fields)
+{
+    worker_t *w = c->w;
+    json_t *o = fields ? fields : json_object();
+    char *line;
+
+    json_object_set_new(o, "src", json_string("client"));
+    json_object_set_new(o, "ns", json_integer(wr_now_ns()));
+    json_object_set_new(o, "client", json_integer(c->g));
+    json_object_set_new(o, "event", json_string(event));
+    if (type != NULL)
+        json_object_set_new(o, "type", json_string(type));
+    if (json_object_get(o, "key") == NULL)
+        json_object_set_new(o, "key", json_string(c->session));
+    json_object_set_new(o, "session", json_string(c->session));
+    json_object_set_new(o, "user", json_string(c->user));
+    json_object_set_new(o, "group", json_string(c->grp->name));
+    json_object_set_new(o, "thread", json_integer(w->idx));
+    line = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (line == NULL)
+        return;
+    if (w->nlines == w->caplines) {
+        size_t cap = w->caplines ? w->caplines * 2 : 256;
+        char **nl = realloc(w->lines, cap * sizeof(*nl));
+        if (nl == NULL) {
+            free(line);
+            return;
+        }
+        w->lines = nl;
+        w->caplines = cap;
+    }
+    w->lines[w->nlines++] = line;
+}
+
+static void step_failed(client_t *c, const wr_step_t *s, const char *why)
+{
+    c->w->st.steps_failed++;
+    record(c, "client.step_failed", "fail",
+           json_pack("{s:s,s:i,s:i,s:s}", "step", wr_step_kind_name(s->kind),
+                     "line", s->line, "column", s->column, "error", why));
+}
+
+/* An expect step that was not met: why is "timeout" or "connection
+ * closed". */
+static void expect_failed(client_t *c, const wr_step_t *s, const char *why)
+{
+    record(c, "client.expect", "fail",
+           json_pack("{s:s,s:i,s:s}", "msg_type", s->msg_type, "within_ms",
+                     s->within_ms, "error", why));
+    step_failed(c, s, why);
+}
+
+static void out_msg_free(out_msg_t *m)
+{
+    free(m->text);
+    free(m->msg_type);
+    free(m->correlation_id);
+    free(m);
+}
+
+/* Drops every frame still queued (the connection is gone). */
+static void drop_outgoing(client_t *c)
+{
+    while (c->out_head != NULL) {
+        out_msg_t *m = c->out_head;
+
+        c->out_head = m->next;
+        out_msg_free(m);
+    }
+    c->out_tail = NULL;
+}
+
+static void run_steps(client_t *c);
+
+/* A timer that must fire on time (a sleep, a start jitter). */
+static void set_timer(client_t *c, int ms, sul_cb_t cb)
+{
+    c->bound_ns = 0;
+    lws_sul_schedule(c->w->ctx, 0, &c->sul, cb, (lws_usec_t)ms * LWS_US_PER_MS);
+}
+
+/* A bound on a step (connect, expect, barrier, close `within`): cb runs
+ * once ms have passed with the step still waiting. Bounds of BOUND_MIN_MS
+ * or more are checked by the worker's tick, so they end up to one tick
+ * late; shorter ones are lws timers. Why: lws keeps one sorted timer list
+ * per context and inserts in linear time, and with a bound on every one of
+ * 1,000 clients that insertion was a fifth of a service thread's CPU. */
+static void set_bound(client_t *c, int ms, sul_cb_t cb)
+{
+    if (ms < BOUND_MIN_MS) {
+        set_timer(c, ms, cb);
+        return;
+    }
+    lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    c->bound_ns = wr_now_ns() + (int64_t)ms * 1000000;
+    c->bound_cb = cb;
+}
+
+static void cancel_timer(client_t *c)
+{
+    c->bound_ns = 0;
+    lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+/* Ends the current step and goes on with the next ones. */
+static void step_done(client_t *c)
+{
+    cancel_timer(c);
+    c->waiting = false;
+    c->barrier = NULL;
+    c->step++;
+    run_steps(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* Matching received messages                                          */
+/* ------------------------------------------------------------------ */
+
+/* The member at a dotted path ("data.connection_ready"), or NULL. */
+static json_t *at_path(json_t *o, const char *path)
+{
+    char buf[256], *save = NULL, *part;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (part = strtok_r(buf, ".", &save); part && o;
+         part = strtok_r(NULL, ".", &save))
+        o = json_is_object(o) ? json_object_get(o, part) : NULL;
+    return o;
+}
+
+/* Whether msg has type and every match member (templates expanded). */
+static bool matches(const client_t *c, json_t *msg, const wr_step_t *s)
+{
+    const char *path;
+    json_t *want;
+
+    if (!json_is_string(json_object_get(msg, "type")) ||
+        strcmp(json_string_value(json_object_get(msg, "type")), s->msg_type) !=
+            0)
+        return false;
+    json_object_foreach(s->match, path, want)
+    {
+        json_t *got = at_path(msg, path);
+        bool eq;
+
+        if (got == NULL)
+            return false;
+        if (json_is_string(want)) {
+            char *x = wr_scenario_expand(json_string_value(want), c->i, c->g,
+                                         c->user, c->session, c->w->e->o->seed);
+            eq = json_is_string(got) && x &&
+                 strcmp(json_string_value(got), x) == 0;
+            free(x);
+        } else {
+            eq = json_equal(got, want);
+        }
+        if (!eq)
+            return false;
+    }
+    return true;
+}
+
+/* Consumes the first inbox message matching step s. */
+static bool take_match(client_t *c, const wr_step_t *s)
+{
+    for (size_t k = 0; k < json_array_size(c->inbox); k++) {
+        if (matches(c, json_array_get(c->inbox, k), s)) {
+            json_array_remove(c->inbox, k);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Barriers and the end of the run                                     */
+/* ------------------------------------------------------------------ */
+
+static void wake_all(engine_t *e)
+{
+    for (int k = 0; k < e->nworkers; k++) {
+        atomic_store(&e->workers[k].wake, 1);
+        if (e->workers[k].ctx != NULL)
+            lws_cancel_service(e->workers[k].ctx);
+    }
+}
+
+static barrier_t *find_barrier(engine_t *e, const char *name)
+{
+    for (size_t k = 0; k < e->nbarriers; k++)
+        if (strcmp(e->barriers[k].name, name) == 0)
+            return &e->barriers[k];
+    return NULL;
+}
+
+static void client_finished(client_t *c)
+{
+    engine_t *e = c->w->e;
+
+    if (c->finished)
+        return;
+    c->finished = true;
+    if (atomic_fetch_add(&e->finished, 1) + 1 == (int)e->nclients) {
+        atomic_store(&e->ending, 1);
+        wake_all(e);
+    }
+}
+
+/* Advances this worker's clients whose barrier has been released. */
+static void on_wake(worker_t *w)
+{
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+
+        if (c->waiting && c->barrier != NULL &&
+            atomic_load(&c->barrier->released)) {
+            record(c, "client.barrier", "ok",
+                   json_pack("{s:s}", "name", c->barrier->name));
+            step_done(c);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Steps                                                               */
+/* ------------------------------------------------------------------ */
+
+static void step_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    client_t *c = lws_container_of(sul, client_t, sul);
+    const wr_step_t *s = &c->grp->steps[c->step];
+
+    if (!c->waiting)
+        return;
+    switch (s->kind) {
+    case WR_STEP_SLEEP:
+        break;
+    case WR_STEP_BARRIER:
+        record(c, "client.barrier", "fail",
+               json_pack("{s:s,s:s}", "name", s->name, "error", "timeout"));
+        step_failed(c, s, "barrier timeout");
+        break;
+    case WR_STEP_EXPECT:
+        expect_failed(c, s, "timeout");
+        break;
+    case WR_STEP_EXPECT_CLOSE:
+        record(c, "client.expect_close", "fail",
+               json_pack("{s:i,s:s}", "want", s->code, "error", "timeout"));
+        step_failed(c, s, "timeout");
+        break;
+    case WR_STEP_CONNECT:
+        record(c, "client.connect", "fail",
+               json_pack("{s:s,s:i}", "error", "timeout", "code", -1));
+        step_failed(c, s, "connect timeout");
+        break;
+    default:
+        step_failed(c, s, "timeout");
+        break;
+    }
+    step_done(c);
+}
+
+static void start_cb(lws_sorted_usec_list_t *sul)
+{
+    run_steps(lws_container_of(sul, client_t, sul));
+}
+
+static void start_connect(client_t *c, const wr_step_t *s)
+{
+    engine_t *e = c->w->e;
+    struct lws_client_connect_info ci;
+
+    memset(&ci, 0, sizeof(ci));
+    ci.context = c->w->ctx;
+    ci.address = e->o->host;
+    ci.port = e->o->port;
+    ci.path = e->o->path;
+    ci.host = e->o->host;
+    ci.origin = e->o->host;
+    ci.protocol = NULL;
+    ci.local_protocol_name = "wsrace-client";
+    ci.userdata = c;
+    ci.pwsi = &c->wsi;
+    c->peer_close = 0;
+    c->last_close = 0;
+    c->closing = false;
+    c->connecting = true;
+    c->w->open++;
+    record(c, "client.connect", "invoke",
+           json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
+    c->waiting = true;
+    set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+    if (lws_client_connect_via_info(&ci) == NULL && c->connecting) {
+        /* At the descriptor limit lws returns NULL with no callback. */
+        c->connecting = false;
+        c->wsi = NULL;
+        c->w->open--;
+        c->w->st.connect_errors++;
+        c->last_close = -1;
+        record(c, "client.connect", "fail",
+               json_pack("{s:s,s:i}", "error", "connect refused by lws", "code",
+                         -1));
+        step_failed(c, s, "connect failed");
+        step_done(c);
+    }
+}
+
+static void probe(client_t *c, const wr_step_t *s)
+{
+    engine_t *e = c->w->e;
+    char *key =
+        wr_scenario_expand(s->key, c->i, c->g, c->user, c->session, e->o->seed);
+    char path[512], *body = NULL;
+    json_t *j = NULL;
+    int st;
+
+    snprintf(path, sizeof(path), "/debug/ready?id=%s", key ? key : "");
+    /* Blocking, on loopback, bounded: a probe holds this thread's other
+     * clients for well under a millisecond. */
+    st = wr_http_get(e->o->host, e->o->port, path, scaled(e, PROBE_TIMEOUT_MS),
+                     &body);
+    if (st == 200)
+        j = json_loads(body, 0, NULL);
+    if (j != NULL && json_is_boolean(json_object_get(j, "ready"))) {
+        record(c, "client.probe", "ok",
+               json_pack("{s:s,s:O,s:O}", "key", key, "registered",
+                         json_object_get(j, "registered"), "ready",
+                         json_object_get(j, "ready")));
+    } else {
+        record(c, "client.probe", "fail",
+               json_pack("{s:s,s:i,s:s}", "key", key ? key : "", "code", st,
+                         "error", "no readiness answer"));
+        step_failed(c, s, "probe failed");
+    }
+    json_decref(j);
+    free(body);
+    free(key);
+}
+
+static void enqueue(client_t *c, char *text, const char *type, const char *cid)
+{
+    out_msg_t *m = calloc(1, sizeof(*m));
+
+    if (m == NULL) {
+        free(text);
+        return;
+    }
+    m->text = text;
+    m->msg_type = type ? strdup(type) : NULL;
+    m->correlation_id = cid ? strdup(cid) : NULL;
+    if (c->out_tail)
+        c->out_tail->next = m;
+    else
+        c->out_head = m;
+    c->out_tail = m;
+    lws_callback_on_writable(c->wsi);
+}
+
+/* Expands every string of a JSON value in place. */
+static void expand_json(client_t *c, json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t idx;
+
+    if (json_is_string(v)) {
+        char *s = wr_scenario_expand(json_string_value(v), c->i, c->g, c->user,
+                                     c->session, c->w->e->o->seed);
+        if (s != NULL)
+            json_string_set(v, s);
+        free(s);
+    } else if (json_is_object(v)) {
+        json_object_foreach(v, k, x) expand_json(c, x);
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, idx, x) expand_json(c, x);
+    }
+}
+
+static void send_step(client_t *c, const wr_step_t *s)
+{
+    if (!c->open) {
+        step_failed(c, s, "send on a closed connection");
+        return;
+    }
+    if (s->raw != NULL) {
+        enqueue(c, strdup(s->raw), NULL, NULL);
+        return;
+    }
+    json_t *m = json_deep_copy(s->message);
+    expand_json(c, m);
+    enqueue(c, json_dumps(m, JSON_COMPACT),
+            json_string_value(json_object_get(m, "type")),
+            json_string_value(json_object_get(m, "correlation_id")));
+    json_decref(m);
+}
+
+/* Whether the connection ended as expect_close step s wants. */
+static void judge_close(client_t *c, const wr_step_t *s)
+{
+    bool ok = s->code == 0 || s->code == c->last_close;
+
+    record(c, "client.expect_close", ok ? "ok" : "fail",
+           json_pack("{s:i,s:i}", "want", s->code, "code", c->last_close));
+    if (!ok)
+        step_failed(c, s, "close code differs");
+}
+
+static void run_steps(client_t *c)
+{
+    engine_t *e = c->w->e;
+
+    while (!c->waiting && c->step < c->grp->nsteps) {
+        const wr_step_t *s = &c->grp->steps[c->step];
+
+        if (atomic_load(&e->ending) && !c->finished) {
+            record(c, "client.abandoned", "info",
+                   json_pack("{s:s}", "step", wr_step_kind_name(s->kind)));
+            c->step = c->grp->nsteps;
+            break;
+        }
+        switch (s->kind) {
+        case WR_STEP_CONNECT:
+            if (c->open || c->connecting) {
+                step_failed(c, s, "already connected");
+                break;
+            }
+            start_connect(c, s);
+            return;
+        case WR_STEP_BARRIER: {
+            barrier_t *b = find_barrier(e, s->name);
+            if (atomic_fetch_add(&b->arrived, 1) + 1 >= b->expected) {
+                atomic_store(&b->released, 1);
+                record(c, "client.barrier", "ok",
+                       json_pack("{s:s,s:b}", "name", b->name, "last", 1));
+                wake_all(e);
+                break;
+            }
+            c->waiting = true;
+            c->barrier = b;
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+            return;
+        }
+        case WR_STEP_SEND:
+            send_step(c, s);
+            break;
+        case WR_STEP_EXPECT:
+            if (take_match(c, s)) {
+                record(c, "client.expect", "ok",
+                       json_pack("{s:s}", "msg_type", s->msg_type));
+                break;
+            }
+            if (!c->open) {
+                expect_failed(c, s, "connection closed");
+                break;
+            }
+            c->waiting = true;
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+            return;
+        case WR_STEP_EXPECT_CLOSE:
+            if (!c->open && !c->connecting) {
+                judge_close(c, s);
+                break;
+            }
+            c->waiting = true;
+            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+            return;
+        case WR_STEP_SLEEP: {
+            int ms = s->ms;
+            if (s->jitter_ms > 0)
+                ms += (int)(next_rand(&c->rng) % (uint64_t)(s->jitter_ms + 1));
+            c->waiting = true;
+            set_timer(c, scaled(e, ms), step_timeout_cb);
+            return;
+        }
+        case WR_STEP_PROBE_READY:
+            probe(c, s);
+            break;
+        case WR_STEP_CLOSE:
+            if (!c->open) {
+                step_failed(c, s, "close on a closed connection");
+                break;
+            }
+            c->closing = true;
+            record(c, "client.close", "invoke", NULL);
+            lws_callback_on_writable(c->wsi);
+            c->waiting = true;
+            set_bound(c, scaled(e, 5000), step_timeout_cb);
+            return;
+        }
+        c->step++;
+    }
+    if (!c->waiting && c->step >= c->grp->nsteps)
+        client_finished(c);
+}
+
+/* ------------------------------------------------------------------ */
+/* lws callbacks                                                       */
+/* ------------------------------------------------------------------ */
+
+static int add_header(struct lws *wsi, void *in, size_t len, const char *name,
+                      const char *value)
+{
+    unsigned char **p = in, *end = *p + len;
+
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value,
+                                       (int)strlen(value), p, end);
+}
+
+/* Whether a step from the current one on expects messages of type: only
+ * those can ever take a message from the inbox, since steps only advance.
+ * At 10,000 clients, keeping every unexpected event (four per message)
+ * as parsed JSON cost about 40 MB. */
+static bool wanted_later(const client_t *c, const char *type)
+{
+    for (size_t k = c->step; k < c->grp->nsteps; k++) {
+        const wr_step_t *s = &c->grp->steps[k];
+
+        if (s->kind == WR_STEP_EXPECT && strcmp(s->msg_type, type) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* A whole frame arrived. */
+static void on_message(client_t *c, const char *text, size_t len)
+{
+    json_t *m = json_loadb(text, len, 0, NULL);
+    const wr_step_t *s;
+    json_t *data, *f;
+    const char *type;
+
+    if (!json_is_object(m)) {
+        record(c, "client.recv", "info",
+               json_pack("{s:s,s:s%}", "msg_type", "(not json)", "text", text,
+                         len > 200 ? (size_t)200 : len));
+        json_decref(m);
+        return;
+    }
+    type = json_string_value(json_object_get(m, "type"));
+    data = json_object_get(m, "data");
+    f = json_pack("{s:s?,s:O?}", "msg_type", type, "correlation_id",
+                  json_object_get(m, "correlation_id"));
+    if (json_is_object(data)) {
+        json_t *v;
+        if ((v = json_object_get(data, "user_id")) && json_is_string(v))
+            json_object_set(f, "user", v);
+        if ((v = json_object_get(data, "code")) && json_is_string(v))
+            json_object_set(f, "error", v);
+        if ((v = json_object_get(data, "connection_id")) && json_is_string(v))
+            json_object_set(f, "key", v);
+        if ((v = json_object_get(data, "connection_ready")))
+            json_object_set(f, "connection_ready", v);
+    }
+    record(c, "client.recv", "info", f);
+    if (type != NULL && strcmp(type, "connection_established") == 0) {
+        c->w->st.established++;
+        record(c, "client.established", "ok",
+               json_pack("{s:O?,s:O?}", "key",
+                         json_object_get(data, "connection_id"),
+                         "connection_ready",
+                         json_object_get(data, "connection_ready")));
+    }
+    if (type != NULL && wanted_later(c, type))
+        json_array_append_new(c->inbox, m);
+    else
+        json_decref(m); /* no step left can take it: keep no copy */
+    if (!c->waiting || c->step >= c->grp->nsteps)
+        return;
+    s = &c->grp->steps[c->step];
+    if (s->kind == WR_STEP_EXPECT && take_match(c, s)) {
+        record(c, "client.expect", "ok",
+               json_pack("{s:s}", "msg_type", s->msg_type));
+        step_done(c);
+    }
+}
+
+/* The connection is gone (closed, or never opened). */
+static void on_gone(client_t *c, const char *by, const char *error)
+{
+    bool was_open = c->open;
+    const wr_step_t *s;
+
+    c->open = false;
+    c->connecting = false;
+    c->wsi = NULL;
+    c->w->open--;
+    if (was_open) {
+        c->last_close = c->peer_close ? c->peer_close
+                        : c->closing  ? 1000
+                                      : 1006;
+        record(c, "client.closed", "info",
+               json_pack("{s:i,s:s}", "code", c->last_close, "by",
+                         c->peer_close ? "peer"
+                         : c->closing  ? "client"
+                                       : "transport"));
+    } else {
+        c->last_close = -1;
+        c->w->st.connect_errors++;
+        record(c, "client.connect", "fail",
+               json_pack("{s:s,s:i}", "error", error ? error : "failed", "code",
+                         -1));
+    }
+    drop_outgoing(c);
+    if (!c->waiting || c->step >= c->grp->nsteps)
+        return;
+    s = &c->grp->steps[c->step];
+    switch (s->kind) {
+    case WR_STEP_CONNECT:
+        step_failed(c, s, error ? error : "connection failed");
+        step_done(c);
+        break;
+    case WR_STEP_EXPECT:
+        expect_failed(c, s, "connection closed");
+        step_done(c);
+        break;
+    case WR_STEP_EXPECT_CLOSE:
+        judge_close(c, s);
+        step_done(c);
+        break;
+    case WR_STEP_CLOSE:
+        step_done(c);
+        break;
+    default:
+        break;
+    }
+}
+
+static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
+                     void *user, void *in, size_t len)
+{
+    client_t *c = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+        if (c == NULL)
+            return 0;
+        if (c->token != NULL) {
+            char auth[WSR_TOKEN_MAX + 16];
+            snprintf(auth, sizeof(auth), "Bearer %s", c->token);
+            if (add_header(wsi, in, len, "authorization:", auth))
+                return -1;
+        }
+        return add_header(wsi, in, len, "x-session-id:", c->session) ? -1 : 0;
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        c->connecting = false;
+        c->open = true;
+        c->w->st.connected++;
+        if (c->waiting && c->step < c->grp->nsteps &&
+            c->grp->steps[c->step].kind == WR_STEP_CONNECT) {
+            record(c, "client.connect", "ok", NULL);
+            step_done(c);
+        } else {
+            /* The connect step timed out before the upgrade: close it. */
+            c->closing = true;
+            lws_callback_on_writable(wsi);
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (c->rx_len + len > RX_MAX) {
+            c->rx_len = 0;
+            record(c, "client.recv", "info",
+                   json_pack("{s:s}", "msg_type", "(too big)"));
+            return 0;
+        }
+        {
+            char *nb = realloc(c->rx, c->rx_len + len + 1);
+            if (nb == NULL)
+                return -1;
+            c->rx = nb;
+        }
+        memcpy(c->rx + c->rx_len, in, len);
+        c->rx_len += len;
+        if (lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi)) {
+            c->rx[c->rx_len] = '\0';
+            on_message(c, c->rx, c->rx_len);
+            c->rx_len = 0;
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_WRITEABLE: {
+        out_msg_t *m = c->out_head;
+        if (m != NULL) {
+            size_t n = strlen(m->text);
+            unsigned char *buf = malloc(LWS_PRE + n);
+            int wrote;
+
+            if (buf == NULL)
+                return -1;
+            memcpy(buf + LWS_PRE, m->text, n);
+            record(c, "client.send", "invoke",
+                   json_pack("{s:s?,s:s?,s:i}", "msg_type", m->msg_type,
+                             "correlation_id", m->correlation_id, "bytes",
+                             (int)n));
+            wrote = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
+            free(buf);
+            c->out_head = m->next;
+            if (c->out_head == NULL)
+                c->out_tail = NULL;
+            out_msg_free(m);
+            if (wrote < (int)n)
+                return -1;
+            if (c->out_head != NULL || c->closing)
+                lws_callback_on_writable(wsi);
+            return 0;
+        }
+        if (c->closing) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (len >= 2)
+            c->peer_close =
+                ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1];
+        else
+            c->peer_close = 1005;
+        return 0;
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (c != NULL && (c->connecting || c->open)) {
+            char err[128];
+            snprintf(err, sizeof(err), "%.*s", in ? (int)len : 0,
+                     in ? (const char *)in : "");
+            on_gone(c, "transport", err[0] ? err : "connection error");
+        }
+        return 0;
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (c != NULL && (c->connecting || c->open))
+            on_gone(c, "peer", NULL);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    /* lws gives every connection an rx buffer of this size; the gateway's
+     * messages are a few hundred bytes, and longer frames arrive in
+     * fragments that the CLIENT_RECEIVE case joins. 4096 cost 30 MB more
+     * at 10,000 connections. */
+    {"wsrace-client", client_cb, 0, 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Every TICK_US: runs the step bounds that have passed (see set_bound()). */
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    worker_t *w = lws_container_of(sul, worker_t, tick);
+    int64_t now = wr_now_ns();
+
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+
+        if (c->bound_ns != 0 && now >= c->bound_ns) {
+            c->bound_ns = 0;
+            c->bound_cb(&c->sul);
+        }
+    }
+    lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, TICK_US);
+}
+
+/* Starts closing every connection this worker still has open. */
+static void begin_closing(worker_t *w)
+{
+    engine_t *e = w->e;
+
+    w->closing_phase = true;
+    w->close_deadline =
+        wr_now_ns() + (int64_t)scaled(e, CLOSE_GRACE_MS) * 1000000;
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+
+        if (!c->finished) {
+            record(c, "client.abandoned", "info",
+                   json_pack("{s:i}", "step", (int)c->step));
+            cancel_timer(c);
+            c->waiting = false;
+            c->finished = true;
+        }
+        if (c->open && !c->closing) {
+            c->closing = true;
+            record(c, "client.close", "invoke",
+                   json_pack("{s:s}", "why", "end of run"));
+            lws_callback_on_writable(c->wsi);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    engine_t *e = w->e;
+    uint64_t rng = e->o->seed ^ (0xabcdef12345ULL * (uint64_t)(w->idx + 1));
+
+    tick_cb(&w->tick);
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+        int j = c->grp->start_jitter_ms;
+
+        if (j > 0)
+            lws_sul_schedule(w->ctx, 0, &c->sul, start_cb,
+                             (lws_usec_t)scaled(e, (int)(next_rand(&rng) %
+                                                         (uint64_t)(j + 1))) *
+                                 LWS_US_PER_MS);
+        else
+            run_steps(c);
+    }
+    for (;;) {
+        int64_t now;
+
+        lws_service(w->ctx, 0);
+        now = wr_now_ns();
+        if (atomic_exchange(&w->wake, 0))
+            on_wake(w);
+        if (!atomic_load(&e->ending) &&
+            (now >= e->deadline || (e->o->stop && *e->o->stop))) {
+            if (e->o->stop && *e->o->stop)
+                w->st.aborted = true;
+            else
+                w->st.timed_out = true;
+            atomic_store(&e->ending, 1);
+            wake_all(e);
+        }
+        if (atomic_load(&e->ending) && !w->closing_phase)
+            begin_closing(w);
+        if (w->closing_phase && (w->open <= 0 || now >= w->close_deadline))
+            break;
+    }
+    lws_sul_schedule(w->ctx, 0, &w->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    for (size_t k = 0; k < w->nclients; k++)
+        cancel_timer(w->clients[k]);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up and tear-down                                                */
+/* ------------------------------------------------------------------ */
+
+/* Counts barrier participants: each client reaching a barrier step. */
+static int setup_barriers(engine_t *e)
+{
+    const wr_scenario_t *sc = e->o->scenario;
+    size_t cap = 0;
+
+    for (size_t gi = 0; gi < sc->ngroups; gi++)
+        cap += sc->groups[gi].nsteps;
+    e->barriers = calloc(cap ? cap : 1, sizeof(barrier_t));
+    if (e->barriers == NULL)
+        return -ENOMEM;
+    for (size_t gi = 0; gi < sc->ngroups; gi++) {
+        const wr_group_t *grp = &sc->groups[gi];
+
+        for (size_t si = 0; si < grp->nsteps; si++) {
+            barrier_t *b;
+
+            if (grp->steps[si].kind != WR_STEP_BARRIER)
+                continue;
+            b = find_barrier(e, grp->steps[si].name);
+            if (b == NULL) {
+                b = &e->barriers[e->nbarriers++];
+                b->name = grp->steps[si].name;
+            }
+            b->expected += grp->count;
+        }
+    }
+    return 0;
+}
+
+static int make_token(const engine_t *e, client_t *c)
+{
+    char tok[WSR_TOKEN_MAX];
+    time_t now = time(NULL);
+    int n;
+
+    switch (c->grp->token) {
+    case WR_TOKEN_NONE:
+        return 0;
+    case WR_TOKEN_VALID:
+        n = wsr_token_sign(e->o->secret, c->user, (int64_t)now + 3600, tok,
+                          sizeof(tok));
+        break;
+    case WR_TOKEN_EXPIRED:
+        n = wsr_token_sign(e->o->secret, c->user, (int64_t)now - 3600, tok,
+                          sizeof(tok));
+        break;
+    case WR_TOKEN_BAD_SIGNATURE:
+        n = wsr_token_sign("not-the-gateway-secret", c->user,
+                          (int64_t)now + 3600, tok, sizeof(tok));
+        break;
+    default:
+        return -EINVAL;
+    }
+    if (n < 0)
+        return n;
+    c->token = strdup(tok);
+    return c->token ? 0 : -ENOMEM;
+}
+
+static int setup_clients(engine_t *e)
+{
+    const wr_scenario_t *sc = e->o->scenario;
+    uint64_t rng = e->o->seed * 0x2545f4914f6cdd1dULL + 1;
+    size_t *order;
+    size_t g = 0;
+
+    e->nclients = wr_scenario_clients(sc);
+    e->clients = calloc(e->nclients ? e->nclients : 1, sizeof(client_t));
+    order = calloc(e->nclients ? e->nclients : 1, sizeof(size_t));
+    if (e->clients == NULL || order == NULL) {
+        free(order);
+        return -ENOMEM;
+    }
+    for (size_t gi = 0; gi < sc->ngroups; gi++) {
+        const wr_group_t *grp = &sc->groups[gi];
+
+        for (int i = 0; i < grp->count; i++, g++) {
+            client_t *c = &e->clients[g];
+
+            c->grp = grp;
+            c->g = (int)g;
+            c->i = i;
+            c->rng = e->o->seed ^ ((uint64_t)g * 0x9e3779b97f4a7c15ULL);
+            c->user = wr_scenario_expand(grp->user, i, (int)g, NULL, NULL,
+                                         e->o->seed);
+            c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
+                                            NULL, e->o->seed);
+            c->inbox = json_array();
+            if (!c->user || !c->session || !c->inbox || make_token(e, c)) {
+                free(order);
+                return -ENOMEM;
+            }
+        }
+    }
+    /* Seeded shuffle: which thread each client lands on and, within a
+     * thread, the order in which clients start. */
+    for (size_t k = 0; k < e->nclients; k++)
+        order[k] = k;
+    for (size_t k = e->nclients; k > 1; k--) {
+        size_t j = (size_t)(next_rand(&rng) % k), t = order[k - 1];
+        order[k - 1] = order[j];
+        order[j] = t;
+    }
+    for (int k = 0; k < e->nworkers; k++) {
+        worker_t *w = &e->workers[k];
+        w->clients =
+            calloc(e->nclients / (size_t)e->nworkers + 1, sizeof(client_t *));
+        if (w->clients == NULL) {
+            free(order);
+            return -ENOMEM;
+        }
+    }
+    for (size_t k = 0; k < e->nclients; k++) {
+        worker_t *w = &e->workers[k % (size_t)e->nworkers];
+        client_t *c = &e->clients[order[k]];
+
+        c->w = w;
+        w->clients[w->nclients++] = c;
+    }
+    free(order);
+    return 0;
+}
+
+static int create_context(worker_t *w)
+{
+    struct lws_context_creation_info info;
+
+    memset(&info, 0, sizeof(info));
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = protocols;
+    info.user = w;
+    info.timeout_secs = 30;
+    info.connect_timeout_secs = 30;
+    info.fd_limit_per_thread = (unsigned)(w->nclients + 64);
+    w->ctx = lws_create_context(&info);
+    return w->ctx ? 0 : -ENOMEM;
+}
+
+/* Destroys the lws contexts, then the clients. Events recorded while a
+ * context is destroyed (its last close callbacks) are not part of the
+ * run: each worker's `kept` says how many of its lines were recorded
+ * before. Idempotent. */
+static void release_clients(engine_t *e)
+{
+    for (int k = 0; k < e->nworkers; k++) {
+        worker_t *w = &e->workers[k];
+
+        if (w->ctx != NULL) {
+            w->kept = w->nlines;
+            lws_context_destroy(w->ctx);
+            w->ctx = NULL;
+        }
+        free(w->clients);
+        w->clients = NULL;
+    }
+    for (size_t k = 0; k < e->nclients; k++) {
+        client_t *c = &e->clients[k];
+
+        free(c->user);
+        free(c->session);
+        free(c->token);
+        free(c->rx);
+        json_decref(c->inbox);
+        drop_outgoing(c);
+    }
+    free(e->clients);
+    e->clients = NULL;
+    e->nclients = 0;
+}
+
+/* Gives the heap's free pages back to the system. The engine frees tens of
+ * megabytes (connections, recorded lines) on its service threads' malloc
+ * arenas just before the runner loads the gateway's trace: without this,
+ * those pages would stay resident and add to the case's peak. */
+static void trim_heap(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+static void engine_free(engine_t *e)
+{
+    release_clients(e);
+    for (int k = 0; k < e->nworkers; k++) {
+        worker_t *w = &e->workers[k];
+
+        for (size_t l = 0; l < w->nlines; l++)
+            free(w->lines[l]);
+        free(w->lines);
+    }
+    free(e->workers);
+    free(e->barriers);
+}
+
+/* The default lws allocator bumps an unlocked global counter; with one
+ * context per thread that is a data race. Installed once per process. */
+static void set_allocator(void)
+{
+    lws_set_allocator(lws_realloc_cb);
+}
+
+int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
+                  wr_engine_stats_t *st)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    engine_t e;
+    size_t n = wr_scenario_clients(o->scenario);
+    int rc = 0, started = 0;
+
+    memset(&e, 0, sizeof(e));
+    memset(st, 0, sizeof(*st));
+    e.o = o;
+    e.scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    e.nworkers = o->threads > 0
+                     ? o->threads
+                     : (int)((n + CONNS_PER_THREAD - 1) / CONNS_PER_THREAD);
+    if (e.nworkers < 1)
+        e.nworkers = 1;
+    if (e.nworkers < 2 && n > 1)
+        e.nworkers = 2; /* races need two threads of clients, at least */
+    if ((size_t)e.nworkers > n && n > 0)
+        e.nworkers = (int)n;
+    e.workers = calloc((size_t)e.nworkers, sizeof(worker_t));
+    if (e.workers == NULL)
+        return -ENOMEM;
+    for (int k = 0; k < e.nworkers; k++) {
+        e.workers[k].e = &e;
+        e.workers[k].idx = k;
+    }
+    pthread_once(&once, set_allocator);
+    lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+    if ((rc = setup_clients(&e)) != 0 || (rc = setup_barriers(&e)) != 0)
+        goto out;
+    for (int k = 0; k < e.nworkers; k++)
+        if ((rc = create_context(&e.workers[k])) != 0)
+            goto out;
+    st->start_ns = wr_now_ns();
+    e.deadline =
+        st->start_ns + (int64_t)scaled(&e, o->scenario->timeout_ms) * 1000000;
+    for (; started < e.nworkers; started++) {
+        if (pthread_create(&e.workers[started].th, NULL, worker_main,
+                           &e.workers[started]) != 0) {
+            rc = -EAGAIN;
+            atomic_store(&e.ending, 1);
+            wake_all(&e);
+            break;
+        }
+    }
+    for (int k = 0; k < started; k++)
+        pthread_join(e.workers[k].th, NULL);
+    st->end_ns = wr_now_ns();
+    st->clients = (int)n;
+    st->threads = e.nworkers;
+    for (int k = 0; k < e.nworkers; k++) {
+        worker_t *w = &e.workers[k];
+
+        st->connected += w->st.connected;
+        st->established += w->st.established;
+        st->connect_errors += w->st.connect_errors;
+        st->steps_failed += w->st.steps_failed;
+        st->timed_out |= w->st.timed_out;
+        st->aborted |= w->st.aborted;
+    }
+    /* Connections first, then the history: the two never peak together.
+     * Each line is freed as soon as the history has its copy. */
+    release_clients(&e);
+    trim_heap();
+    for (int k = 0; k < e.nworkers; k++) {
+        worker_t *w = &e.workers[k];
+
+        for (size_t l = 0; l < w->nlines; l++) {
+            if (l < w->kept)
+                wr_history_add_line(h, WR_SRC_CLIENT, w->lines[l]);
+            free(w->lines[l]);
+        }
+        free(w->lines);
+        w->lines = NULL;
+        w->nlines = w->caplines = 0;
+    }
+    trim_heap();
+out:
+    engine_free(&e);
+    return rc;
+}

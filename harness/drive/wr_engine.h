@@ -1,0 +1,57 @@
+/* wr_engine.h - Drives a scenario's clients against a gateway.
+ *
+ * Clients are libwebsockets client connections spread over a few service
+ * threads, one lws context per thread (lws 4.1.6 has no SMP: one context
+ * cannot be served by two threads), at most WR_ENGINE_PER_THREAD
+ * connections per context because each context keeps one sorted timer
+ * list whose cost grows with its connections. Each client runs its group's
+ * steps in order; named barriers release every waiting client together,
+ * across threads. Every random choice (start jitter, sleep jitter, which
+ * thread a client lands on) is drawn from the run's seed.
+ *
+ * What each client does and sees is recorded as client events (see
+ * wr_history.h) and appended to the history when the run ends. */
+#ifndef WR_ENGINE_H
+#define WR_ENGINE_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "history/wr_history.h"
+#include "plan/wr_scenario.h"
+
+#define WR_ENGINE_PER_THREAD 1000 /* connections per lws context, at most */
+
+typedef struct {
+    const wr_scenario_t *scenario;
+    const char *host; /* "127.0.0.1" */
+    int port;
+    const char *path;   /* WebSocket path, "/ws" */
+    const char *secret; /* HS256 secret the gateway checks */
+    unsigned long long seed;
+    int threads;                 /* 0: enough for WR_ENGINE_PER_THREAD */
+    double time_scale;           /* multiplies every timeout; 0 means 1 */
+    atomic_int *stop; /* set (by a signal handler) to abort */
+} wr_engine_opts_t;
+
+typedef struct {
+    int clients;        /* clients in the scenario */
+    int connected;      /* upgrades that succeeded */
+    int established;    /* connection_established received */
+    int connect_errors; /* upgrades that failed (incl. no descriptor) */
+    int steps_failed;   /* connect/expect/expect_close/probe steps not met */
+    int threads;        /* service threads used */
+    bool timed_out;     /* the scenario's timeout_ms ended the run */
+    bool aborted;       /* *stop was set */
+    int64_t start_ns, end_ns;
+} wr_engine_stats_t;
+
+/* Runs every client of the scenario to the end of its steps, then closes
+ * the connections still open and waits (bounded) for them to close. Client
+ * events are appended to h. Returns 0, or negative errno when the engine
+ * could not run at all (no lws context, no thread). */
+int wr_engine_run(const wr_engine_opts_t *opts, wr_history_t *h,
+                  wr_engine_stats_t *stats);
+
+#endif

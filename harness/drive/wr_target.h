@@ -1,0 +1,109 @@
+/* wr_target.h - The gateway under test as a child process.
+ *
+ * wr_target_start() forks and execs the gateway with `--port 0 --trace
+ * DIR/trace.jsonl` and the case's options, stdout and stderr both going to
+ * DIR/gateway.log, then waits (bounded) for its `listening HOST:PORT` line
+ * and a 200 from /healthz. The child dies with the harness
+ * (PR_SET_PDEATHSIG), so no gateway outlives a run, even one killed by
+ * SIGKILL. Every wait here has a timeout. One thread owns a target. */
+#ifndef WR_TARGET_H
+#define WR_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "plan/wr_case.h"
+#include "plan/wr_scenario.h"
+#include "wsr_fault.h"
+
+typedef struct {
+    const char *path;     /* gateway binary */
+    const char *dir;      /* case directory: gateway.log, trace.jsonl */
+    char *const *args;    /* extra options, NULL-terminated (may be NULL) */
+    const char *wrapper;  /* a command to run the gateway under, or NULL */
+    int start_timeout_ms; /* listening + /healthz bound; default 10000 */
+} wr_target_opts_t;
+
+typedef struct {
+    pid_t pid;  /* 0 once reaped */
+    pid_t pgid; /* its process group (a wrapper's children are in it) */
+    char host[64];
+    int port;
+    char log_path[PATH_MAX];
+    char trace_path[PATH_MAX];
+    int64_t spawn_ns;   /* CLOCK_MONOTONIC at fork */
+    int64_t up_ns;      /* when /healthz first answered 200 */
+    bool exited;        /* reaped */
+    int64_t exit_ns;    /* CLOCK_MONOTONIC when it was reaped */
+    int exit_code;      /* -1 when killed by a signal */
+    int sig;            /* signal that ended it, 0 when none */
+    bool stopped_by_us; /* it ended after our SIGTERM/SIGKILL */
+    bool killed;        /* it ignored SIGTERM and got SIGKILL */
+    wr_target_state_t state;
+    char error[256]; /* why it could not start or stop */
+} wr_target_t;
+
+/* A growable NULL-ended argument list; zero-initialised is empty. */
+typedef struct {
+    char **v; /* NULL-ended; NULL while empty */
+    size_t n, cap;
+} wr_argv_t;
+
+/* Appends a copy of s. Returns 0 or -ENOMEM. */
+int wr_argv_push(wr_argv_t *a, const char *s);
+
+/* Appends opt and v as a decimal number. Returns 0 or -ENOMEM. */
+int wr_argv_push_int(wr_argv_t *a, const char *opt, long long v);
+
+/* Appends each space-separated word of words. Returns 0 or -ENOMEM. */
+int wr_argv_push_words(wr_argv_t *a, const char *words);
+
+void wr_argv_free(wr_argv_t *a);
+
+/* Appends the options of our gateway for scenario s run with faults,
+ * seed and secret (without its sync actions when no_sync). Returns 0 or
+ * -ENOMEM. */
+int wr_target_gateway_args(wr_argv_t *a, const wr_scenario_t *s,
+                           const wsr_faults_t *faults,
+                           unsigned long long seed, const char *secret,
+                           bool no_sync);
+
+/* Ends whatever is left of the target's process group (a gateway that
+ * outlived its wrapper): SIGTERM, up to timeout_ms, then SIGKILL. Called
+ * by wr_target_stop; call it after a target that died on its own too. */
+void wr_target_sweep(wr_target_t *t, int timeout_ms);
+
+/* Starts the gateway. Returns 0, or negative errno with t->state
+ * WR_TARGET_NO_START and t->error saying why (binary missing, died at start
+ * with its status, no listening line or /healthz within the bound); in that
+ * case the process has already been stopped and reaped. */
+int wr_target_start(wr_target_t *t, const wr_target_opts_t *opts);
+
+/* Whether the process is still running; reaps and records its status once
+ * it has ended (state WR_TARGET_CRASHED unless we stopped it). One thread
+ * at a time may call this and wr_target_stop on a target. */
+bool wr_target_alive(wr_target_t *t);
+
+/* SIGTERM, then SIGKILL after timeout_ms; reaps. A gateway that needed
+ * SIGKILL is WR_TARGET_HUNG. Safe to call on a target that has ended. */
+void wr_target_stop(wr_target_t *t, int timeout_ms);
+
+/* GET path from host:port over loopback with a timeout. On success returns
+ * the HTTP status and a malloc'd NUL-terminated body in *body (caller
+ * frees); negative errno on failure or timeout. */
+int wr_http_get(const char *host, int port, const char *path, int timeout_ms,
+                char **body);
+
+/* Splits ws://HOST:PORT/PATH (PATH defaults to /ws). Returns 0, or
+ * -EINVAL for anything else (another scheme, no port, a host that does
+ * not fit in hostlen, a port out of 1..65535, a path too long). */
+int wr_target_parse_url(const char *url, char *host, size_t hostlen,
+                        int *port, char *path, size_t pathlen);
+
+/* CLOCK_MONOTONIC now, in ns: the clock of the gateway trace. */
+int64_t wr_now_ns(void);
+
+#endif

@@ -1,0 +1,114 @@
+/* wr_scenario.h - Scenario files: what to run, against which gateway, with
+ * which clients doing which steps, and which checks decide the verdict.
+ *
+ * A scenario is YAML (parsed with libfyaml). Every error names the file,
+ * line and column of the node that is wrong. Templates in strings: {i} is
+ * the client's index in its group, {g} its index in the whole scenario
+ * (both from 0), {user} and {session} the client's own values, {seed} the
+ * run's seed. A loaded scenario is immutable and may be shared by threads. */
+#ifndef WR_SCENARIO_H
+#define WR_SCENARIO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "wsr_fault.h"
+
+typedef enum {
+    WR_TOKEN_VALID,
+    WR_TOKEN_EXPIRED,
+    WR_TOKEN_BAD_SIGNATURE,
+    WR_TOKEN_NONE,
+} wr_token_kind_t;
+
+typedef enum {
+    WR_STEP_CONNECT,      /* open the WebSocket; done on the upgrade */
+    WR_STEP_BARRIER,      /* wait until every client of the barrier is here */
+    WR_STEP_SEND,         /* send one text message */
+    WR_STEP_EXPECT,       /* wait for a message of a type (and fields) */
+    WR_STEP_EXPECT_CLOSE, /* wait for the connection to close (with code) */
+    WR_STEP_SLEEP,        /* wait ms (plus seeded jitter) */
+    WR_STEP_PROBE_READY,  /* GET /debug/ready?id=KEY */
+    WR_STEP_CLOSE,        /* close normally (1000) */
+} wr_step_kind_t;
+
+typedef struct {
+    wr_step_kind_t kind;
+    int line, column; /* position of the step in the file */
+    char *name;       /* BARRIER: its name */
+    json_t *message;  /* SEND: the message object (templates in strings) */
+    char *raw;        /* SEND: raw text to send instead (may be invalid) */
+    char *msg_type;   /* EXPECT: message type */
+    json_t *match;    /* EXPECT: {"data.connection_ready": true, ...} or NULL */
+    int within_ms;    /* CONNECT, EXPECT, EXPECT_CLOSE, BARRIER: timeout */
+    int code;         /* EXPECT_CLOSE: close code, 0 for any */
+    int ms;           /* SLEEP: base time */
+    int jitter_ms;    /* SLEEP: plus 0..jitter_ms from the seed */
+    char *key;        /* PROBE_READY: key (templates) */
+} wr_step_t;
+
+typedef struct {
+    char *name;            /* group name (defaults to "group-N") */
+    int line, column;      /* position of the group */
+    int count;             /* clients in the group, >= 1 */
+    char *user;            /* user id template (default "u{g}") */
+    char *session;         /* session id template (default "s{g}") */
+    wr_token_kind_t token; /* default VALID */
+    int start_jitter_ms;   /* each client starts after 0..N ms (seeded) */
+    wr_step_t *steps;
+    size_t nsteps;
+} wr_group_t;
+
+typedef struct {
+    wsr_faults_t inject; /* faults injected unless the run says otherwise */
+    char **sync; /* "POINT:ACTION" as the gateway takes it */
+    size_t nsync;
+    int workers;            /* 0: the gateway's default */
+    int service_latency_ms; /* -1: default */
+    int max_queue;          /* 0: default */
+    int max_message;        /* 0: default */
+} wr_gateway_opts_t;
+
+#define WR_SCENARIO_NAME_MAX 64 /* characters of a scenario's name */
+
+typedef struct {
+    char *path;        /* as given */
+    char *text;        /* the whole file, for replay */
+    char *name;        /* required; [a-z0-9-]+ */
+    char *description; /* required */
+    wsr_faults_t exposes; /* faults (and modes) it is meant to catch */
+    wr_gateway_opts_t gateway;
+    wr_group_t *groups; /* at least one */
+    size_t ngroups;
+    unsigned checks;      /* bit per wsr_check_id_t; default WSR_CHECKS_ALL */
+    int ready_timeout_ms; /* liveness bound, default 5000 */
+    int timeout_ms;       /* whole case bound, default 30000 */
+} wr_scenario_t;
+
+/* Loads and validates path. On error returns NULL and writes
+ * "FILE:LINE:COLUMN: what is wrong" into err (errlen bytes). Unknown keys,
+ * wrong types, missing required fields, bad values (negative counts,
+ * unknown fault or check names, a barrier only one client reaches, ...) are
+ * all errors. */
+wr_scenario_t *wr_scenario_load(const char *path, char *err, size_t errlen);
+
+/* Same, from text in memory; path is used in messages only. */
+wr_scenario_t *wr_scenario_parse(const char *path, const char *text, char *err,
+                                 size_t errlen);
+
+void wr_scenario_free(wr_scenario_t *s);
+
+/* Total clients over all groups. */
+size_t wr_scenario_clients(const wr_scenario_t *s);
+
+/* Expands templates of tmpl for one client into a new string (caller
+ * frees), or NULL when out of memory. Unknown {names} are kept as they are.
+ * user and session may be NULL while they are being expanded themselves. */
+char *wr_scenario_expand(const char *tmpl, int i, int g, const char *user,
+                         const char *session, unsigned long long seed);
+
+const char *wr_token_kind_name(wr_token_kind_t k);
+const char *wr_step_kind_name(wr_step_kind_t k);
+
+#endif
