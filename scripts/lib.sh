@@ -9,7 +9,7 @@
 WSRACE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
 
-# DESIGN.md section 5, plus the compiler, curl for the scripts and
+# What the build links (docs/DESIGN.md), plus the compiler, curl for the scripts and
 # python3-websockets for the interoperability test, xmllint (libxml2-utils)
 # to validate JUnit reports against their schema.
 WSRACE_PACKAGES=(

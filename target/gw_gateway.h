@@ -9,7 +9,7 @@
  * steps, the readiness gate, message processing, the close path - runs on
  * the worker pool, as in the asynchronous backend this models.
  *
- * Flow (DESIGN.md 2.4): accept (register pre-N, ACCEPTED) -> auth
+ * Flow (docs/DESIGN.md, "One connection"): accept (register pre-N, ACCEPTED) -> auth
  * (AUTHENTICATED) -> services (SERVICES_READY) -> swap (rekey pre-N to the
  * session id) -> ready (coordinator READY + machine PROCESSING_READY in one
  * step, then the welcome) -> messages -> close. */

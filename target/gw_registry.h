@@ -1,6 +1,6 @@
 /* gw_registry.h - The connection registry: key -> state machine.
  *
- * Thread-safe. Correct behaviour (DESIGN.md 2.2): registering a live key
+ * Thread-safe. Correct behaviour (docs/DESIGN.md, "The registry"): registering a live key
  * fails with -EEXIST, check and insert being one critical section;
  * unregistering an unknown key is reported (-ENOENT); a rekey moves the
  * machine atomically, so the live connection never lacks a machine;

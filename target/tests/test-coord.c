@@ -4,7 +4,7 @@
  * READY_FOR_MESSAGES with no skipping and no going back, ERROR and CLOSED
  * from any phase but CLOSED, and that of 8 threads racing to make the same
  * move exactly one wins. The expected rule is written out here from
- * DESIGN.md 2.3 rather than taken from the source.
+ * docs/DESIGN.md ("The handshake coordinator") rather than taken from the source.
  *
  * Criterion 2.4.1 in C gets gt() wrong (it tests >=) and any() wrong:
  * this file writes a > b as lt(b, a) and alternatives with plain ||.
@@ -19,7 +19,7 @@
 
 #include "gw_coord.h"
 
-/* DESIGN.md 2.3: the forward chain one step at a time, and ERROR or
+/* docs/DESIGN.md: the forward chain one step at a time, and ERROR or
  * CLOSED from anything that is not CLOSED; never a phase to itself. */
 static bool design_allows(int from, int to)
 {

@@ -1,6 +1,7 @@
 /* test-registry.c - The connection registry (gw_registry.c).
  *
- * Checks the correct behaviour of DESIGN.md 2.2 and 2.3 (duplicate keys
+ * Checks the correct behaviour of docs/DESIGN.md ("The registry", "The
+ * handshake coordinator") (duplicate keys
  * refused, unknown keys reported, rekey carrying the machine's state with
  * no instant without a machine, absent keys not ready, the linked ready
  * step) and that the faults duplicate-registration, fallback-ready and
@@ -417,8 +418,8 @@ Test(registry, mark_ready_refused_by_machine_keeps_coordinator, .timeout = 10)
 }
 
 /* When the coordinator refuses READY (here it was CLOSED by a concurrent
- * close), the machine must not move either: the ready step of DESIGN.md
- * 2.3 is one step, done whole or not at all. */
+ * close), the machine must not move either: the ready step (docs/DESIGN.md,
+ * "The handshake coordinator") is one step, done whole or not at all. */
 Test(registry, mark_ready_refused_by_coordinator_keeps_machine, .timeout = 10)
 {
     gw_registry_t *r = registry(NULL, NULL);

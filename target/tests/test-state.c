@@ -1,7 +1,7 @@
 /* test-state.c - The connection state machine (gw_state.c) moving by the
  * lifecycle model's table (common/wsr_state.c).
  *
- * Checks the transition table against DESIGN.md section 2.1, written out
+ * Checks the transition table against docs/DESIGN.md ("The connection state machine"), written out
  * again here on purpose: the source's table is never read, so a typo in
  * either shows up as a failure. Also the ready and terminal sets, the
  * forced FAILED after GW_MACHINE_MAX_INVALID refusals in a row (the
@@ -20,7 +20,7 @@
 
 #define N WSR_ST__COUNT
 
-/* DESIGN.md 2.1, row by row: expected[from][to] is true when allowed. */
+/* docs/DESIGN.md, row by row: expected[from][to] is true when allowed. */
 static bool expected[N][N];
 
 static void allow(wsr_state_t from, const wsr_state_t *to, size_t n)
