@@ -49,6 +49,15 @@ static inline const char *wr_verdict_name(wr_verdict_t v)
                              : "?";
 }
 
+/* The verdict called name ("PASS", "FAIL", "UNKNOWN"), or -1. */
+static inline int wr_verdict_from_name(const char *name)
+{
+    for (int v = WR_PASS; name != NULL && v <= WR_UNKNOWN; v++)
+        if (__builtin_strcmp(name, wr_verdict_name((wr_verdict_t)v)) == 0)
+            return v;
+    return -1;
+}
+
 /* Runs the checkers whose bit (1u << id) is set in mask on h, sharing the
  * work they have in common; out[id] is fully written for every id, and
  * says "not run" for those outside mask. */

@@ -49,6 +49,14 @@ bool wr_case_infra_problem(const wr_case_t *c)
            c->target_state == WR_TARGET_HUNG || c->target_error[0] != '\0';
 }
 
+int wr_expect_from_name(const char *name)
+{
+    for (int e = WR_EXPECT_PASS; name != NULL && e <= WR_EXPECT_ANY; e++)
+        if (strcmp(name, wr_expect_name((wr_expect_t)e)) == 0)
+            return e;
+    return -1;
+}
+
 const char *wr_target_state_name(wr_target_state_t s)
 {
     switch (s) {

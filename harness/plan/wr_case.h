@@ -131,6 +131,9 @@ typedef struct {
 
 const char *wr_expect_name(wr_expect_t e); /* "PASS" | "FAIL" | "ANY" */
 
+/* The expectation called name, or -1. */
+int wr_expect_from_name(const char *name);
+
 /* The checks of c that ran, as a mask of 1u << id. */
 unsigned wr_case_ran(const wr_case_t *c);
 

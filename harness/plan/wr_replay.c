@@ -122,19 +122,6 @@ static const char *opt_str(json_t *o, const char *key, bool *bad)
     return json_string_value(v);
 }
 
-static wr_verdict_t verdict_of(const char *s, bool *ok)
-{
-    *ok = true;
-    if (strcmp(s, "PASS") == 0)
-        return WR_PASS;
-    if (strcmp(s, "FAIL") == 0)
-        return WR_FAIL;
-    if (strcmp(s, "UNKNOWN") == 0)
-        return WR_UNKNOWN;
-    *ok = false;
-    return WR_UNKNOWN;
-}
-
 int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
 {
     json_error_t je;
@@ -214,16 +201,16 @@ int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
         BAD("'verdicts' must be an object");
     json_object_foreach(verdicts, key, v)
     {
-        int k = wsr_check_from_name(key);
-        bool ok;
+        int k = wsr_check_from_name(key), verdict;
 
         if (k < 0)
             BAD("'verdicts': unknown check '%.64s'", key);
         if (!json_is_string(v))
             BAD("'verdicts.%s' must be PASS, FAIL or UNKNOWN", key);
-        r->verdicts[k] = verdict_of(json_string_value(v), &ok);
-        if (!ok)
+        verdict = wr_verdict_from_name(json_string_value(v));
+        if (verdict < 0)
             BAD("'verdicts.%s' must be PASS, FAIL or UNKNOWN", key);
+        r->verdicts[k] = (wr_verdict_t)verdict;
         r->ran[k] = true;
     }
     r->scenario = wr_scenario_parse(

@@ -89,19 +89,6 @@ double wr__report_seconds(int64_t ns)
  * Verdicts and cases
  * ---------------------------------------------------------------------- */
 
-bool wr_report_as_expected(wr_verdict_t v, wr_expect_t e, bool external)
-{
-    switch (e) {
-    case WR_EXPECT_ANY:
-        return true;
-    case WR_EXPECT_PASS:
-        return v == WR_PASS || (v == WR_UNKNOWN && external);
-    case WR_EXPECT_FAIL:
-        return v == WR_FAIL;
-    }
-    return false;
-}
-
 const char *wr__report_scenario_name(const wr_case_t *c)
 {
     return c->scenario && c->scenario->name ? c->scenario->name : "(none)";

@@ -54,24 +54,6 @@ static wr_target_state_t state_from_name(const char *name)
     return WR_TARGET_NO_START;
 }
 
-static wr_verdict_t verdict_from_name(const char *name)
-{
-    if (strcmp(name, "PASS") == 0)
-        return WR_PASS;
-    if (strcmp(name, "FAIL") == 0)
-        return WR_FAIL;
-    return WR_UNKNOWN;
-}
-
-static wr_expect_t expect_from_name(const char *name)
-{
-    if (strcmp(name, "FAIL") == 0)
-        return WR_EXPECT_FAIL;
-    if (strcmp(name, "ANY") == 0)
-        return WR_EXPECT_ANY;
-    return WR_EXPECT_PASS;
-}
-
 /* ------------------------------------------------------------------------
  * Scenarios
  * ---------------------------------------------------------------------- */
@@ -257,6 +239,7 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
     const char *name;
     char **keys;
     json_t *o;
+    int rc = 0;
 
     json_object_foreach(checks, name, o)
     {
@@ -281,15 +264,21 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
     json_object_foreach(checks, name, o)
     {
         int k = wsr_check_from_name(name);
+        int v = wr_verdict_from_name(str(o, "verdict"));
+        int e = wr_expect_from_name(str(o, "expected"));
         wr_check_result_t *r;
 
         if (k < 0)
             continue;
+        if (v < 0 || e < 0) {
+            rc = -EINVAL; /* not a verdict this wsrace writes */
+            break;
+        }
         r = &c->results[k];
         c->ran[k] = true;
         r->id = (wsr_check_id_t)k;
-        r->verdict = verdict_from_name(str(o, "verdict"));
-        c->expected[k] = expect_from_name(str(o, "expected"));
+        r->verdict = (wr_verdict_t)v;
+        c->expected[k] = (wr_expect_t)e;
         snprintf(r->summary, sizeof(r->summary), "%s", str(o, "summary"));
         r->violations =
             (size_t)json_integer_value(json_object_get(o, "violations"));
@@ -298,7 +287,7 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
     for (size_t k = 0; k < wr_history_len(h); k++)
         free(keys[k]);
     free(keys);
-    return 0;
+    return rc;
 }
 
 static void join_list(json_t *list, char *out, size_t len)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "checks/wr_check.h"
+#include "wsr_fault.h"
 
 #define MS 1000000LL /* ns */
 
@@ -1266,55 +1267,44 @@ Test(check, empty_history_and_bad_id)
 
 #define B(c) (1u << (c))
 
+/* A real trace of the gateway's own tests, with the fault it ran with
+ * (-1: none). What must and may fail is read from the fault catalog
+ * (common/wsr_fault.c), never restated here. */
 typedef struct {
     const char *file;       /* under tests/data/traces, without .jsonl */
-    unsigned fail;          /* checks that must FAIL (wr_faults.c: detects) */
-    unsigned any;           /* checks that may (wr_faults.c: side_effects) */
+    int fault;              /* a wsr_fault_id_t, or -1 */
     unsigned long long seq; /* a seq the first FAIL's evidence holds */
 } fixture_t;
 
-#define SCOPE_SIDE                                                             \
-    (B(WSR_CHECK_LIVENESS) | B(WSR_CHECK_REGISTRY_LEAK) |                        \
-     B(WSR_CHECK_NO_LOST_MESSAGES))
-
 static const fixture_t fixtures[] = {
     /* The correct gateway: every check passes. */
-    {"full_handshake_and_one_message-0", 0, 0, 0},
-    {"bad_messages_are_answered-0", 0, 0, 0},
-    {"bad_tokens_fail_auth_1008-0", 0, 0, 0},
-    {"coordinator_gap_off_waits_for_machine-0", 0, 0, 0},
-    {"duplicate_registration_off_refuses_second_with_rendezvous-0", 0, 0, 0},
-    {"early_messages_queue_in_order_and_overflow_not_ready-0", 0, 0, 0},
-    {"early_welcome_claims_ready_before_machine-1", 0, 0, 0},
-    {"fallback_ready_reports_absent_key_ready-1", 0, 0, 0},
-    {"oversize_message_closes_1009-0", 0, 0, 0},
-    {"registry_leak_keeps_machine_after_close-1", 0, 0, 0},
-    {"scope_loss_off_swaps_cleanly-0", 0, 0, 0},
-    {"second_live_session_closes_4409-0", 0, 0, 0},
-    {"stuck_swap_never_becomes_ready-1", 0, 0, 0},
+    {"full_handshake_and_one_message-0", -1, 0},
+    {"bad_messages_are_answered-0", -1, 0},
+    {"bad_tokens_fail_auth_1008-0", -1, 0},
+    {"coordinator_gap_off_waits_for_machine-0", -1, 0},
+    {"duplicate_registration_off_refuses_second_with_rendezvous-0", -1, 0},
+    {"early_messages_queue_in_order_and_overflow_not_ready-0", -1, 0},
+    {"early_welcome_claims_ready_before_machine-1", -1, 0},
+    {"fallback_ready_reports_absent_key_ready-1", -1, 0},
+    {"oversize_message_closes_1009-0", -1, 0},
+    {"registry_leak_keeps_machine_after_close-1", -1, 0},
+    {"scope_loss_off_swaps_cleanly-0", -1, 0},
+    {"second_live_session_closes_4409-0", -1, 0},
+    {"stuck_swap_never_becomes_ready-1", -1, 0},
     /* Each fault: its detecting check fails. */
-    {"scope_loss_crash_kills_gateway_at_swap-0", B(WSR_CHECK_SCOPE_LOSS),
-     SCOPE_SIDE, 10},
-    {"scope_loss_error_closes_1011_and_lives-0", B(WSR_CHECK_SCOPE_LOSS),
-     SCOPE_SIDE, 11},
-    {"scope_loss_swallow_leaves_no_machine_under_key-0", B(WSR_CHECK_SCOPE_LOSS),
-     SCOPE_SIDE, 12},
-    {"fallback_ready_reports_absent_key_ready-0", B(WSR_CHECK_FALSE_READINESS),
-     0, 2},
+    {"scope_loss_crash_kills_gateway_at_swap-0", WSR_FAULT_SCOPE_LOSS, 10},
+    {"scope_loss_error_closes_1011_and_lives-0", WSR_FAULT_SCOPE_LOSS, 11},
+    {"scope_loss_swallow_leaves_no_machine_under_key-0", WSR_FAULT_SCOPE_LOSS,
+     12},
+    {"fallback_ready_reports_absent_key_ready-0", WSR_FAULT_FALLBACK_READY, 2},
     {"coordinator_gap_processes_before_machine_ready-0",
-     B(WSR_CHECK_COORDINATOR_GAP),
-     B(WSR_CHECK_FALSE_READINESS) | B(WSR_CHECK_NO_LOST_MESSAGES), 12},
+     WSR_FAULT_COORDINATOR_GAP, 12},
     {"duplicate_registration_both_register_with_rendezvous-0",
-     B(WSR_CHECK_DUPLICATE_REGISTRATION),
-     B(WSR_CHECK_ISOLATION) | B(WSR_CHECK_NO_LOST_MESSAGES) |
-         B(WSR_CHECK_REGISTRY_LEAK),
-     33},
-    {"early_welcome_claims_ready_before_machine-0", B(WSR_CHECK_FALSE_READINESS),
-     0, 13},
-    {"stuck_swap_never_becomes_ready-0", B(WSR_CHECK_LIVENESS),
-     B(WSR_CHECK_NO_LOST_MESSAGES) | B(WSR_CHECK_REGISTRY_LEAK), 15},
-    {"registry_leak_keeps_machine_after_close-0", B(WSR_CHECK_REGISTRY_LEAK), 0,
-     20},
+     WSR_FAULT_DUPLICATE_REGISTRATION, 33},
+    {"early_welcome_claims_ready_before_machine-0", WSR_FAULT_EARLY_WELCOME,
+     13},
+    {"stuck_swap_never_becomes_ready-0", WSR_FAULT_STUCK_SWAP, 15},
+    {"registry_leak_keeps_machine_after_close-0", WSR_FAULT_REGISTRY_LEAK, 20},
 };
 
 static wr_history_t *fixture(const char *name)
@@ -1335,6 +1325,10 @@ Test(check, real_traces_match_the_fault_catalog)
 {
     for (size_t f = 0; f < sizeof(fixtures) / sizeof(*fixtures); f++) {
         const fixture_t *fx = &fixtures[f];
+        const wsr_fault_info_t *info =
+            fx->fault < 0 ? NULL : wsr_fault_info((wsr_fault_id_t)fx->fault);
+        unsigned fail = info ? info->detects : 0;
+        unsigned any = info ? info->side_effects : 0;
         wr_history_t *h = fixture(fx->file);
 
         for (int c = 0; c < WSR_CHECK__COUNT; c++) {
@@ -1343,7 +1337,7 @@ Test(check, real_traces_match_the_fault_catalog)
             if (!(WSR_CHECKS_ALL & B(c))) /* the tool checks: test-tool.c */
                 continue;
             wr_check_run((wsr_check_id_t)c, h, &opts, &r);
-            if (fx->fail & B(c)) {
+            if (fail & B(c)) {
                 cr_assert(eq(int, r.verdict, WR_FAIL), "%s: %s: %s: %s",
                           fx->file, wsr_check_name((wsr_check_id_t)c),
                           wr_verdict_name(r.verdict), r.summary);
@@ -1351,7 +1345,7 @@ Test(check, real_traces_match_the_fault_catalog)
                           "%s: seq %llu not in the evidence", fx->file,
                           fx->seq);
                 cr_assert(eq(int, in_order(&r, h) ? 1 : 0, 1));
-            } else if (!(fx->any & B(c))) {
+            } else if (!(any & B(c))) {
                 cr_assert(eq(int, r.verdict, WR_PASS), "%s: %s: %s: %s",
                           fx->file, wsr_check_name((wsr_check_id_t)c),
                           wr_verdict_name(r.verdict), r.summary);

@@ -162,6 +162,80 @@ def test_usage():
        "golden-path" in r.stdout, "list shows faults and scenarios", r.stdout)
 
 
+def gateway_list(flag):
+    """The first word of each line of `wsrace-gateway FLAG`, with the modes
+    a fault line names ("(modes: crash, error, swallow)")."""
+    r = subprocess.run([GATEWAY, flag], stdout=subprocess.PIPE, text=True,
+                       timeout=30)
+    out = {}
+    for line in r.stdout.splitlines():
+        if not line.strip():
+            continue
+        m = re.search(r"\(modes: ([^)]*)\)", line)
+        out[line.split()[0]] = m.group(1).split(", ") if m else []
+    return r.returncode, out
+
+
+def test_vocabulary():
+    """wsrace and the gateway name the same faults, modes and sync points:
+    both read them from the common library, and this is what a user sees
+    of that."""
+    r = run(["list"], cwd=TMP)
+    faults, points, section = {}, set(), None
+    for line in r.stdout.splitlines():
+        if line.startswith("faults"):
+            section = "faults"
+        elif line.startswith("checks"):
+            section = "checks"
+        elif line.startswith("sync points"):
+            section = "sync"
+        elif line.startswith("  ") and not line.startswith("   "):
+            word = line.split()[0]
+            if section == "faults" and "detected by" in line:
+                faults[word] = []
+            elif section == "sync":
+                points.add(word)
+        if section == "faults" and "; modes " in line:
+            last = list(faults)[-1]
+            faults[last] = line.split("; modes ")[1].split(", ")
+    rc, gw_faults = gateway_list("--list-faults")
+    ok(r.returncode == 0 and rc == 0 and faults and faults == gw_faults,
+       "wsrace list and wsrace-gateway --list-faults name the same faults "
+       "and modes", "%r\n%r" % (faults, gw_faults))
+    rc, gw_points = gateway_list("--list-sync-points")
+    ok(rc == 0 and points and points == set(gw_points),
+       "wsrace list and wsrace-gateway --list-sync-points name the same "
+       "points", "%r\n%r" % (points, gw_points))
+
+
+def test_replay_options():
+    """Options may follow the replay file; a version-1 replay.json (no
+    tool recorded) still replays; a hostile one is refused."""
+    rd = TMP + "/r-replay"
+    r = run(["run", "--inject", "scope-loss", "--seed", "3", "--report-dir",
+             rd, scen("scope-loss")])
+    c = summary(rd)["cases"][0]
+    rp = os.path.join(rd, "latest", c["dir"], "replay.json")
+    rd2 = TMP + "/r-replay2"
+    r = run(["replay", rp, "--report-dir", rd2])
+    ok(r.returncode == 0 and "the same verdicts recurred" in r.stdout and
+       os.path.exists(os.path.join(rd2, "latest", "summary.json")),
+       "replay FILE --report-dir DIR: options after the operand", r.stdout)
+    with open(rp) as f:
+        old = json.load(f)
+    old["wsrace_replay"] = 1
+    old.pop("tool", None)
+    v1 = write("v1-replay.json", json.dumps(old))
+    r = run(["replay", "--report-dir", rd2, v1])
+    ok(r.returncode == 0 and "the same verdicts recurred" in r.stdout,
+       "a version-1 replay.json still replays", r.stdout)
+    old["wsrace_replay"] = 99
+    r = run(["replay", "--report-dir", rd2, write("v99.json",
+                                                   json.dumps(old))])
+    ok(r.returncode == 2 and "version 99" in r.stdout,
+       "a replay.json of an unknown version is refused naming it", r.stdout)
+
+
 def test_crash():
     rd = TMP + "/r-crash"
     r = run(["run", "--inject", "scope-loss", "--report-dir", rd,
@@ -371,8 +445,9 @@ def test_scale():
 
 
 def main():
-    for t in (test_check, test_usage, test_crash, test_no_start, test_hung,
-              test_interrupt, test_url, test_scale):
+    for t in (test_check, test_usage, test_vocabulary, test_replay_options,
+              test_crash, test_no_start, test_hung, test_interrupt, test_url,
+              test_scale):
         try:
             t()
         except Exception as e:  # a broken test is a failed test
