@@ -377,6 +377,16 @@ def test_tools():
            json.dumps(clean["checks"])[:1500])
         md = open(os.path.join(rd, "latest", "report.md")).read()
         ok("gw_registry_rekey" in md, "%s: report.md shows the stack" % how)
+        if how == "asan":
+            # The replay runs the same sanitizer build, so the same
+            # analysis check runs and gives the same verdict.
+            rp = os.path.join(rd, "latest", crash["dir"], "replay.json")
+            r = run(["replay", rp, "--report-dir", rd + "-replay"])
+            rs = summary(rd + "-replay")["cases"][0]["checks"]
+            ok(r.returncode == 0 and "the same verdicts recurred" in r.stdout
+               and rs.get("memory_safety", {}).get("verdict") == "FAIL",
+               "asan: replaying the case runs the sanitizer build again "
+               "and the verdicts recur", r.stdout)
     r = run(["run", "--tool", "cachegrind", scen("scope-loss")])
     ok(r.returncode == 2 and "--tool" in r.stdout,
        "--tool: an unknown tool exits 2", r.stdout)
