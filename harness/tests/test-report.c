@@ -989,30 +989,3 @@ Test(report, missing_dir_is_an_error, .timeout = 10)
     cr_assert(
         eq(int, wr_report_write_all(run, "/tmp/wr-report-no/such"), -ENOENT));
 }
-
-Test(report, as_expected_matches_the_expectation, .timeout = 10)
-{
-    static const struct {
-        wr_verdict_t v;
-        wr_expect_t e;
-        bool external, ok;
-    } t[] = {
-        {WR_PASS, WR_EXPECT_PASS, false, true},
-        {WR_FAIL, WR_EXPECT_PASS, false, false},
-        {WR_UNKNOWN, WR_EXPECT_PASS, false, false},
-        {WR_UNKNOWN, WR_EXPECT_PASS, true, true},
-        {WR_FAIL, WR_EXPECT_PASS, true, false},
-        {WR_FAIL, WR_EXPECT_FAIL, false, true},
-        {WR_PASS, WR_EXPECT_FAIL, false, false},
-        {WR_UNKNOWN, WR_EXPECT_FAIL, false, false},
-        {WR_UNKNOWN, WR_EXPECT_FAIL, true, false},
-        {WR_PASS, WR_EXPECT_ANY, false, true},
-        {WR_FAIL, WR_EXPECT_ANY, false, true},
-        {WR_UNKNOWN, WR_EXPECT_ANY, false, true},
-    };
-
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        cr_assert(eq(int, wr_judge_verdict_ok(t[i].v, t[i].e, t[i].external),
-                     t[i].ok),
-                  "row %zu", i);
-}
