@@ -509,6 +509,9 @@ Test(matrix, print_spells_out_what_is_wrong, .timeout = 10)
     cr_assert(eq(str, grid_line(out, "seed-bugs", line, sizeof(line)),
                  "ERR MISS"),
               "%s", out);
+    /* A hung case proves nothing: its FAIL does not meet the need. */
+    cr_assert(eq(int, m.need_met[R_SEED * 2 + S_ALPHA], SEEDS - 1));
+    cr_assert(eq(int, m.missed_cases[R_SEED * 2 + S_ALPHA], 1));
     cr_assert(eq(int,
                  contains(out, "  fallback-ready / alpha / false_readiness: "
                                "MISSED 2/3\n")

@@ -214,7 +214,7 @@ static wr_run_t *build_run(void)
     c->target_exit_code = -1;
     c->target_signal = 11;
     c->duration_ns = 3000001000;
-    c->gateway_up_ns = 19999000;
+    c->gateway_up_ns = 1001000; /* 1.001 ms x 1e6 is 1000999.9999999999 */
     c->first_fail_ns = 400000;
     c->clients = 1;
     c->established = 0;
