@@ -1,3 +1,18 @@
+/* report.js - The script of wsrace's HTML report (index.html). It draws a
+ * case's timeline on a canvas when the case is opened, from the case's
+ * JSON data block (the script element of type application/json with id
+ * "tl-N"): one lane per connection, virtual scrolling (only the lanes in
+ * view are drawn), zoom, pan, a hover tip, evidence that focuses the
+ * timeline. It also filters the cases, hides the matrix columns that are
+ * clean in every row and copies replay commands. document.body.dataset.ready
+ * is '1' once it has set the page up (the browser test,
+ * harness/tests/test_html.py, waits for it).
+ *
+ * Built into the wsrace binary (scripts/embed-asset.py, run by meson) and
+ * written as it is into the page's inline script element: ES2017, no
+ * libraries, no network (the page's CSP is default-src 'none'), and no end
+ * tag of the script element or HTML comment opener anywhere, strings and
+ * comments included (the build refuses them). */
 (function () {
   'use strict';
   var ROW = 18, AXIS = 24, LABEL = 220, MAXH = 440, PAD = 10;
