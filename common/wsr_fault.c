@@ -71,7 +71,11 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
     [WSR_FAULT_REGISTRY_LEAK] =
         {"registry-leak", {NULL}, NULL,
          "the machine is never unregistered when the connection closes",
-         false, B(REGISTRY_LEAK), 0, NULL, 0, -1},
+         false, B(REGISTRY_LEAK), B(STEPS),
+         "a client that reconnects with its session finds the leaked "
+         "machine still registered and is refused as a duplicate, so its "
+         "own steps fail",
+         0, -1},
 };
 
 const wsr_fault_info_t *wsr_fault_info(wsr_fault_id_t id)

@@ -15,6 +15,7 @@ void gw_config_usage(FILE *out)
     fputs("usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
           "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
           "                      [--sync POINT:ACTION]... [--sync-file FILE]\n"
+          "                      [--sync-control PATH]\n"
           "                      [--trace FILE]\n"
           "                      [--workers N] [--service-latency MS] "
           "[--seed N]\n"
@@ -36,6 +37,10 @@ void gw_config_usage(FILE *out)
           "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
           "                        rendezvous=N[,timeout=MS] | none\n"
           "  --trace FILE          lifecycle events as JSON lines\n"
+          "  --sync-control PATH   report every sync point to the runner\n"
+          "                        listening at PATH and wait for its\n"
+          "                        release (docs/sync-control.md; also\n"
+          "                        $WSRACE_SYNC_CONTROL)\n"
           "  --workers N           handshake worker threads (default 16)\n"
           "  --service-latency MS  simulated service start-up (default 0)\n"
           "  --seed N              seed for jitter and generated ids (default "
@@ -219,6 +224,10 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
         } else if (strcmp(opt, "--sync-file") == 0) {
             if (read_sync_file(cfg, val, err))
                 return 2;
+        } else if (strcmp(opt, "--sync-control") == 0) {
+            if (!*val)
+                return bad(err, opt, val, "a Unix socket path");
+            cfg->sync_control = val;
         } else if (strcmp(opt, "--trace") == 0) {
             if (!*val)
                 return bad(err, opt, val, "a file path");

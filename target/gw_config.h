@@ -30,6 +30,7 @@ typedef struct {
     wsr_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
+    const char *sync_control; /* runner's socket (docs/sync-control.md) */
     unsigned workers;
     unsigned service_latency_ms;
     uint64_t seed;

@@ -121,6 +121,7 @@ gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
     c->registry = gw->registry;
     if (session)
         snprintf(c->session, sizeof(c->session), "%s", session);
+    gw_sync_note_session(gw->sync, c->id, c->session);
     pthread_mutex_init(&c->lock, NULL);
     atomic_fetch_add(&gw->live, 1);
     return c;
@@ -157,6 +158,7 @@ void gw_conn_unref(gw_conn_t *c)
         c->out_head = f->next;
         free(f);
     }
+    gw_sync_note_session(c->gw->sync, c->id, NULL);
     atomic_fetch_sub(&c->gw->live, 1);
     gw_coord_unref(c->coord);
     free(c->token);

@@ -30,6 +30,11 @@ __attribute__((constructor)) static void seed_jansson(void)
     json_object_seed(0);
 }
 
+const char *gw_trace_thread_name(void)
+{
+    return thread_name;
+}
+
 void gw_trace_set_thread_name(const char *name)
 {
     thread_name = name;

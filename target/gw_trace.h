@@ -22,6 +22,9 @@ void gw_trace_close(gw_trace_t *t);
  * must outlive the thread. */
 void gw_trace_set_thread_name(const char *name);
 
+/* The calling thread's name, as its events say ("main" by default). */
+const char *gw_trace_thread_name(void);
+
 /* Monotonic clock in nanoseconds, the time base of every event. */
 uint64_t gw_now_ns(void);
 

@@ -103,6 +103,7 @@ static int serve(const gw_config_t *cfg)
     pthread_t sig_tid;
     sigctx_t sc;
     char err[256], faults[256], syncs[1024];
+    const char *control;
     int port = 0, rc = 3;
 
     if (cfg->trace_path && !(trace = gw_trace_open(cfg->trace_path))) {
@@ -123,6 +124,22 @@ static int serve(const gw_config_t *cfg)
                 cfg->workers);
         rc = 2;
         goto out;
+    }
+    control = cfg->sync_control;
+    if (control == NULL && getenv("WSRACE_SYNC_CONTROL") != NULL &&
+        getenv("WSRACE_SYNC_CONTROL")[0] != '\0')
+        control = getenv("WSRACE_SYNC_CONTROL");
+    if (control != NULL) {
+        /* Before any thread: the workers' hits find it attached. */
+        gw_sync_control_t *ctl =
+            gw_sync_control_open(control, cfg->workers, trace, err, sizeof(err));
+
+        if (ctl == NULL) {
+            fprintf(stderr, "wsrace-gateway: %s\n", err);
+            rc = 2;
+            goto out;
+        }
+        gw_sync_attach_control(sync, ctl);
     }
     if (cfg->secret_is_default)
         fprintf(stderr, "wsrace-gateway: warning: no --secret or "

@@ -169,6 +169,8 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
     o.plan.ninjects = 1;
     o.plan.seed = r.seed;
     o.plan.no_sync = r.no_sync;
+    o.plan.chaos = r.chaos.on ? &r.chaos : NULL;
+    o.plan.sched = r.controlled ? &r.sched : NULL;
     {
         char faults[WSR_FAULTS_TEXT_MAX];
 

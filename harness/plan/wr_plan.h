@@ -54,6 +54,11 @@ typedef struct {
     unsigned long long seed;   /* first seed */
     int repeat;                /* seeds seed .. seed+repeat-1 */
     bool no_sync;              /* without the scenarios' sync actions */
+    const wr_chaos_t *chaos;   /* client chaos for every case (--chaos),
+                                  or NULL: each scenario's own */
+    const wr_schedule_t *sched; /* the sync points' schedule of every
+                                   case, or NULL: the scenario's pinned
+                                   one, if any */
     bool external;             /* the target is not ours: no faults */
     int shard_index;           /* run only shard I of N (1-based) ... */
     int shard_count;           /* ... of the whole plan; 0: no shards */

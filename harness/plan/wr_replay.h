@@ -18,6 +18,7 @@
 #include "checks/wr_check.h"
 #include "plan/wr_case.h"
 #include "plan/wr_scenario.h"
+#include "plan/wr_schedule.h"
 #include "wsr_fault.h"
 
 #define WR_REPLAY_VERSION 2
@@ -51,6 +52,10 @@ typedef struct {
     char url[512];     /* the external gateway it ran against, "" if ours */
     bool ran[WSR_CHECK__COUNT];
     wr_verdict_t verdicts[WSR_CHECK__COUNT]; /* of the checks that ran */
+    wr_chaos_t chaos;   /* client chaos it ran with (on=false: none beyond
+                           the scenario's own) */
+    bool controlled;    /* its sync points were scheduled: */
+    wr_schedule_t sched; /* the releases that happened, as a replay */
 } wr_replay_t;
 
 /* Reads and validates path. Returns 0, or negative errno with

@@ -761,6 +761,30 @@ static int parse_chaos(wr__yaml_ctx_t *c, struct fy_node *n, wr_chaos_t *o)
     return 0;
 }
 
+/* Reads a pinned `schedule` (as replay.json writes one; a shrunk case's):
+ * {strategy, seed, depth, expected, quantum_us, releases: [[point,
+ * session, n], ...]}. */
+static int parse_schedule(wr__yaml_ctx_t *c, struct fy_node *n,
+                          wr_schedule_t *out)
+{
+    json_t *j = NULL;
+    char err[256];
+    int rc;
+
+    if (!wr__yaml_is_mapping(n))
+        return wr__yaml_fail(c, n, "'schedule' must be a mapping");
+    if ((rc = wr__yaml_to_json(c, n, &j)) < 0)
+        return rc;
+    rc = wr_schedule_from_json(out, j, err, sizeof err);
+    json_decref(j);
+    if (rc != 0)
+        return wr__yaml_fail(c, n, "%s", err);
+    if (out->kind == WR_SCHED_NONE)
+        return wr__yaml_fail(c, n, "a pinned schedule needs a strategy "
+                                   "other than none");
+    return 0;
+}
+
 static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
 {
     enum {
@@ -774,12 +798,15 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         TIMEOUT,
         DRAIN,
         CHAOS,
+        SCHEDULE,
+        SEED,
         N
     };
     static const char *const names[N] = {
         "name",       "description",      "exposes",    "gateway",
         "clients",    "checks",           "ready_timeout_ms",
-        "timeout_ms", "drain_ms",         "chaos"};
+        "timeout_ms", "drain_ms",         "chaos",      "schedule",
+        "seed"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -833,6 +860,18 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         return rc;
     if (keys[CHAOS] != NULL && (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
         return rc;
+    if (keys[SCHEDULE] != NULL &&
+        (rc = parse_schedule(c, vals[SCHEDULE], &s->schedule)) < 0)
+        return rc;
+    if (keys[SEED] != NULL) {
+        int seed;
+
+        if ((rc = wr__yaml_get_int(c, vals[SEED], "seed", 0, INT_MAX,
+                                   &seed)) < 0)
+            return rc;
+        s->seed_pinned = true;
+        s->seed = (unsigned long long)seed;
+    }
     return parse_clients(c, vals[CLIENTS], s);
 }
 
@@ -971,6 +1010,7 @@ void wr_scenario_free(wr_scenario_t *s)
 {
     if (s == NULL)
         return;
+    wr_schedule_clear(&s->schedule);
     for (size_t g = 0; g < s->ngroups; g++) {
         wr_group_t *gr = &s->groups[g];
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "plan/wr_schedule.h"
 #include "wsr_fault.h"
 
 typedef enum {
@@ -108,6 +109,13 @@ typedef struct {
                      the answers to its messages before it closes, default
                      2000 */
     wr_chaos_t chaos;
+    /* A pinned schedule of the target's sync points (a shrunk case's):
+     * kind NONE when there is none. Owned. */
+    wr_schedule_t schedule;
+    /* `seed`: every case of the scenario runs with this seed, whatever
+     * the run's (a shrunk case's chaos and jitter are its seed's). */
+    bool seed_pinned;
+    unsigned long long seed;
 } wr_scenario_t;
 
 /* Loads and validates path. On error returns NULL and writes

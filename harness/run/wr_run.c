@@ -27,6 +27,7 @@
 
 #include "checks/wr_check.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
 #include "history/wr_history.h"
@@ -307,9 +308,75 @@ static void read_tool(const wr_run_opts_t *o, const wr_target_t *t,
 /* Runs case c; its directory exists. Returns WR_STATUS_OK, or
  * WR_STATUS_INFRA when the target or the engine could not be run, or an
  * evidence file not written (the case still holds what is known). */
-static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
-                            const char *dir, wr_history_t *h)
+/* The scheduler of case c's sync points: the run's shared one (an
+ * external gateway keeps its connection to it), restarted with the case's
+ * strategy, or one of the case's own whose socket goes on the gateway's
+ * command line. NULL when c is not controlled or on failure (then
+ * c->target_error says why). */
+static wr_sched_t *case_sched(wr_case_t *c, wr_sched_t *shared,
+                              wr_argv_t *args)
 {
+    char path[108];
+    wr_sched_t *s = NULL;
+
+    if (!c->controlled)
+        return NULL;
+    if (shared != NULL) {
+        if (wr_sched_restart(shared, &c->sched) == 0)
+            return shared;
+        snprintf(c->target_error, sizeof(c->target_error),
+                 "the scheduler could not restart");
+        return NULL;
+    }
+    snprintf(path, sizeof(path), "/tmp/wsrace-sched-%d-%zu.sock",
+             (int)getpid(), c->index);
+    if (wr_sched_start(&s, path, &c->sched) != 0) {
+        snprintf(c->target_error, sizeof(c->target_error),
+                 "cannot listen for sync control at %s", path);
+        return NULL;
+    }
+    if (wr_argv_push(args, "--sync-control") != 0 ||
+        wr_argv_push(args, path) != 0) {
+        wr_sched_stop(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Keeps what the scheduler saw of case c: its events in h, its releases
+ * as the schedule that replays c. */
+static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
+{
+    wr_sched_stats_t st;
+
+    wr_sched_record(s, h);
+    wr_sched_stats(s, &st);
+    harness_event(h, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+                               "event", "sched.stats", "strategy",
+                               wr_sched_kind_name(c->sched.kind), "arrivals",
+                               (json_int_t)st.arrivals, "decisions",
+                               (json_int_t)st.decisions, "forced",
+                               (json_int_t)st.forced, "replayed",
+                               (json_int_t)st.replayed, "freed",
+                               (json_int_t)st.freed, "diverged",
+                               (json_int_t)st.diverged, "timeouts",
+                               (json_int_t)st.timeouts, "targets",
+                               st.targets));
+    wr_schedule_clear(&c->recorded);
+    c->recorded.kind = WR_SCHED_REPLAY;
+    c->recorded.seed = c->sched.seed;
+    c->recorded.depth = c->sched.depth;
+    c->recorded.expected = (int)st.arrivals;
+    c->recorded.nsteps = wr_sched_schedule(s, &c->recorded.steps);
+    c->sched_arrivals = st.arrivals;
+    c->interleaving = wr_schedule_hash(&c->recorded);
+}
+
+static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
+                            wr_sched_t *shared, const char *dir,
+                            wr_history_t *h)
+{
+    wr_sched_t *sched = NULL;
     double scale = o->time_scale > 0 ? o->time_scale : 1.0;
     wr_engine_opts_t eo = {0};
     wr_engine_stats_t es;
@@ -334,6 +401,8 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         c->target_state = WR_TARGET_EXTERNAL;
         harness_event(
             h, json_pack("{s:s,s:s}", "event", "target.start", "url", o->url));
+        if (c->controlled && (sched = case_sched(c, shared, NULL)) == NULL)
+            return WR_STATUS_INFRA;
     } else {
         wr_target_opts_t to = {
             .path = o->gateway,
@@ -359,6 +428,12 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
+        if (c->controlled &&
+            (sched = case_sched(c, NULL, &args)) == NULL) {
+            wr_argv_free(&args);
+            c->target_state = WR_TARGET_NO_START;
+            return WR_STATUS_INFRA;
+        }
         to.args = args.v;
         if (wr_target_start(&t, &to) != 0) {
             c->target_state = WR_TARGET_NO_START;
@@ -367,6 +442,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_signal = t.sig;
             c->duration_ns = wr_now_ns() - t0;
             wr_argv_free(&args);
+            wr_sched_stop(sched);
             return WR_STATUS_INFRA;
         }
         snprintf(host, sizeof(host), "%s", t.host);
@@ -386,6 +462,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     eo.seed = c->seed;
     eo.time_scale = scale;
     eo.stop = o->stop;
+    eo.chaos = c->chaos.on ? &c->chaos : NULL;
     watch_t watch = {.t = &t};
     pthread_t watcher;
     bool watching = o->url == NULL &&
@@ -437,6 +514,11 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         if (wr_history_load_trace(h, t.trace_path, NULL) >= 0)
             wr_history_set_has_trace(h, true);
     }
+    if (sched != NULL) {
+        case_sched_done(c, sched, h);
+        if (sched != shared)
+            wr_sched_stop(sched);
+    }
     harness_event(h, json_pack("{s:s}", "event", "case.end"));
     wr_history_sort(h);
     run_checks(c, h, scale, (wr_tool_t)o->tool);
@@ -471,6 +553,21 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         }
     }
     wr_argv_free(&args);
+    return st;
+}
+
+wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
+                        struct wr_sched *shared, const char *dir)
+{
+    wr_history_t *h = wr_history_new();
+    wr_status_t st;
+
+    if (h == NULL) {
+        snprintf(c->target_error, sizeof(c->target_error), "out of memory");
+        return WR_STATUS_INFRA;
+    }
+    st = run_case(c, o, shared, dir, h);
+    keep_evidence(c, h);
     return st;
 }
 
@@ -548,14 +645,14 @@ static void print_bugs(const wr_run_t *run)
 /* Runs the cases of run whose position p has p % step == first, writing
  * their directories into tmpdir. */
 static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
-                             const char *tmpdir, size_t first, size_t step)
+                             wr_sched_t *shared, const char *tmpdir,
+                             size_t first, size_t step)
 {
     char casedir[PATH_MAX];
     wr_status_t st = WR_STATUS_OK;
 
     for (size_t ci = first; ci < run->ncases; ci += step) {
         wr_case_t *c = &run->cases[ci];
-        wr_history_t *h;
         wr_status_t cs;
         int rc;
 
@@ -569,10 +666,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
                     strerror(-rc));
             return WR_STATUS_INFRA;
         }
-        if ((h = wr_history_new()) == NULL)
-            return WR_STATUS_INFRA;
-        cs = run_case(c, o, casedir, h);
-        keep_evidence(c, h);
+        cs = wr_run_case(c, o, shared, casedir);
         if (o->stop && *o->stop)
             return WR_STATUS_INTERRUPTED;
         if (cs != WR_STATUS_OK)
@@ -669,7 +763,7 @@ static wr_status_t run_jobs(wr_run_t *run, const wr_run_opts_t *o,
     for (size_t j = 0; j < jobs; j++) {
         pid[j] = fork();
         if (pid[j] == 0) {
-            wr_status_t r = run_cases(run, o, tmpdir, j, jobs);
+            wr_status_t r = run_cases(run, o, NULL, tmpdir, j, jobs);
 
             snprintf(dir, sizeof(dir), "%s/.job-%zu", tmpdir, j);
             if (r != WR_STATUS_INTERRUPTED &&
@@ -748,7 +842,8 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
         wr_store_rm_rf(tmpdir);
         return WR_STATUS_INFRA;
     }
-    if (!wr_matrix_ok(run->matrix))
+    /* An exploration's cases are its findings: it judges them itself. */
+    if (run->explored == NULL && !wr_matrix_ok(run->matrix))
         st = wr_status_worse(st, WR_STATUS_UNEXPECTED);
     if (o->baseline != NULL) {
         run->baseline = calloc(1, sizeof(*run->baseline));
@@ -785,7 +880,8 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
     }
     if (o->keep > 0)
         wr_store_prune(root, o->keep, run->id);
-    print_bugs(run);
+    if (run->explored == NULL)
+        print_bugs(run);
     if (o->print_matrix)
         wr_matrix_print(run->matrix, stdout);
     if (run->baseline != NULL)
@@ -795,21 +891,13 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
     return st;
 }
 
-wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
-                   size_t nscs, wr_run_t *run)
+wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
+                        size_t len)
 {
-    wr_plan_opts_t po = o->plan;
-    char tmpdir[PATH_MAX], err[1024];
     struct tm tm;
     time_t now = time(NULL);
-    wr_status_t st;
     int rc;
 
-    po.external = o->url != NULL;
-    if (wr_plan_build(run, &po, scs, nscs, err, sizeof(err)) != 0) {
-        fprintf(stderr, "wsrace %s: %s\n", po.kind ? po.kind : "run", err);
-        return WR_STATUS_BAD_INPUT;
-    }
     gmtime_r(&now, &tm);
     strftime(run->id, sizeof(run->id), "%Y%m%dT%H%M%SZ", &tm);
     snprintf(run->id + strlen(run->id), sizeof(run->id) - strlen(run->id),
@@ -828,23 +916,55 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
     snprintf(run->tool, sizeof(run->tool), "%s",
              o->tool ? wr_tool_name((wr_tool_t)o->tool) : "");
     run->started_unix = (int64_t)now;
+    run->external = o->url != NULL;
     for (size_t i = 0; i < run->ncases; i++)
         wr_case_set_replay(&run->cases[i], o->self, run->dir);
 
     wr_store_sweep(o->report_root);
-    if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir,
-                                sizeof(tmpdir))) != 0) {
+    if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir, len)) != 0) {
         fprintf(stderr, "wsrace: cannot create the run directory under %s: "
                         "%s\n",
                 o->report_root, strerror(-rc));
         return WR_STATUS_INFRA;
     }
+    return WR_STATUS_OK;
+}
+
+wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
+                   size_t nscs, wr_run_t *run)
+{
+    wr_plan_opts_t po = o->plan;
+    wr_sched_t *shared = NULL;
+    char tmpdir[PATH_MAX], err[1024];
+    wr_status_t st;
+    int rc;
+
+    po.external = o->url != NULL;
+    if (wr_plan_build(run, &po, scs, nscs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsrace %s: %s\n", po.kind ? po.kind : "run", err);
+        return WR_STATUS_BAD_INPUT;
+    }
+    if ((st = wr_run_open(run, o, tmpdir, sizeof(tmpdir))) != WR_STATUS_OK)
+        return st;
 
     int64_t t0 = wr_now_ns();
-    if (o->jobs > 1 && run->ncases > 1)
+    if (o->url != NULL && o->sync_control != NULL) {
+        /* One scheduler for the run: an external gateway connects once. */
+        static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
+
+        if ((rc = wr_sched_start(&shared, o->sync_control, &none)) != 0) {
+            fprintf(stderr, "wsrace: cannot listen for sync control at %s: "
+                            "%s\n",
+                    o->sync_control, strerror(-rc));
+            wr_store_rm_rf(tmpdir);
+            return WR_STATUS_INFRA;
+        }
+    }
+    if (o->jobs > 1 && run->ncases > 1 && shared == NULL)
         st = run_jobs(run, o, tmpdir);
     else
-        st = run_cases(run, o, tmpdir, 0, 1);
+        st = run_cases(run, o, shared, tmpdir, 0, 1);
+    wr_sched_stop(shared);
     if (st == WR_STATUS_INTERRUPTED || (o->stop && *o->stop)) {
         fprintf(stderr, "wsrace: interrupted; no report written\n");
         wr_store_rm_rf(tmpdir);
