@@ -270,6 +270,8 @@ class Scratch:
             git(self.root, "worktree", "add", "-q", "--detach", self.wt,
                 self.head)
         self.created_wt = True
+
+    def configure(self):
         if not os.path.exists(os.path.join(self.build, "build.ninja")):
             log("configuring %s" % self.build)
             rc = self.runner.run(
@@ -448,9 +450,31 @@ def killed_by(r):
         if ex and ex["status"] == "killed":
             return "extra-cmd (exit 1)"
         return "SURVIVED"
-    parts = ["%s/%s %d/%d" % (k["scenario"], k["check"], k["seeds"], k["of"])
-             for k in r["killers"]]
-    return ", ".join(parts)
+    return killers_text(r["killers"])
+
+
+def killers_text(killers, full=False):
+    """scenario/check list, grouped by check: "liveness: stuck-swap 2/2";
+    a check that failed in more than three scenarios is counted instead,
+    unless full."""
+    by, order = {}, []
+    for k in killers:
+        if k["check"] not in by:
+            order.append(k["check"])
+            by[k["check"]] = []
+        by[k["check"]].append(k)
+    parts = []
+    for check in order:
+        ks = by[check]
+        if len(ks) <= 3 or full:
+            parts.append("%s: %s" % (check, ", ".join(
+                "%s %d/%d" % (k["scenario"], k["seeds"], k["of"])
+                for k in ks)))
+        else:
+            parts.append("%s: %d scenarios, %d/%d cases" % (
+                check, len(ks), sum(k["seeds"] for k in ks),
+                sum(k["of"] for k in ks)))
+    return "; ".join(parts)
 
 
 def final_status(r):
@@ -561,12 +585,13 @@ def markdown(doc, results, control):
                        s["killed"], s["total"], s["percent"],
                        s["killed_by_scenarios"], s["survived"], s["errors"]))
         out.append("")
-        out.append("| mutant | file | result | killed by (scenario/check "
-                   "seeds) | time |")
+        out.append("| mutant | file | result | killed by (check: scenario "
+                   "failing seeds/seeds) | time |")
         out.append("|---|---|---|---|---|")
         for r in results:
             out.append("| `%s` | %s | %s | %s | %.1f s |" % (
                 r["id"], r["file"], final_status(r).upper(),
+                "-" if final_status(r) == "survived" else
                 md_cell(killed_by(r)), r["seconds"]))
         out.append("")
         out.append("## Mutants")
@@ -574,6 +599,8 @@ def markdown(doc, results, control):
         for r in results:
             out.append("- `%s` (%s): %s" % (r["id"], r["file"], r["bug"]))
             if r["status"] == "killed" and r["killers"]:
+                out.append("  - killed by %s" % md_cell(
+                    killers_text(r["killers"], full=True)))
                 out.append("  - first evidence: %s" % md_cell(
                     r["killers"][0]["summary"]))
             elif r["status"] == "survived":
@@ -653,6 +680,12 @@ def parse_args(argv):
     return o
 
 
+def shown(path, root):
+    """path relative to root when it is inside it, else absolute."""
+    rel = os.path.relpath(path, root)
+    return path if rel.startswith("..") else rel
+
+
 def list_mutants(opts, mutants):
     head = git(opts.root, "rev-parse", "--short", "HEAD").strip()
     bad = 0
@@ -667,7 +700,7 @@ def list_mutants(opts, mutants):
         print("%-*s  %-22s  %s%s" % (w, m.id, m.file, m.bug,
                                      "" if n == 1 else "   <- " + state))
     print("%d mutant(s) in %s; %s against HEAD %s" % (
-        len(mutants), os.path.relpath(opts.catalog, opts.root),
+        len(mutants), shown(opts.catalog, opts.root),
         "all apply" if not bad else "%d DO NOT APPLY" % bad, head))
     return EXIT_OK if not bad else EXIT_USAGE
 
@@ -727,7 +760,7 @@ def main(argv):
         scratch.prepare()
         log("commit %s, %d mutant(s), %d scenario(s) x %d seed(s), harness %s"
             % (scratch.head[:12], len(mutants), len(opts.scenarios),
-               opts.repeat, os.path.relpath(opts.harness, opts.root)))
+               opts.repeat, shown(opts.harness, opts.root)))
         # Every snippet is checked before anything is run.
         broken = []
         for m in mutants:
@@ -745,6 +778,7 @@ def main(argv):
                         "fix the snippets or use --keep-going" % len(broken),
                         EXIT_USAGE)
         broken_ids = {m.id for m, _ in broken}
+        scratch.configure()
 
         if not opts.no_control or opts.self_check:
             t0 = time.monotonic()
@@ -807,11 +841,11 @@ def main(argv):
             "run_id": run_id, "commit": scratch.head,
             "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "mode": "self-check" if opts.self_check else "mutants",
-            "catalog": os.path.relpath(opts.catalog, opts.root),
+            "catalog": shown(opts.catalog, opts.root),
             "command": "%s run --target MUTANT_GATEWAY --inject none --seed "
                        "%d --repeat %d --jobs %d --report-dir TMP "
                        "scenarios/*.yaml" % (
-                           os.path.relpath(opts.harness, opts.root),
+                           shown(opts.harness, opts.root),
                            opts.seed, opts.repeat, opts.jobs),
             "scenarios": opts.scenarios, "seed": opts.seed,
             "repeat": opts.repeat, "extra_cmd": opts.extra_cmd,
@@ -838,7 +872,7 @@ def main(argv):
                 print("self-check: FALSE ALARM: the unmutated gateway was "
                       "'killed' by %s" % killed_by(control))
         print("report: %s/mutate.md (json: mutate.json)"
-              % os.path.relpath(where, opts.root))
+              % shown(where, opts.root))
         if opts.self_check and control["status"] != "survived":
             return EXIT_FALSE_ALARM
         return EXIT_INFRA if infra else EXIT_OK
