@@ -281,22 +281,24 @@ class Scratch:
                 raise Fatal("meson setup of the scratch build failed:\n"
                             + tail(os.path.join(self.logs, "meson.log")))
 
-    def build_gateway(self, name):
-        """Builds target/wsrace-gateway and copies it to gateways/name.
-        Returns (path, None) or (None, why)."""
+    def build_gateway(self, name, variants=()):
+        """Builds target/wsrace-gateway (and wsrace-gateway-V for each
+        sanitizer variant V) and copies them to gateways/name/. Returns
+        (path of the plain gateway, None) or (None, why)."""
         out = os.path.join(self.logs, "build-%s.log" % name)
+        bins = ["wsrace-gateway"] + ["wsrace-gateway-" + v for v in variants]
         rc = self.runner.run(
-            ["ninja", "-C", self.build, "target/wsrace-gateway"],
+            ["ninja", "-C", self.build] + ["target/" + b for b in bins],
             self.build_timeout, out)
         if rc != 0:
             why = "timed out" if rc is None else "exit %d" % rc
             return None, "gateway build %s:\n%s" % (why, tail(out, 30))
-        dst = os.path.join(self.gw_dir, name, "wsrace-gateway")
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        shutil.copy2(os.path.join(self.build, "target", "wsrace-gateway"),
-                     dst)
-        self.runner.watched.append(dst)
-        return dst, None
+        for b in bins:
+            dst = os.path.join(self.gw_dir, name, b)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(os.path.join(self.build, "target", b), dst)
+            self.runner.watched.append(dst)
+        return os.path.join(self.gw_dir, name, "wsrace-gateway"), None
 
     def check_clean(self):
         st = git(self.wt, "status", "--porcelain", "--untracked-files=no")
@@ -422,11 +424,16 @@ def run_extra(opts, runner, gateway, m, base):
     tmp = os.path.join(base, "extra", m.id)
     os.makedirs(tmp, exist_ok=True)
     cmd = opts.extra_cmd
-    for k, v in (("{gateway}", gateway), ("{id}", m.id),
-                 ("{harness}", opts.harness), ("{tmp}", tmp)):
-        cmd = cmd.replace(k, shlex.quote(v))
+    subst = [("{gateway}", gateway), ("{id}", m.id),
+             ("{harness}", opts.harness), ("{tmp}", tmp)]
     env = dict(os.environ, MUTANT_ID=m.id, MUTANT_GATEWAY=gateway,
                MUTANT_TMP=tmp, WSRACE=opts.harness)
+    for v in opts.variants:
+        path = gateway + "-" + v
+        subst.append(("{gateway_%s}" % v, path))
+        env["MUTANT_GATEWAY_" + v.upper()] = path
+    for k, v in subst:
+        cmd = cmd.replace(k, shlex.quote(v))
     t0 = time.monotonic()
     rc = runner.run(["bash", "-c", cmd], opts.extra_timeout, out,
                     cwd=opts.root, env=env)
@@ -644,8 +651,10 @@ def parse_args(argv):
     p.add_argument("--extra-cmd", metavar="CMD",
                    help="run CMD (bash) for each survivor; {gateway} {id} "
                         "{harness} {tmp} are replaced (also in $MUTANT_"
-                        "GATEWAY, $MUTANT_ID, $WSRACE, $MUTANT_TMP); exit 1 "
-                        "kills the mutant")
+                        "GATEWAY, $MUTANT_ID, $WSRACE, $MUTANT_TMP); "
+                        "{gateway_tsan} or {gateway_asan} in CMD builds that "
+                        "sanitizer gateway of each mutant too (for wsrace "
+                        "--target-build tsan:PATH); exit 1 kills the mutant")
     p.add_argument("--extra-timeout", type=int, default=900,
                    help="bound of one --extra-cmd, seconds (900)")
     p.add_argument("--timeout", type=int, default=900,
@@ -737,6 +746,8 @@ def main(argv):
         raise Fatal("no scenario in %s/scenarios" % opts.root)
     if opts.extra_cmd is not None and not opts.extra_cmd.strip():
         raise Fatal("--extra-cmd is empty", EXIT_USAGE)
+    opts.variants = [v for v in ("asan", "tsan")
+                     if "{gateway_%s}" % v in (opts.extra_cmd or "")]
     # Builds and runs share 2 cores with other work: at least niceness 10.
     cur = os.nice(0)
     if cur < 10:
@@ -812,7 +823,7 @@ def main(argv):
             else:
                 text = apply(scratch, m)
                 try:
-                    gw, why = scratch.build_gateway(m.id)
+                    gw, why = scratch.build_gateway(m.id, opts.variants)
                     r["build_log"] = os.path.join(scratch.logs,
                                                   "build-%s.log" % m.id)
                 finally:
