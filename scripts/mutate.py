@@ -417,16 +417,16 @@ def judge(data, res):
                       for s, c in order]
 
 
-def run_extra(opts, runner, gateway, m, base):
-    """The --extra-cmd for a survivor. Returns a dict: rc, status (killed,
-    survived, error), seconds, log."""
-    out = os.path.join(base, "logs", "extra-%s.log" % m.id)
-    tmp = os.path.join(base, "extra", m.id)
+def run_extra(opts, runner, gateway, mid, base):
+    """The --extra-cmd for a survivor (or the control) mid. Returns a dict:
+    rc, status (killed, survived, error), seconds, log."""
+    out = os.path.join(base, "logs", "extra-%s.log" % mid)
+    tmp = os.path.join(base, "extra", mid)
     os.makedirs(tmp, exist_ok=True)
     cmd = opts.extra_cmd
-    subst = [("{gateway}", gateway), ("{id}", m.id),
+    subst = [("{gateway}", gateway), ("{id}", mid),
              ("{harness}", opts.harness), ("{tmp}", tmp)]
-    env = dict(os.environ, MUTANT_ID=m.id, MUTANT_GATEWAY=gateway,
+    env = dict(os.environ, MUTANT_ID=mid, MUTANT_GATEWAY=gateway,
                MUTANT_TMP=tmp, WSRACE=opts.harness)
     for v in opts.variants:
         path = gateway + "-" + v
@@ -584,6 +584,13 @@ def markdown(doc, results, control):
                    % ("**clean**, no false alarm" if ok else
                       "**NOT clean: %s**" % killed_by(control),
                       control["seconds"]))
+        ex = control.get("extra")
+        if ex:
+            out.append("")
+            out.append("The extra command `%s` on the control: %s (exit %s)."
+                       % (md_cell(ex["command"]),
+                          "clean" if ex["status"] == "survived" else
+                          "NOT clean", ex["rc"]))
         out.append("")
     if results:
         s = doc["score"]
@@ -793,7 +800,7 @@ def main(argv):
 
         if not opts.no_control or opts.self_check:
             t0 = time.monotonic()
-            gw, why = scratch.build_gateway("control")
+            gw, why = scratch.build_gateway("control", opts.variants)
             if gw is None:
                 raise Fatal("the unmutated gateway does not build: " + why)
             control = run_scenarios(opts, runner, gw, "control", base)
@@ -810,6 +817,19 @@ def main(argv):
             if control["status"] != "survived" and not opts.self_check:
                 raise Fatal("the unmutated gateway already fails a check: "
                             "kills would mean nothing", EXIT_FALSE_ALARM)
+            if opts.extra_cmd and control["status"] == "survived":
+                # The extra command must pass on the unmutated gateway too,
+                # or its kills would mean nothing either.
+                ex = run_extra(opts, runner, gw, "control", base)
+                control["extra"] = ex
+                print("control, extra command: %s (exit %s, %.1f s)" % (
+                    "clean" if ex["status"] == "survived" else "NOT CLEAN",
+                    ex["rc"], ex["seconds"]), flush=True)
+                if ex["status"] != "survived":
+                    raise Fatal("--extra-cmd fails on the unmutated gateway "
+                                "(exit %s, log below): its kills would mean "
+                                "nothing\n%s" % (ex["rc"], tail(ex["log"])),
+                                EXIT_FALSE_ALARM)
 
         width = max([len(m.id) for m in mutants] + [7])
         for i, m in enumerate(mutants, 1):
@@ -834,7 +854,7 @@ def main(argv):
                 else:
                     r.update(run_scenarios(opts, runner, gw, m.id, base))
                     if r["status"] == "survived" and opts.extra_cmd:
-                        r["extra"] = run_extra(opts, runner, gw, m, base)
+                        r["extra"] = run_extra(opts, runner, gw, m.id, base)
                 r["seconds"] = round(time.monotonic() - t0, 1)
             results.append(r)
             print("[%2d/%d] %s" % (i, len(mutants),
