@@ -309,9 +309,12 @@ class Scratch:
         if self.keep:
             return
         if self.created_wt or os.path.isdir(self.wt):
-            git(self.root, "worktree", "remove", "--force", self.wt,
-                check=False)
-            git(self.root, "worktree", "prune", check=False)
+            gone = subprocess.run(
+                ["git", "-C", self.root, "worktree", "remove", "--force",
+                 self.wt], capture_output=True, timeout=120).returncode == 0
+            shutil.rmtree(self.base, ignore_errors=True)
+            if not gone:  # only the entry of a directory now removed
+                git(self.root, "worktree", "prune", check=False)
         shutil.rmtree(self.base, ignore_errors=True)
 
 
