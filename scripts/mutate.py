@@ -459,6 +459,8 @@ def killed_by(r):
         ex = r.get("extra")
         if ex and ex["status"] == "killed":
             return "extra-cmd (exit 1)"
+        if ex and ex["status"] == "error":
+            return "SURVIVED (extra-cmd failed: exit %s)" % ex["rc"]
         return "SURVIVED"
     return killers_text(r["killers"])
 
