@@ -408,16 +408,56 @@ def judge(data, res):
             if key not in seeds:
                 order.append(key)
                 seeds[key] = set()
-                first[key] = "%s: %s" % (v.get("verdict", "?"),
-                                         v.get("summary", ""))
+                first[key] = ("%s: %s" % (v.get("verdict", "?"),
+                                          v.get("summary", "")),
+                              case.get("dir"))
             seeds[key].add(case.get("seed"))
     total = {}
     for case in data.get("cases", []):
         scen = (case.get("scenario") or {}).get("name", "?")
         total[scen] = total.get(scen, 0) + 1
     res["killers"] = [{"scenario": s, "check": c, "seeds": len(seeds[(s, c)]),
-                       "of": total.get(s, 0), "summary": first[(s, c)]}
+                       "of": total.get(s, 0), "summary": first[(s, c)][0],
+                       "case": first[(s, c)][1]}
                       for s, c in order]
+
+
+def confirm(opts, runner, gateway, res, name, base):
+    """Replays failing cases of a killed mutant (wsrace replay, same
+    scenario text, seed and sync actions): the kill is confirmed when a
+    case shows the same verdicts again on the mutant and not on the
+    unmutated gateway. A kill no replay reproduces was a chance of the
+    schedule (or of a loaded machine); one the control reproduces is not
+    the mutant's doing."""
+    rdir = os.path.join(base, "runs", name, "latest")
+    out = os.path.join(base, "logs", "replay-%s.log" % name)
+    cases = []
+    for k in res["killers"]:
+        if k.get("case") and k["case"] not in cases:
+            cases.append(k["case"])
+    tried = []
+    for case in cases[:opts.confirm]:
+        rp = os.path.join(rdir, case, "replay.json")
+        if not os.path.exists(rp):
+            continue
+
+        def replay(gw):
+            rc = runner.run([opts.harness, "replay", rp, "--target", gw,
+                             "--report-dir",
+                             os.path.join(base, "replays", name)],
+                            opts.timeout, out, cwd=opts.root)
+            if rc == 130:
+                raise Interrupted()
+            return rc
+
+        tried.append(os.path.basename(case))
+        if replay(gateway) != 0:
+            continue  # the same verdicts did not recur
+        if opts.control_gateway and replay(opts.control_gateway) == 0:
+            return {"status": "control-fails", "case": tried[-1],
+                    "tried": tried}
+        return {"status": "confirmed", "case": tried[-1], "tried": tried}
+    return {"status": "not-reproduced", "case": None, "tried": tried}
 
 
 def run_extra(opts, runner, gateway, mid, base):
@@ -462,7 +502,10 @@ def killed_by(r):
         if ex and ex["status"] == "error":
             return "SURVIVED (extra-cmd failed: exit %s)" % ex["rc"]
         return "SURVIVED"
-    return killers_text(r["killers"])
+    note = {"not-reproduced": " [no replay reproduced it]",
+            "control-fails": " [the unmutated gateway fails it too]"}
+    return killers_text(r["killers"]) + note.get(
+        (r.get("confirm") or {}).get("status"), "")
 
 
 def killers_text(killers, full=False):
@@ -504,6 +547,9 @@ def score(results):
     pct = 100.0 * len(killed) / total if total else 0.0
     return {"total": total, "killed": len(killed),
             "killed_by_scenarios": len(by_scen),
+            "confirmed": sum(1 for r in by_scen
+                             if (r.get("confirm") or {}).get("status")
+                             == "confirmed"),
             "survived": sum(1 for r in results
                             if final_status(r) == "survived"),
             "errors": total - len(judged), "percent": round(pct, 1)}
@@ -600,9 +646,12 @@ def markdown(doc, results, control):
     if results:
         s = doc["score"]
         out.append("**Score: %d / %d killed (%.1f %%)**; %d by the shipped "
-                   "scenarios, %d survived, %d error(s)." % (
+                   "scenarios (%d of them confirmed by a replay that fails "
+                   "on the mutant and not on the unmutated gateway), %d "
+                   "survived, %d error(s)." % (
                        s["killed"], s["total"], s["percent"],
-                       s["killed_by_scenarios"], s["survived"], s["errors"]))
+                       s["killed_by_scenarios"], s["confirmed"],
+                       s["survived"], s["errors"]))
         out.append("")
         out.append("| mutant | file | result | killed by (check: scenario "
                    "failing seeds/seeds) | time |")
@@ -622,6 +671,15 @@ def markdown(doc, results, control):
                     killers_text(r["killers"], full=True)))
                 out.append("  - first evidence: %s" % md_cell(
                     r["killers"][0]["summary"]))
+                c = r.get("confirm")
+                if c:
+                    out.append("  - replay: %s%s" % (
+                        {"confirmed": "confirmed",
+                         "not-reproduced": "NOT reproduced",
+                         "control-fails": "the unmutated gateway fails it "
+                                          "too"}[c["status"]],
+                        " (%s)" % ", ".join(c["tried"]) if c["tried"]
+                        else ""))
             elif r["status"] == "survived":
                 out.append("  - every check passed on every case; the "
                            "clients saw %d failed step(s)"
@@ -673,6 +731,9 @@ def parse_args(argv):
                    help="bound of one wsrace run, seconds (900)")
     p.add_argument("--build-timeout", type=int, default=600,
                    help="bound of one configure or build, seconds (600)")
+    p.add_argument("--confirm", type=int, default=3, metavar="N",
+                   help="replay up to N failing cases of each kill on the "
+                        "mutant and the unmutated gateway (3; 0: no replay)")
     p.add_argument("--no-control", action="store_true",
                    help="skip the unmutated control run before the mutants")
     p.add_argument("--work-dir", metavar="DIR",
@@ -696,6 +757,9 @@ def parse_args(argv):
                  "build_timeout"):
         if getattr(o, name) < 1:
             p.error("--%s must be at least 1" % name.replace("_", "-"))
+    if o.confirm < 0:
+        p.error("--confirm must be 0 or more")
+    o.control_gateway = None
     if o.self_check and (o.only or o.list):
         p.error("--self-check runs no mutant: drop --only/--list")
     return o
@@ -808,6 +872,7 @@ def main(argv):
             gw, why = scratch.build_gateway("control", opts.variants)
             if gw is None:
                 raise Fatal("the unmutated gateway does not build: " + why)
+            opts.control_gateway = gw
             control = run_scenarios(opts, runner, gw, "control", base)
             control.update(id="control", file="-", bug="the unmutated "
                            "gateway", seconds=round(time.monotonic() - t0, 1))
@@ -858,6 +923,9 @@ def main(argv):
                     r.update(status="error", error=why)
                 else:
                     r.update(run_scenarios(opts, runner, gw, m.id, base))
+                    if r["status"] == "killed" and opts.confirm > 0:
+                        r["confirm"] = confirm(opts, runner, gw, r, m.id,
+                                               base)
                     if r["status"] == "survived" and opts.extra_cmd:
                         r["extra"] = run_extra(opts, runner, gw, m.id, base)
                 r["seconds"] = round(time.monotonic() - t0, 1)
@@ -894,11 +962,12 @@ def main(argv):
                 print(line)
             s = score(results)
             print()
-            print("score: %d/%d killed (%.1f %%); %d by the shipped scenarios,"
-                  " %d survived, %d error(s); %.0f s in all" % (
+            print("score: %d/%d killed (%.1f %%); %d by the shipped scenarios"
+                  " (%d confirmed by replay), %d survived, %d error(s); %.0f s"
+                  " in all" % (
                       s["killed"], s["total"], s["percent"],
-                      s["killed_by_scenarios"], s["survived"], s["errors"],
-                      meta["seconds"]))
+                      s["killed_by_scenarios"], s["confirmed"], s["survived"],
+                      s["errors"], meta["seconds"]))
         if opts.self_check:
             if control["status"] == "survived":
                 print("self-check: the unmutated gateway killed nothing "
