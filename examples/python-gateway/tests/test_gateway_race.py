@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """test_gateway_race.py - the example gateway's race, shown under control.
 
-usage: test_gateway_race.py WSRACE
+usage: test_gateway_race.py WSRACE SCENARIO_DIR
 
 The gateway runs with WSRACE_SYNC_CONTROL pointing at a fake runner
 (adapters/python/tests/fake_runner.py) that lets every arrival go at once
@@ -11,7 +11,8 @@ welcome, and releases the other: both clients are welcomed under one
 session (the race). The same schedule against --atomic-registry refuses
 the second (DUPLICATE_SESSION, close 4409). wsrace itself sees it: `wsrace
 run --url` on race.yaml under that schedule fails duplicate_registration,
-and nothing else. Without a runner, pairs
+and nothing else. Under a runner that releases every arrival at once,
+the scenarios with no shared session still pass. Without a runner, pairs
 of concurrent connections never both get in: the window is real and only
 a scheduler reaches it. Every wait is bounded; nothing is left running.
 """
@@ -32,7 +33,7 @@ import websockets  # noqa: E402
 from fake_runner import FakeRunner  # noqa: E402
 from pygw import SCALE, PyGateway, mint_token  # noqa: E402
 
-WSRACE = sys.argv[1]
+WSRACE, SCEN = sys.argv[1], sys.argv[2]
 WRAP = os.environ.get("WSRACE_TEST_WRAPPER", "").split()  # under a tool
 RACE_YAML = os.path.join(os.path.dirname(HERE), "race.yaml")
 SECRET = "py-race-secret"
@@ -172,6 +173,45 @@ async def wsrace_sees_it():
         await runner.stop()
 
 
+async def released_at_once():
+    """Under a runner that lets every arrival go at once, every sync point
+    yields: the scenarios where no two live connections share a session
+    still pass, through one runner connection and no timeout."""
+    runner = await FakeRunner(SOCK, auto=lambda m: True).start()
+    gw = PyGateway(secret=SECRET, sync_control=SOCK)
+    try:
+        await asyncio.to_thread(gw.start)
+        for name in ("10-golden-path", "11-auth-failures",
+                     "03-duplicate-registration"):
+            run = await asyncio.create_subprocess_exec(
+                *WRAP, WSRACE, "run", "--url", gw.url, "--secret", SECRET,
+                "--inject", "none", "--time-scale", "%g" % SCALE,
+                "--report-dir", os.path.join(TMP, "reports"),
+                os.path.join(SCEN, name + ".yaml"),
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT)
+            try:
+                out, _ = await asyncio.wait_for(run.communicate(),
+                                                300 * SCALE)
+            finally:
+                if run.returncode is None:
+                    run.kill()
+                    await run.wait()
+            ok(run.returncode == 0, "every arrival released at once: %s "
+               "as expected" % name, out.decode(errors="replace"))
+        ok(len(runner.conns) == 1 and len(runner.sent("arrive")) > 1000 and
+           not runner.sent("timeout"),
+           "one runner connection, every arrival reported, none timed out",
+           "%d connections, %d arrivals, %d timeouts" % (
+               len(runner.conns), len(runner.sent("arrive")),
+               len(runner.sent("timeout"))))
+    finally:
+        rc = await asyncio.to_thread(gw.stop)
+        ok(rc == 0, "released at once: the gateway stops with exit 0",
+           repr(rc))
+        await runner.stop()
+
+
 async def uncontrolled(pairs=20):
     """Without a runner, concurrent pairs with one session: one gets in."""
     gw = PyGateway(secret=SECRET)
@@ -195,7 +235,7 @@ async def uncontrolled(pairs=20):
 
 def main():
     for t in (lambda: held_schedule(False), lambda: held_schedule(True),
-              wsrace_sees_it, uncontrolled):
+              wsrace_sees_it, released_at_once, uncontrolled):
         try:
             asyncio.run(asyncio.wait_for(t(), 60 * SCALE))
         except Exception as e:  # a broken test is a failed test
