@@ -38,7 +38,10 @@ class SyncClient:
         self.path = env("WSRACE_SYNC_CONTROL") if path is None else path
         self.name = name or os.path.basename(sys.argv[0] or "") or "python"
         self.workers = workers
-        self.timeout = float(timeout or env("WSRACE_SYNC_TIMEOUT") or 10)
+        try:
+            self.timeout = float(timeout or env("WSRACE_SYNC_TIMEOUT") or 10)
+        except ValueError:  # a bad override: the default bound
+            self.timeout = 10.0
         self.off = not self.path  # True: every sync point returns at once
         self.loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()  # concurrent first calls share a connect

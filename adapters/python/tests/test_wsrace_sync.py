@@ -153,6 +153,25 @@ async def t_timeout():
     await runner.stop()
 
 
+async def t_env_timeout():
+    fresh(path=SOCK)
+    os.environ["WSRACE_SYNC_TIMEOUT"] = "0.2"
+    runner = await FakeRunner(SOCK).start()
+    start = time.monotonic()
+    await asyncio.wait_for(wsrace_sync.sync_point("close.begin"), 5)
+    took = time.monotonic() - start
+    ok(0.15 < took < 1.5, "WSRACE_SYNC_TIMEOUT sets the bound (%.2fs)" % took)
+    await runner.stop()
+    os.environ["WSRACE_SYNC_TIMEOUT"] = "soon"
+    fresh(path=SOCK)
+    runner = await FakeRunner(SOCK, auto=lambda m: True).start()
+    await asyncio.wait_for(wsrace_sync.sync_point("close.begin"), 5)
+    ok(wsrace_sync._client.timeout == 10 and runner.sent("arrive"),
+       "a bad WSRACE_SYNC_TIMEOUT: the default bound, still controlled")
+    del os.environ["WSRACE_SYNC_TIMEOUT"]
+    await runner.stop()
+
+
 async def t_runner_gone():
     fresh(path=SOCK)
     runner = await FakeRunner(SOCK).start()
@@ -189,7 +208,7 @@ async def t_mismatch(hello, what):
 
 def main():
     tests = [t_noop, t_hello, lambda: t_order(False), lambda: t_order(True),
-             t_ignored, t_timeout, t_runner_gone,
+             t_ignored, t_timeout, t_env_timeout, t_runner_gone,
              lambda: t_mismatch({"op": "hello", "protocol": "wsrace-sync",
                                  "version": 2}, "a higher version"),
              lambda: t_mismatch({"op": "hello", "protocol": "other",
