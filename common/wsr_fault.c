@@ -68,6 +68,30 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
         {"registry-leak", {NULL}, NULL,
          "the machine is never unregistered when the connection closes",
          false, B(REGISTRY_LEAK), 0, NULL, 0, -1},
+    /* The faults of a cluster: several gateways sharing a Redis registry
+     * (docs/DESIGN.md, "Cluster mode"). duplicate-registration above has
+     * a cluster form too: its read and its write are two round trips, so
+     * two instances both find a session free and both take it. */
+    [WSR_FAULT_BLIND_UNREGISTER] =
+        {"blind-unregister", {NULL}, NULL,
+         "unregistering deletes the key without comparing its owner: a "
+         "connection whose lease expired removes its successor's entry "
+         "when it closes",
+         false, B(SCOPE_LOSS), B(NO_LOST_MESSAGES) | B(FALSE_READINESS),
+         "the successor lives on with no machine, so its messages wait at "
+         "the gate forever and its probes answer not ready",
+         0, -1, true},
+    [WSR_FAULT_STALE_PRESENCE] =
+        {"stale-presence", {NULL}, NULL,
+         "entries carry no TTL and the instance does not heartbeat: the "
+         "sessions of an instance that dies stay registered, and ready, "
+         "forever",
+         false, B(REGISTRY_LEAK), 0, NULL, 0, -1, true},
+    [WSR_FAULT_LOCAL_READINESS] =
+        {"local-readiness", {NULL}, NULL,
+         "an instance answers readiness from its own memory: a connection "
+         "held by another instance is never ready there",
+         false, B(FALSE_READINESS), 0, NULL, 0, -1, true},
 };
 
 const wsr_fault_info_t *wsr_fault_info(wsr_fault_id_t id)
@@ -223,6 +247,14 @@ bool wsr_faults_equal(const wsr_faults_t *a, const wsr_faults_t *b)
             wsr_fault_mode(b, (wsr_fault_id_t)i))
             return false;
     return true;
+}
+
+int wsr_faults_cluster_only(const wsr_faults_t *f)
+{
+    for (int i = 0; i < WSR_FAULT__COUNT; i++)
+        if (catalog[i].cluster_only && wsr_fault_on(f, (wsr_fault_id_t)i))
+            return i;
+    return -1;
 }
 
 wsr_faults_t wsr_faults_seed_bugs(void)
