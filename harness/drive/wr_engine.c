@@ -78,6 +78,7 @@ typedef struct {
     worker_t *w;
     const wr_group_t *grp;
     int g, i; /* index in the scenario, in the group */
+    int instance; /* the gateway instance it connects to */
     char *user, *session, *token;
     uint64_t rng;       /* seeded per client */
     size_t step;        /* current step */
@@ -143,6 +144,14 @@ static uint64_t next_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/* The endpoint of gateway instance k. */
+static wr_endpoint_t endpoint(const engine_t *e, int k)
+{
+    if (e->o->endpoints != NULL && k >= 0 && k < e->o->nendpoints)
+        return e->o->endpoints[k];
+    return (wr_endpoint_t){e->o->host, e->o->port};
 }
 
 static int scaled(const engine_t *e, int ms)
@@ -436,14 +445,15 @@ static void start_connect(client_t *c, const wr_step_t *s)
 {
     engine_t *e = c->w->e;
     struct lws_client_connect_info ci;
+    wr_endpoint_t ep = endpoint(e, c->instance);
 
     memset(&ci, 0, sizeof(ci));
     ci.context = c->w->ctx;
-    ci.address = e->o->host;
-    ci.port = e->o->port;
+    ci.address = ep.host;
+    ci.port = ep.port;
     ci.path = e->o->path;
-    ci.host = e->o->host;
-    ci.origin = e->o->host;
+    ci.host = ep.host;
+    ci.origin = ep.host;
     ci.protocol = NULL;
     ci.local_protocol_name = "wsrace-client";
     ci.userdata = c;
@@ -453,8 +463,14 @@ static void start_connect(client_t *c, const wr_step_t *s)
     c->closing = false;
     c->connecting = true;
     c->w->open++;
-    record(c, "client.connect", "invoke",
-           json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
+    if (e->o->endpoints != NULL)
+        record(c, "client.connect", "invoke",
+               json_pack("{s:s,s:i}", "token",
+                         wr_token_kind_name(c->grp->token), "instance",
+                         c->instance));
+    else
+        record(c, "client.connect", "invoke",
+               json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
     c->waiting = true;
     set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
     if (lws_client_connect_via_info(&ci) == NULL && c->connecting) {
@@ -479,20 +495,28 @@ static void probe(client_t *c, const wr_step_t *s)
         wr_scenario_expand(s->key, c->i, c->g, c->user, c->session, e->o->seed);
     char path[512], *body = NULL;
     json_t *j = NULL;
-    int st;
+    int st, at = s->instance != NULL
+                     ? wr_scenario_instance(e->o->scenario, c->grp, s, c->i,
+                                            c->g, c->user, c->session,
+                                            e->o->seed)
+                     : c->instance;
+    wr_endpoint_t ep = endpoint(e, at);
 
     snprintf(path, sizeof(path), "/debug/ready?id=%s", key ? key : "");
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
-    st = wr_http_get(e->o->host, e->o->port, path, scaled(e, PROBE_TIMEOUT_MS),
+    st = wr_http_get(ep.host, ep.port, path, scaled(e, PROBE_TIMEOUT_MS),
                      &body);
     if (st == 200)
         j = json_loads(body, 0, NULL);
     if (j != NULL && json_is_boolean(json_object_get(j, "ready"))) {
-        record(c, "client.probe", "ok",
-               json_pack("{s:s,s:O,s:O}", "key", key, "registered",
-                         json_object_get(j, "registered"), "ready",
-                         json_object_get(j, "ready")));
+        json_t *f = json_pack("{s:s,s:O,s:O}", "key", key, "registered",
+                              json_object_get(j, "registered"), "ready",
+                              json_object_get(j, "ready"));
+
+        if (e->o->endpoints != NULL) /* which instance answered */
+            json_object_set_new(f, "instance", json_integer(at));
+        record(c, "client.probe", "ok", f);
     } else {
         record(c, "client.probe", "fail",
                json_pack("{s:s,s:i,s:s}", "key", key ? key : "", "code", st,
@@ -502,6 +526,29 @@ static void probe(client_t *c, const wr_step_t *s)
     json_decref(j);
     free(body);
     free(key);
+}
+
+/* A nemesis step: the runner acts on an instance, bounded; the client
+ * goes on once it is done. */
+static void nemesis(client_t *c, const wr_step_t *s)
+{
+    engine_t *e = c->w->e;
+    char err[256] = "no cluster to act on";
+    int rc = e->o->nemesis != NULL
+                 ? e->o->nemesis(e->o->nemesis_ctx, s->kind, s->target, err,
+                                 sizeof(err))
+                 : -ENOTSUP;
+
+    if (rc == 0) {
+        record(c, "client.nemesis", "ok",
+               json_pack("{s:s,s:i}", "step", wr_step_kind_name(s->kind),
+                         "instance", s->target));
+        return;
+    }
+    record(c, "client.nemesis", "fail",
+           json_pack("{s:s,s:i,s:s}", "step", wr_step_kind_name(s->kind),
+                     "instance", s->target, "error", err));
+    step_failed(c, s, err);
 }
 
 static void enqueue(client_t *c, char *text, const char *type, const char *cid)
@@ -641,6 +688,12 @@ static void run_steps(client_t *c)
         }
         case WR_STEP_PROBE_READY:
             probe(c, s);
+            break;
+        case WR_STEP_KILL_INSTANCE:
+        case WR_STEP_RESTART_INSTANCE:
+        case WR_STEP_PAUSE_INSTANCE:
+        case WR_STEP_RESUME_INSTANCE:
+            nemesis(c, s);
             break;
         case WR_STEP_CLOSE:
             if (!c->open) {
@@ -1095,6 +1148,9 @@ static int setup_clients(engine_t *e)
                                          e->o->seed);
             c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
                                             NULL, e->o->seed);
+            c->instance = wr_scenario_instance(sc, grp, NULL, i, (int)g,
+                                               c->user, c->session,
+                                               e->o->seed);
             c->inbox = json_array();
             if (!c->user || !c->session || !c->inbox || make_token(e, c)) {
                 free(order);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include "run/wr_run.h"
 
 #include "checks/wr_check.h"
+#include "drive/wr_cluster.h"
 #include "drive/wr_engine.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
@@ -121,6 +123,130 @@ static void record_registry(wr_history_t *h, const char *host, int port,
                                    "keys", keys));
     }
     json_decref(last);
+}
+
+/* Reads what is left in a cluster's registry, from Redis itself, once
+ * every client has closed: as record_registry, and, after an instance was
+ * killed, until its entries' TTL has run out twice over (a correct
+ * cluster has let them expire by then; the heartbeat's sweep reports each
+ * expiry within a third of the TTL). */
+static void record_cluster_registry(wr_history_t *h, wr_cluster_t *cl,
+                                    double scale)
+{
+    int64_t grace = (int64_t)(LEAK_GRACE_MS * scale) * 1000000;
+    int64_t start = wr_now_ns(), deadline = start + grace, cap;
+    size_t fewest = (size_t)-1;
+    json_t *last = NULL;
+
+    if (cl->last_kill_ns > 0) {
+        int64_t ttl = (int64_t)(cl->ttl_ms ? cl->ttl_ms : 3000) * 1000000;
+        int64_t due = cl->last_kill_ns + (int64_t)(2 * ttl * scale) + grace;
+
+        if (due > deadline)
+            deadline = due;
+    }
+    cap = (deadline > start + 30 * grace ? deadline : start + 30 * grace);
+    for (;;) {
+        json_t *j = wr_cluster_registry(cl, 2000);
+
+        if (j != NULL) {
+            size_t n = (size_t)json_integer_value(json_object_get(j, "count"));
+
+            json_decref(last);
+            last = j;
+            if (n == 0)
+                break;
+            if (n < fewest) {
+                fewest = n;
+                if (wr_now_ns() + grace > deadline)
+                    deadline = wr_now_ns() + grace;
+            }
+        }
+        if (wr_now_ns() >= deadline || wr_now_ns() >= cap)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (last == NULL) {
+        harness_event(h, json_pack("{s:s,s:i,s:s}", "event",
+                                   "target.registry_unavailable", "code", -1,
+                                   "error", "Redis did not answer"));
+        return;
+    }
+    json_object_set_new(last, "event", json_string("target.registry"));
+    harness_event(h, last);
+}
+
+/* Adds the registry's cluster-wide log to the history: each record at the
+ * time of the trace event that carries its rseq (a record no trace holds,
+ * of an instance killed mid-operation, at the time of the record before
+ * it). The history's sort keeps them in rseq order beside those events. */
+static void add_registry_log(wr_history_t *h, json_t *log)
+{
+    size_t len = wr_history_len(h), n = json_array_size(log), i;
+    int64_t *at = calloc(n + 1, sizeof(*at)), prev = 0;
+    json_t *rec;
+
+    if (at == NULL)
+        return;
+    for (size_t k = 0; k < len; k++) {
+        const wr_event_t *ev = wr_history_at(h, k);
+
+        if (ev->src == WR_SRC_GATEWAY && ev->rseq > 0 && ev->rseq <= n)
+            at[ev->rseq - 1] = ev->ns;
+    }
+    json_array_foreach(log, i, rec)
+    {
+        json_int_t r = json_integer_value(json_object_get(rec, "rseq"));
+        int64_t ns = r > 0 && (size_t)r <= n && at[r - 1] ? at[r - 1] : prev;
+        char *line;
+
+        prev = ns;
+        json_object_set_new(rec, "ns", json_integer(ns));
+        line = json_dumps(rec, JSON_COMPACT);
+        if (line != NULL)
+            wr_history_add_line(h, WR_SRC_HARNESS, line);
+        free(line);
+    }
+    free(at);
+}
+
+/* A one-line description of the case's gateways for people and files:
+ * "3 instances sharing Redis 127.0.0.1:PORT (ttl 1500 ms)". */
+static void describe_topology(const wr_cluster_t *cl, wr_case_t *c)
+{
+    if (!cl->redis_on) {
+        c->topology[0] = '\0';
+        return;
+    }
+    snprintf(c->topology, sizeof(c->topology),
+             "%d instance%s sharing a Redis registry (127.0.0.1:%d, entry TTL "
+             "%u ms)",
+             cl->instances, cl->instances == 1 ? "" : "s", cl->redis.port,
+             cl->ttl_ms ? cl->ttl_ms : 3000);
+}
+
+/* The topology for replay.json: the instances with their ports and pids,
+ * every incarnation, and the Redis server. */
+static json_t *topology_json(const wr_cluster_t *cl)
+{
+    json_t *nodes = json_array();
+
+    for (size_t i = 0; i < cl->nnodes; i++) {
+        const wr_node_t *n = &cl->nodes[i];
+
+        json_array_append_new(
+            nodes, json_pack("{s:i,s:i,s:i,s:s,s:s,s:b}", "instance",
+                             n->instance, "incarnation", n->incarnation, "port",
+                             n->t.port, "log", strrchr(n->t.log_path, '/') + 1,
+                             "trace", strrchr(n->t.trace_path, '/') + 1,
+                             "killed", n->killed));
+    }
+    return json_pack("{s:i,s:s,s:i,s:i,s:o}", "instances", cl->instances,
+                     "registry", cl->redis_on ? "redis" : "memory",
+                     "redis_port", cl->redis_on ? cl->redis.port : 0, "ttl_ms",
+                     cl->redis_on ? (int)(cl->ttl_ms ? cl->ttl_ms : 3000) : 0,
+                     "processes", nodes);
 }
 
 /* Judges case c on its history: the expectations of its scenario and
@@ -226,11 +352,11 @@ static void keep_evidence(wr_case_t *c, wr_history_t *h)
     wr_history_free(h);
 }
 
-/* Watches the gateway while the engine runs, so that a crash is timed
+/* Watches the gateways while the engine runs, so that a crash is timed
  * within a few milliseconds of the process ending, not when the case
- * ends. The runner's thread does not touch the target meanwhile. */
+ * ends. The nemesis steps share the cluster with it under its lock. */
 typedef struct {
-    wr_target_t *t;
+    wr_cluster_t *cl;
     atomic_int done;
 } watch_t;
 
@@ -239,7 +365,7 @@ static void *watch_main(void *arg)
     watch_t *w = arg;
     struct timespec ts = {0, 2 * 1000000L};
 
-    while (!atomic_load(&w->done) && wr_target_alive(w->t))
+    while (!atomic_load(&w->done) && wr_cluster_poll(w->cl))
         nanosleep(&ts, NULL);
     return NULL;
 }
@@ -304,6 +430,39 @@ static void read_tool(const wr_run_opts_t *o, const wr_target_t *t,
     wr_tool_report_free(&r);
 }
 
+/* How the gateway of node n ended, as a harness event: it died on its
+ * own (a crash), or we stopped it (killed: it needed SIGKILL). A cluster's
+ * instance says which it was. */
+static void exit_event(wr_history_t *h, const wr_cluster_t *cl,
+                       const wr_node_t *n, bool on_its_own, int64_t ns)
+{
+    json_t *o = on_its_own
+                    ? json_pack("{s:s,s:I,s:i,s:i,s:b}", "event", "target.exit",
+                                "ns", (json_int_t)ns, "code", n->t.exit_code,
+                                "sig", n->t.sig, "stopped", 0)
+                    : json_pack("{s:s,s:I,s:i,s:i,s:b,s:b}", "event",
+                                "target.exit", "ns", (json_int_t)ns, "code",
+                                n->t.exit_code, "sig", 0, "stopped", 1,
+                                "killed", n->t.killed);
+
+    if (cl->redis_on) {
+        json_object_set_new(o, "instance", json_integer(n->instance));
+        json_object_set_new(o, "incarnation", json_integer(n->incarnation));
+    }
+    harness_event(h, o);
+}
+
+/* The worse of two target states: a crash over a hang over a clean run. */
+static wr_target_state_t worse_state(wr_target_state_t a, wr_target_state_t b)
+{
+    static const int rank[] = {[WR_TARGET_OK] = 0, [WR_TARGET_HUNG] = 1,
+                               [WR_TARGET_CRASHED] = 2,
+                               [WR_TARGET_NO_START] = 3,
+                               [WR_TARGET_EXTERNAL] = 0};
+
+    return rank[b] > rank[a] ? b : a;
+}
+
 /* Runs case c; its directory exists. Returns WR_STATUS_OK, or
  * WR_STATUS_INFRA when the target or the engine could not be run, or an
  * evidence file not written (the case still holds what is known). */
@@ -313,15 +472,16 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     double scale = o->time_scale > 0 ? o->time_scale : 1.0;
     wr_engine_opts_t eo = {0};
     wr_engine_stats_t es;
-    wr_target_t t;
+    wr_cluster_t cl;
     wr_argv_t args = {0};
     char host[64] = "127.0.0.1", path[256] = "/ws", file[PATH_MAX],
          wrap[PATH_MAX + 512];
     int port = 0;
     wr_status_t st = WR_STATUS_OK;
-    int64_t t0 = wr_now_ns();
+    int64_t t0 = wr_now_ns(), up_ns = 0;
+    json_t *topology = NULL;
 
-    memset(&t, 0, sizeof(t));
+    memset(&cl, 0, sizeof(cl));
     memset(&es, 0, sizeof(es));
     if (o->url != NULL) {
         if (wr_target_parse_url(o->url, host, sizeof(host), &port, path,
@@ -359,23 +519,41 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
-        to.args = args.v;
-        if (wr_target_start(&t, &to) != 0) {
+        if (wr_cluster_start(&cl, c->scenario, &to, args.v, scale) != 0) {
+            const wr_node_t *n = cl.nnodes ? &cl.nodes[cl.nnodes - 1] : NULL;
+
             c->target_state = WR_TARGET_NO_START;
-            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
-            c->target_exit_code = t.exit_code;
-            c->target_signal = t.sig;
+            snprintf(c->target_error, sizeof(c->target_error), "%s", cl.error);
+            c->target_exit_code = n ? n->t.exit_code : -1;
+            c->target_signal = n ? n->t.sig : 0;
             c->duration_ns = wr_now_ns() - t0;
+            wr_cluster_free(&cl);
             wr_argv_free(&args);
             return WR_STATUS_INFRA;
         }
-        snprintf(host, sizeof(host), "%s", t.host);
-        port = t.port;
-        c->gateway_up_ns = t.up_ns - t.spawn_ns;
-        harness_event(h, json_pack("{s:s,s:I,s:s,s:i,s:I}", "event",
-                                   "target.start", "ns", (json_int_t)t.up_ns,
-                                   "host", t.host, "port", t.port, "pid",
-                                   (json_int_t)t.pid));
+        for (size_t i = 0; i < cl.nnodes; i++) {
+            const wr_target_t *t = &cl.nodes[i].t;
+            json_t *ev = json_pack("{s:s,s:I,s:s,s:i,s:I}", "event",
+                                   "target.start", "ns", (json_int_t)t->up_ns,
+                                   "host", t->host, "port", t->port, "pid",
+                                   (json_int_t)t->pid);
+
+            if (cl.redis_on) {
+                json_object_set_new(ev, "instance",
+                                    json_integer(cl.nodes[i].instance));
+                json_object_set_new(ev, "redis_port",
+                                    json_integer(cl.redis.port));
+            }
+            harness_event(h, ev);
+        }
+        snprintf(host, sizeof(host), "%s", cl.nodes[0].t.host);
+        port = cl.nodes[0].t.port;
+        up_ns = cl.nodes[0].t.up_ns;
+        /* Spawn to /healthz; for a cluster, of every instance. */
+        c->gateway_up_ns =
+            cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
+        describe_topology(&cl, c);
+        topology = topology_json(&cl);
     }
 
     eo.scenario = c->scenario;
@@ -386,7 +564,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     eo.seed = c->seed;
     eo.time_scale = scale;
     eo.stop = o->stop;
-    watch_t watch = {.t = &t};
+    if (o->url == NULL && cl.redis_on) {
+        eo.endpoints = cl.endpoints;
+        eo.nendpoints = cl.instances;
+        eo.nemesis = wr_cluster_nemesis;
+        eo.nemesis_ctx = &cl;
+    }
+    watch_t watch = {.cl = &cl};
     pthread_t watcher;
     bool watching = o->url == NULL &&
                     pthread_create(&watcher, NULL, watch_main, &watch) == 0;
@@ -406,42 +590,79 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     if (o->url != NULL) {
         record_registry(h, host, port, scale);
     } else {
-        int64_t exit_ns;
+        int64_t exit_ns = 0;
+        json_t *log = NULL, *ev;
+        size_t k;
 
-        if (wr_target_alive(&t))
+        if (cl.redis_on)
+            record_cluster_registry(h, &cl, scale);
+        else if (wr_target_alive(&cl.nodes[0].t))
             record_registry(h, host, port, scale);
-        if (!wr_target_alive(&t)) {
-            /* It died on its own during the case; a wrapper's children
-             * may not have. */
-            wr_target_sweep(&t, (int)(STOP_TIMEOUT_MS * scale));
-            exit_ns = t.exit_ns;
-            harness_event(
-                h, json_pack("{s:s,s:I,s:i,s:i,s:b}", "event", "target.exit",
-                             "ns", (json_int_t)t.exit_ns, "code", t.exit_code,
-                             "sig", t.sig, "stopped", 0));
-        } else {
-            wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
-            exit_ns = wr_now_ns();
-            harness_event(h, json_pack("{s:s,s:I,s:i,s:i,s:b,s:b}", "event",
-                                       "target.exit", "ns", (json_int_t)exit_ns,
-                                       "code", t.exit_code, "sig", 0, "stopped",
-                                       1, "killed", t.killed));
+        c->target_state = WR_TARGET_OK;
+        c->target_exit_code = cl.nodes[0].t.exit_code;
+        c->target_signal = 0;
+        for (size_t i = 0; i < cl.nnodes; i++) {
+            wr_node_t *n = &cl.nodes[i];
+            int64_t ns;
+
+            if (n->killed) /* by a nemesis step: instance.kill says so */
+                continue;
+            if (n->paused) {
+                kill(-n->t.pgid, SIGCONT);
+                n->paused = false;
+            }
+            if (!wr_target_alive(&n->t)) {
+                /* It died on its own during the case; a wrapper's
+                 * children may not have. */
+                wr_target_sweep(&n->t, (int)(STOP_TIMEOUT_MS * scale));
+                ns = n->t.exit_ns;
+                exit_event(h, &cl, n, true, ns);
+            } else {
+                wr_target_stop(&n->t, (int)(STOP_TIMEOUT_MS * scale));
+                ns = wr_now_ns();
+                exit_event(h, &cl, n, false, ns);
+            }
+            exit_ns = ns > exit_ns ? ns : exit_ns;
+            if (worse_state(c->target_state, n->t.state) != c->target_state) {
+                c->target_state = n->t.state;
+                c->target_exit_code = n->t.exit_code;
+                c->target_signal = n->t.sig;
+                if (n->t.state == WR_TARGET_HUNG)
+                    snprintf(c->target_error, sizeof(c->target_error), "%s",
+                             n->t.error);
+            }
+        }
+        json_array_foreach(cl.events, k, ev)
+        {
+            char *line = json_dumps(ev, JSON_COMPACT);
+
+            if (line != NULL)
+                wr_history_add_line(h, WR_SRC_HARNESS, line);
+            free(line);
+        }
+        if (cl.redis_on) {
+            log = wr_cluster_log(&cl, 5000);
+            if (log == NULL)
+                harness_event(h, json_pack("{s:s,s:s}", "event",
+                                           "target.registry_log_unavailable",
+                                           "error", "Redis did not answer"));
         }
         if (o->tool != WR_TOOL_NONE)
-            read_tool(o, &t, dir, h, exit_ns);
-        c->target_state = t.state;
-        c->target_exit_code = t.exit_code;
-        c->target_signal = t.sig;
-        if (t.state == WR_TARGET_HUNG)
-            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
-        if (wr_history_load_trace(h, t.trace_path, NULL) >= 0)
-            wr_history_set_has_trace(h, true);
+            for (size_t i = 0; i < cl.nnodes; i++)
+                if (!wr_tool_is_valgrind((wr_tool_t)o->tool) || i == 0)
+                    read_tool(o, &cl.nodes[i].t, dir, h, exit_ns);
+        for (size_t i = 0; i < cl.nnodes; i++)
+            if (wr_history_load_trace(h, cl.nodes[i].t.trace_path, NULL) >= 0)
+                wr_history_set_has_trace(h, true);
+        if (log != NULL)
+            add_registry_log(h, log);
+        json_decref(log);
     }
     harness_event(h, json_pack("{s:s}", "event", "case.end"));
     wr_history_sort(h);
     run_checks(c, h, scale, (wr_tool_t)o->tool);
     if (c->first_fail_ns >= 0)
-        c->first_fail_ns -= t.up_ns ? t.up_ns : es.start_ns;
+        c->first_fail_ns -= up_ns ? up_ns : es.start_ns;
     c->duration_ns = wr_now_ns() - t0;
     /* The evidence files: a case whose history or replay file could not
      * be written cannot be trusted to a report. */
@@ -460,6 +681,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             .url = o->url,
             .wrapper = o->wrapper,
             .gateway_args = args.v,
+            .topology = cl.redis_on ? topology : NULL,
         };
 
         if ((size_t)snprintf(file, sizeof(file), "%s/replay.json", dir) >=
@@ -470,6 +692,9 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             st = WR_STATUS_INFRA;
         }
     }
+    json_decref(topology);
+    if (o->url == NULL)
+        wr_cluster_free(&cl);
     wr_argv_free(&args);
     return st;
 }
