@@ -87,9 +87,17 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
 }
 
 bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
-                                    const gw_coord_t *coord, uint64_t conn)
+                                    const gw_coord_t *coord, uint64_t conn,
+                                    const char *correlation_id)
 {
-    return r->ops->ready_for_messages(r->self, key, coord, conn);
+    return r->ops->ready_for_messages(r->self, key, coord, conn,
+                                      correlation_id);
+}
+
+bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
+                              bool *registered)
+{
+    return r->ops->answer_ready(r->self, key, registered);
 }
 
 void gw_registry_note_phase(gw_registry_t *r, const char *key,

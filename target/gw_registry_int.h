@@ -28,8 +28,10 @@ typedef struct {
     bool (*is_ready)(void *self, const char *key, uint64_t conn);
     int (*mark_ready)(void *self, const char *key, gw_coord_t *coord,
                       uint64_t conn);
+    bool (*answer_ready)(void *self, const char *key, bool *registered);
     bool (*ready_for_messages)(void *self, const char *key,
-                               const gw_coord_t *coord, uint64_t conn);
+                               const gw_coord_t *coord, uint64_t conn,
+                               const char *correlation_id);
     /* Records the coordinator phase of key's machine for the views; NULL
      * when the backend reads it from the linked coordinator itself. */
     void (*note_phase)(void *self, const char *key, wsr_coord_phase_t phase,

@@ -449,15 +449,41 @@ static int mem_mark_ready(void *self, const char *key, gw_coord_t *coord,
     return rc;
 }
 
-static bool mem_ready_for_messages(void *self, const char *key,
-                                    const gw_coord_t *coord, uint64_t conn)
+static bool mem_answer_ready(void *self, const char *key, bool *registered)
 {
     mem_t *r = self;
+    entry_t *e;
     bool ready;
 
     pthread_mutex_lock(&r->lock);
+    e = lookup_locked(r, key, 0);
+    ready = is_ready_locked(r, key, 0);
+    *registered = e != NULL;
+    gw_trace_emitf(r->trace, 0, key, "debug.ready", "{s:b,s:b,s:s}",
+                   "registered", e != NULL, "ready", ready, "machine",
+                   e ? wsr_state_name(e->machine.state) : "absent");
+    pthread_mutex_unlock(&r->lock);
+    return ready;
+}
+
+static bool mem_ready_for_messages(void *self, const char *key,
+                                   const gw_coord_t *coord, uint64_t conn,
+                                   const char *correlation_id)
+{
+    mem_t *r = self;
+    entry_t *e;
+    bool ready;
+
+    pthread_mutex_lock(&r->lock);
+    e = lookup_locked(r, key, conn);
     ready = is_ready_locked(r, key, conn) && coord &&
             gw_coord_phase(coord) == WSR_CO_READY;
+    gw_trace_emitf(r->trace, conn, key, "message.gate", "{s:s?,s:s,s:s,s:s}",
+                   "correlation_id", correlation_id, "decision",
+                   ready ? "process" : "wait", "machine",
+                   e ? wsr_state_name(e->machine.state) : "absent",
+                   "coordinator",
+                   coord ? wsr_coord_phase_name(gw_coord_phase(coord)) : "none");
     pthread_mutex_unlock(&r->lock);
     return ready;
 }
@@ -521,6 +547,7 @@ static const gw_registry_ops_t mem_ops = {
     .state = mem_state,
     .is_ready = mem_is_ready,
     .mark_ready = mem_mark_ready,
+    .answer_ready = mem_answer_ready,
     .ready_for_messages = mem_ready_for_messages,
     .note_phase = NULL, /* entries link the coordinator itself */
     .count = mem_count,

@@ -54,6 +54,7 @@ enum {
     S_LOG,
     S_HEARTBEAT,
     S_LIST,
+    S_READ,
     S__COUNT
 };
 
@@ -235,6 +236,12 @@ static const char *const bodies[S__COUNT] = {
         "  end\n"
         "end\n"
         "return {'', 0, '', unpack(ex)}\n",
+    /* ARGV: key. {CONN, STATE, USER, SEQ}: the entry and how many
+     * operations the registry had applied when it was read. */
+    [S_READ] = "local o = redis.call('HMGET', P .. 'e:' .. ARGV[1], 'conn',\n"
+               "                     'state', 'user')\n"
+               "return {o[1] or '', o[2] or '', o[3] or '',\n"
+               "        tonumber(redis.call('GET', P .. 'seq') or '0')}\n",
     /* Every entry: KEY INST CONN USER STATE COORD, flat. */
     [S_LIST] = "local out = {}\n"
                "for _, e in ipairs(redis.call('KEYS', P .. 'e:*')) do\n"
@@ -432,24 +439,24 @@ static void trace_expired_locked(rds_t *r, const redisReply *rep)
 }
 
 /* The entry of key as the owner conn (0: any owner) reads it: 0 with *st
- * (and user, when not NULL, GW_USER_MAX bytes); -ENOENT; -EIO. */
-static int read_entry(rds_t *r, const char *key, uint64_t conn,
-                      wsr_state_t *st, char *user)
+ * (and user, when not NULL, GW_USER_MAX bytes); -ENOENT; -EIO. *after,
+ * when not NULL, gets how many operations the registry had applied then
+ * (a reading's place in the cluster's order: after that one). */
+static int read_entry_at(rds_t *r, const char *key, uint64_t conn,
+                         wsr_state_t *st, char *user, uint64_t *after)
 {
-    char ek[GW_KEY_MAX + 8];
-    const char *argv[] = {"HMGET", ek, "conn", "state", "user"};
     redisReply *rep;
     int rc = -ENOENT;
 
     if (!key_ok(key))
         return -ENOENT;
-    snprintf(ek, sizeof(ek), "wsr:e:%s", key);
-    rep = command(r, 5, argv);
+    rep = script(r, S_READ, key, NULL);
     if (!rep)
         return -EIO;
-    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 3 &&
-        rep->element[0]->type == REDIS_REPLY_STRING &&
-        (conn == 0 || strtoull(rep->element[0]->str, NULL, 10) == conn)) {
+    if (after)
+        *after = (uint64_t)elem_int(rep, 3);
+    if (elem_str(rep, 0)[0] &&
+        (conn == 0 || strtoull(elem_str(rep, 0), NULL, 10) == conn)) {
         *st = wsr_state_from_name(elem_str(rep, 1));
         if (user)
             snprintf(user, GW_USER_MAX, "%s", elem_str(rep, 2));
@@ -457,6 +464,12 @@ static int read_entry(rds_t *r, const char *key, uint64_t conn,
     }
     freeReplyObject(rep);
     return rc;
+}
+
+static int read_entry(rds_t *r, const char *key, uint64_t conn,
+                      wsr_state_t *st, char *user)
+{
+    return read_entry_at(r, key, conn, st, user, NULL);
 }
 
 /* Whether key has an entry (a read of its own: the fault's check). */
@@ -759,18 +772,24 @@ static int rds_state(void *self, const char *key, uint64_t conn,
     return rc == -EIO ? -ENOENT : rc;
 }
 
-/* Readiness of key's machine as this instance answers it. */
-static bool ready_of(rds_t *r, const char *key, uint64_t conn)
+/* Readiness of key's machine as this instance answers it; *st gets the
+ * state read (WSR_ST_NONE: absent) and *after the reading's place in the
+ * cluster's order. */
+static bool ready_of(rds_t *r, const char *key, uint64_t conn,
+                     wsr_state_t *st, uint64_t *after)
 {
-    wsr_state_t st;
-
-    if (wsr_fault_on(r->faults, WSR_FAULT_LOCAL_READINESS))
+    *st = WSR_ST_NONE;
+    *after = 0;
+    if (wsr_fault_on(r->faults, WSR_FAULT_LOCAL_READINESS)) {
         /* local-readiness: the instance's own memory answers, not the
          * shared registry: another instance's connection is never ready
          * here. */
+        if (gw_registry_state(r->local, key, conn, st) != 0)
+            *st = WSR_ST_NONE;
         return gw_registry_is_ready(r->local, key, conn);
-    if (read_entry(r, key, conn, &st, NULL) == 0)
-        return wsr_state_is_ready(st);
+    }
+    if (read_entry_at(r, key, conn, st, NULL, after) == 0)
+        return wsr_state_is_ready(*st);
     /* fallback-ready: "no machine registered, fall back to basic
      * connectivity" - an absent key is reported ready. */
     if (wsr_fault_on(r->faults, WSR_FAULT_FALLBACK_READY))
@@ -780,7 +799,39 @@ static bool ready_of(rds_t *r, const char *key, uint64_t conn)
 
 static bool rds_is_ready(void *self, const char *key, uint64_t conn)
 {
-    return ready_of(self, key, conn);
+    wsr_state_t st;
+    uint64_t after;
+
+    return ready_of(self, key, conn, &st, &after);
+}
+
+/* The answer of /debug/ready, traced with the state read and its place
+ * ("rafter": after that many registry operations). The instance's lock
+ * keeps the event in order with the instance's own operations. */
+static bool rds_answer_ready(void *self, const char *key, bool *registered)
+{
+    rds_t *r = self;
+    wsr_state_t st;
+    uint64_t after;
+    bool ready;
+
+    pthread_mutex_lock(&r->oplock);
+    ready = ready_of(r, key, 0, &st, &after);
+    if (wsr_fault_on(r->faults, WSR_FAULT_LOCAL_READINESS) &&
+        st == WSR_ST_NONE) {
+        /* Registered is still read from the registry; readiness is the
+         * part the instance answers from memory (the branch above). */
+        wsr_state_t shared;
+
+        if (read_entry_at(r, key, 0, &shared, NULL, &after) == 0)
+            st = shared, ready = false;
+    }
+    *registered = st != WSR_ST_NONE;
+    gw_trace_emitf(r->trace, 0, key, "debug.ready", "{s:b,s:b,s:s,s:I}",
+                   "registered", *registered, "ready", ready, "machine",
+                   wsr_state_name(st), "rafter", (json_int_t)after);
+    pthread_mutex_unlock(&r->oplock);
+    return ready;
 }
 
 static int rds_mark_ready(void *self, const char *key, gw_coord_t *coord,
@@ -817,10 +868,26 @@ static int rds_mark_ready(void *self, const char *key, gw_coord_t *coord,
 }
 
 static bool rds_ready_for_messages(void *self, const char *key,
-                                   const gw_coord_t *coord, uint64_t conn)
+                                   const gw_coord_t *coord, uint64_t conn,
+                                   const char *correlation_id)
 {
-    return coord && gw_coord_phase(coord) == WSR_CO_READY &&
-           ready_of(self, key, conn);
+    rds_t *r = self;
+    wsr_state_t st;
+    uint64_t after;
+    bool ready;
+
+    pthread_mutex_lock(&r->oplock);
+    ready = ready_of(r, key, conn, &st, &after) && coord &&
+            gw_coord_phase(coord) == WSR_CO_READY;
+    gw_trace_emitf(r->trace, conn, key, "message.gate",
+                   "{s:s?,s:s,s:s,s:s,s:I}", "correlation_id", correlation_id,
+                   "decision", ready ? "process" : "wait", "machine",
+                   wsr_state_name(st), "coordinator",
+                   coord ? wsr_coord_phase_name(gw_coord_phase(coord))
+                         : "none",
+                   "rafter", (json_int_t)after);
+    pthread_mutex_unlock(&r->oplock);
+    return ready;
 }
 
 static size_t rds_count(void *self)
@@ -951,6 +1018,7 @@ static const gw_registry_ops_t rds_ops = {
     .state = rds_state,
     .is_ready = rds_is_ready,
     .mark_ready = rds_mark_ready,
+    .answer_ready = rds_answer_ready,
     .ready_for_messages = rds_ready_for_messages,
     .note_phase = rds_note_phase,
     .count = rds_count,

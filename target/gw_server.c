@@ -154,7 +154,6 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
         return json_pack("{s:o}", "connections", rows);
     }
     if (strcmp(path, "/debug/ready") == 0) {
-        wsr_state_t st;
         bool registered, ready;
 
         id = lws_get_urlarg_by_name(wsi, "id=", buf, sizeof(buf));
@@ -162,10 +161,7 @@ static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
             *status = 400;
             return json_pack("{s:s}", "error", "missing query ?id=KEY");
         }
-        registered = gw_registry_state(gw->registry, id, 0, &st) == 0;
-        ready = gw_registry_is_ready(gw->registry, id, 0);
-        gw_trace_emitf(gw->trace, 0, id, "debug.ready", "{s:b,s:b}",
-                       "registered", registered, "ready", ready);
+        ready = gw_registry_answer_ready(gw->registry, id, &registered);
         return json_pack("{s:s,s:b,s:b}", "id", id, "registered", registered,
                          "ready", ready);
     }

@@ -196,6 +196,7 @@ typedef enum {
     F_SRC,     /* src */
     F_INSTANCE, /* instance */
     F_RSEQ,    /* rseq */
+    F_RAFTER,  /* rafter */
 } kind_t;
 
 typedef struct {
@@ -230,6 +231,7 @@ static const field_t fields[] = {
     {"msg_type", S(msg_type)},
     {"ns", F_NS, 0},
     {"phase", S(phase)},
+    {"rafter", F_RAFTER, 0},
     {"ready", B(ready)},
     {"registered", B(registered)},
     {"result", S(result)},
@@ -350,6 +352,8 @@ static int apply(wr_history_t *h, parse_t *p, const char *name, size_t len,
         ev->instance = (int)v->n;
     else if (f->kind == F_RSEQ)
         ev->rseq = v->n > 0 ? (uint64_t)v->n : 0;
+    else if (f->kind == F_RAFTER)
+        ev->rafter = v->n > 0 ? (uint64_t)v->n : 0;
     else
         ev->count = v->n;
     return 0;
@@ -723,7 +727,8 @@ static int order_cmp(const void *a, const void *b)
  * seq) into one order, written back into gw: by ns, each trace in its own
  * order, and a registry operation (rseq) only once every operation before
  * it in the cluster's order is placed, so that the history replays the
- * registry as Redis applied it. Within one trace rseq only grows (the
+ * registry as Redis applied it; a reading of the registry (rafter) comes
+ * after the operations it saw. Within one trace rseq only grows (the
  * instance holds its lock across an operation and its event); should it
  * not, ns decides. Returns false when out of memory (gw unchanged). */
 static bool merge_chains(const wr_history_t *h, order_t *gw, size_t ngw,
@@ -774,6 +779,9 @@ static bool merge_chains(const wr_history_t *h, order_t *gw, size_t ngw,
             if (any < 0 || e->ns < h->ev[gw[head[any]].index].ns)
                 any = (int)c;
             if (e->rseq != 0 && e->rseq != least)
+                continue;
+            /* A reading made after operation rafter follows it. */
+            if (e->rafter != 0 && least != 0 && least <= e->rafter)
                 continue;
             if (best < 0 || e->ns < h->ev[gw[head[best]].index].ns)
                 best = (int)c;

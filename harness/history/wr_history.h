@@ -88,6 +88,8 @@ typedef struct wr_event {
                                    absent (a lone gateway) */
     uint64_t rseq;              /* the registry operation's place in the
                                    cluster-wide order; 0 when none */
+    uint64_t rafter;            /* a reading of the registry: made after
+                                   that many operations; 0 when none */
     unsigned chain;             /* gateway events: which trace file (its
                                    seq numbers are its own) */
     char *line;                 /* the event as one JSON object, no newline */
