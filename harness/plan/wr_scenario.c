@@ -17,6 +17,11 @@
  * scenario from any point of the parse. Nothing kept points into the
  * libfyaml document, which never outlives the parse.
  *
+ * Over 1,100 lines, and one cohesive unit: the schema of a scenario file,
+ * every key of every mapping with its conversion and its message, and the
+ * checks that need the whole file; split, each part would reach into the
+ * same half-built scenario.
+ *
  * Threads: any; loading shares no state. A loaded scenario is read-only. */
 #include "plan/wr_scenario.h"
 
@@ -362,7 +367,11 @@ static int parse_probe(wr__yaml_ctx_t *c, struct fy_node *v, wr_step_t *st)
     struct fy_node *keys[2], *vals[2];
     int rc;
 
-    if (!wr__yaml_is_mapping(v))
+    /* "probe_ready: {session}" is a template left unquoted, not a
+     * mapping without its key: wr__yaml_get_str says so. */
+    if (!wr__yaml_is_mapping(v) ||
+        (fy_node_get_style(v) == FYNS_FLOW &&
+         fy_node_mapping_lookup_by_string(v, "key", 3) == NULL))
         return wr__yaml_get_str(c, v, "probe_ready", &st->key);
     if ((rc = wr__yaml_take_keys(c, v, "'probe_ready'", names, 2, keys,
                                  vals)) < 0)

@@ -409,7 +409,8 @@ Test(scenario, unknown_group_key_lists_the_expected_keys)
 {
     expect_file_error("bad-unknown-key.yaml", "6:5",
                       "unknown key 'cuont' in client group (expected name, "
-                      "count, user, session, token, start_jitter_ms, steps)");
+                      "count, user, session, token, start_jitter_ms, steps, "
+                      "instance)");
 }
 
 Test(scenario, non_numeric_count_is_refused)
