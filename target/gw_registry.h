@@ -53,6 +53,7 @@ typedef struct {
     const char *host;         /* "127.0.0.1" */
     int port;                 /* 1..65535 */
     int instance;             /* this gateway's instance id, >= 0 */
+    unsigned incarnation;     /* its restarts so far: a new process */
     unsigned ttl_ms;          /* lifetime of an entry without a heartbeat */
     int timeout_ms;           /* connect and command bound per round trip */
     const wsr_faults_t *faults; /* may be NULL; must outlive the registry */

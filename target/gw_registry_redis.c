@@ -3,14 +3,17 @@
  * "Cluster mode").
  *
  * Data layout (prefix "wsr:"):
- *   e:KEY     hash: inst, conn (the owner), user, state, invalid (refusals
- *             in a row), coord (coordinator phase); PX ttl_ms, refreshed
- *             by the owner's heartbeat
- *   t:KEY     "INST CONN": the tombstone of the entry, without a TTL, so
+ *   e:KEY     hash: inst, conn (the owner), proc (its process: "INST.K",
+ *             the instance's K-th incarnation), user, state, invalid
+ *             (refusals in a row), coord (coordinator phase); PX ttl_ms,
+ *             refreshed by the owner process's heartbeat
+ *   t:KEY     "PROC CONN": the tombstone of the entry, without a TTL, so
  *             that an entry whose TTL ran out can be seen to have expired
  *   tombs     set of the keys that have a tombstone
- *   own:INST  set of the keys instance INST registered
- *   live:INST the instance's presence, PX ttl_ms
+ *   own:PROC  set of the keys process PROC registered (a restarted
+ *             instance is a new process: it never refreshes the dead
+ *             one's entries)
+ *   live:PROC the process's presence, PX ttl_ms
  *   seq, log  the cluster-wide order: every change INCRs seq and XADDs one
  *             record (rseq, op, key, instance, conn, result, ...) to log
  *
@@ -63,6 +66,7 @@ typedef struct {
     int port;
     int instance;
     char inst[16]; /* instance as text, for the scripts */
+    char proc[32]; /* "INST.INCARNATION": this process */
     unsigned ttl_ms;
     int timeout_ms;
     const wsr_faults_t *faults; /* read-only */
@@ -101,32 +105,33 @@ static const char prelude[] =
     "  end\n"
     "  redis.call('DEL', P .. 't:' .. key)\n"
     "  redis.call('SREM', P .. 'tombs', key)\n"
-    "  local inst, conn = string.match(t, '^(%d+) (%d+)$')\n"
-    "  redis.call('SREM', P .. 'own:' .. inst, key)\n"
+    "  local proc, conn = string.match(t, '^(%S+) (%d+)$')\n"
+    "  local inst = string.match(proc, '^(%d+)')\n"
+    "  redis.call('SREM', P .. 'own:' .. proc, key)\n"
     "  local n = log('expire', key, inst, conn, 'expired')\n"
     "  table.insert(out, key)\n"
     "  table.insert(out, n)\n"
     "  table.insert(out, inst)\n"
     "  table.insert(out, conn)\n"
     "end\n"
-    "local function claim(key, inst, conn, ttl)\n"
+    "local function claim(key, proc, conn, ttl)\n"
     "  if tonumber(ttl) > 0 then\n"
     "    redis.call('PEXPIRE', P .. 'e:' .. key, ttl)\n"
     "  end\n"
-    "  redis.call('SET', P .. 't:' .. key, inst .. ' ' .. conn)\n"
+    "  redis.call('SET', P .. 't:' .. key, proc .. ' ' .. conn)\n"
     "  redis.call('SADD', P .. 'tombs', key)\n"
-    "  redis.call('SADD', P .. 'own:' .. inst, key)\n"
+    "  redis.call('SADD', P .. 'own:' .. proc, key)\n"
     "end\n"
-    "local function release(key, inst)\n"
+    "local function release(key, proc)\n"
     "  redis.call('DEL', P .. 't:' .. key)\n"
     "  redis.call('SREM', P .. 'tombs', key)\n"
-    "  redis.call('SREM', P .. 'own:' .. inst, key)\n"
+    "  if proc then redis.call('SREM', P .. 'own:' .. proc, key) end\n"
     "end\n";
 
 /* Every changing script returns {result, rseq, extra, then KEY, RSEQ,
  * INST, CONN for each entry it saw had expired}. */
 static const char *const bodies[S__COUNT] = {
-    /* ARGV: key inst conn user coord ttl blind */
+    /* ARGV: key inst conn user coord ttl blind proc */
     [S_REGISTER] =
         "local key, inst, conn = ARGV[1], ARGV[2], ARGV[3]\n"
         "local ex, res = {}, 'created'\n"
@@ -136,9 +141,10 @@ static const char *const bodies[S__COUNT] = {
         "  res = 'duplicate'\n"
         "else\n"
         "  redis.call('DEL', e)\n"
-        "  redis.call('HSET', e, 'inst', inst, 'conn', conn, 'user', ARGV[4],\n"
-        "             'state', 'CONNECTING', 'invalid', 0, 'coord', ARGV[5])\n"
-        "  claim(key, inst, conn, ARGV[6])\n"
+        "  redis.call('HSET', e, 'inst', inst, 'conn', conn, 'proc', ARGV[8],\n"
+        "             'user', ARGV[4], 'state', 'CONNECTING', 'invalid', 0,\n"
+        "             'coord', ARGV[5])\n"
+        "  claim(key, ARGV[8], conn, ARGV[6])\n"
         "end\n"
         "return {res, log('register', key, inst, conn, res), '', unpack(ex)}\n",
     /* ARGV: key inst conn blind */
@@ -147,16 +153,16 @@ static const char *const bodies[S__COUNT] = {
         "local ex, res, victim = {}, 'unknown', ''\n"
         "observe(key, ex)\n"
         "local e = P .. 'e:' .. key\n"
-        "local o = redis.call('HMGET', e, 'inst', 'conn')\n"
+        "local o = redis.call('HMGET', e, 'inst', 'conn', 'proc')\n"
         "if o[1] and (ARGV[4] == '1' or (o[1] == inst and o[2] == conn)) then\n"
         "  redis.call('DEL', e)\n"
-        "  release(key, o[1])\n"
+        "  release(key, o[3])\n"
         "  res = 'removed'\n"
         "  if o[2] ~= conn then victim = o[2] end\n"
         "end\n"
         "return {res, log('unregister', key, inst, conn, res, 'owner',\n"
         "                 o[2] or ''), victim, unpack(ex)}\n",
-    /* ARGV: old new inst conn ttl blind */
+    /* ARGV: old new inst conn ttl blind proc */
     [S_REKEY] =
         "local old, new, inst, conn = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
         "local ex, res, st = {}, 'unknown', ''\n"
@@ -168,8 +174,8 @@ static const char *const bodies[S__COUNT] = {
         "    res = 'duplicate'\n"
         "  else\n"
         "    redis.call('RENAME', eo, en)\n"
-        "    release(old, inst)\n"
-        "    claim(new, inst, conn, ARGV[5])\n"
+        "    release(old, ARGV[7])\n"
+        "    claim(new, ARGV[7], conn, ARGV[5])\n"
         "    res, st = 'moved', o[3]\n"
         "  end\n"
         "end\n"
@@ -218,21 +224,21 @@ static const char *const bodies[S__COUNT] = {
               "  n = log(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])\n"
               "end\n"
               "return {ARGV[5], n, ''}\n",
-    /* ARGV: inst ttl: presence, the TTL of the instance's own entries,
+    /* ARGV: proc ttl: presence, the TTL of the process's own entries,
      * and every tombstone whose entry is gone. */
     [S_HEARTBEAT] =
-        "local inst, ttl = ARGV[1], ARGV[2]\n"
+        "local proc, ttl = ARGV[1], ARGV[2]\n"
         "local ex = {}\n"
-        "redis.call('SET', P .. 'live:' .. inst, '1', 'PX', ttl)\n"
+        "redis.call('SET', P .. 'live:' .. proc, '1', 'PX', ttl)\n"
         "for _, k in ipairs(redis.call('SMEMBERS', P .. 'tombs')) do\n"
         "  observe(k, ex)\n"
         "end\n"
-        "for _, k in ipairs(redis.call('SMEMBERS', P .. 'own:' .. inst)) do\n"
-        "  local o = redis.call('HMGET', P .. 'e:' .. k, 'inst')\n"
-        "  if o[1] == inst then\n"
+        "for _, k in ipairs(redis.call('SMEMBERS', P .. 'own:' .. proc)) do\n"
+        "  local o = redis.call('HMGET', P .. 'e:' .. k, 'proc')\n"
+        "  if o[1] == proc then\n"
         "    redis.call('PEXPIRE', P .. 'e:' .. k, ttl)\n"
         "  else\n"
-        "    redis.call('SREM', P .. 'own:' .. inst, k)\n"
+        "    redis.call('SREM', P .. 'own:' .. proc, k)\n"
         "  end\n"
         "end\n"
         "return {'', 0, '', unpack(ex)}\n",
@@ -550,7 +556,7 @@ static int rds_register(void *self, const char *key, const char *user,
     rep = script(r, S_REGISTER, key, r->inst, cs, user ? user : "",
                  wsr_coord_phase_name(coord ? gw_coord_phase(coord)
                                             : WSR_CO_INITIALIZING),
-                 ttl, blind, NULL);
+                 ttl, blind, r->proc, NULL);
     if (!rep) {
         pthread_mutex_unlock(&r->oplock);
         return -EIO;
@@ -650,7 +656,8 @@ static int rds_rekey(void *self, const char *old_key, const char *new_key,
     snprintf(cs, sizeof(cs), "%" PRIu64, conn);
     snprintf(ttl, sizeof(ttl), "%u", entry_ttl(r));
     pthread_mutex_lock(&r->oplock);
-    rep = script(r, S_REKEY, old_key, new_key, r->inst, cs, ttl, blind, NULL);
+    rep = script(r, S_REKEY, old_key, new_key, r->inst, cs, ttl, blind,
+                 r->proc, NULL);
     if (!rep) {
         pthread_mutex_unlock(&r->oplock);
         return -EIO;
@@ -953,7 +960,7 @@ static void *heartbeat_main(void *arg)
         redisReply *rep;
 
         pthread_mutex_lock(&r->oplock);
-        rep = script(r, S_HEARTBEAT, r->inst, ttl, NULL);
+        rep = script(r, S_HEARTBEAT, r->proc, ttl, NULL);
         trace_expired_locked(r, rep);
         pthread_mutex_unlock(&r->oplock);
         freeReplyObject(rep);
@@ -1065,6 +1072,7 @@ gw_registry_t *gw_registry_new_redis(const gw_redis_opts_t *o, char *err,
     r->port = o->port;
     r->instance = o->instance < 0 ? 0 : o->instance;
     snprintf(r->inst, sizeof(r->inst), "%d", r->instance);
+    snprintf(r->proc, sizeof(r->proc), "%d.%u", r->instance, o->incarnation);
     r->ttl_ms = o->ttl_ms ? o->ttl_ms : 3000;
     r->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 2000;
     r->faults = o->faults;

@@ -93,6 +93,8 @@ int wr_cluster_start(wr_cluster_t *cl, const wr_scenario_t *s,
 
     memset(cl, 0, sizeof(*cl));
     pthread_mutex_init(&cl->lock, NULL);
+    pthread_mutex_init(&cl->spawn_lock, NULL);
+    pthread_cond_init(&cl->spawn_cond, NULL);
     cl->instances = s->gateway.instances > 1 ? s->gateway.instances : 1;
     cl->redis_on = wr_scenario_cluster(s);
     cl->ttl_ms = s->gateway.registry_ttl_ms > 0
@@ -180,6 +182,58 @@ wr_node_t *wr_cluster_live(wr_cluster_t *cl)
     return found;
 }
 
+/* The spawner: starts the node it is asked for, on its own thread. */
+static void *spawner_main(void *arg)
+{
+    wr_cluster_t *cl = arg;
+
+    pthread_mutex_lock(&cl->spawn_lock);
+    while (!cl->spawn_quit) {
+        if (cl->spawn_node != NULL && !cl->spawn_done) {
+            wr_node_t *n = cl->spawn_node;
+            int port = cl->spawn_port, rc;
+
+            pthread_mutex_unlock(&cl->spawn_lock);
+            rc = start_node(cl, n, port);
+            pthread_mutex_lock(&cl->spawn_lock);
+            cl->spawn_rc = rc;
+            cl->spawn_done = true;
+            pthread_cond_broadcast(&cl->spawn_cond);
+            continue;
+        }
+        pthread_cond_wait(&cl->spawn_cond, &cl->spawn_lock);
+    }
+    pthread_mutex_unlock(&cl->spawn_lock);
+    return NULL;
+}
+
+/* Starts node n on port from the spawner thread and waits for it (the
+ * start is bounded). `lock` held: the node is the caller's meanwhile. */
+static int spawn_locked(wr_cluster_t *cl, wr_node_t *n, int port)
+{
+    int rc;
+
+    pthread_mutex_lock(&cl->spawn_lock);
+    if (!cl->spawner_on) {
+        if (pthread_create(&cl->spawner, NULL, spawner_main, cl) != 0) {
+            pthread_mutex_unlock(&cl->spawn_lock);
+            snprintf(n->t.error, sizeof(n->t.error), "no spawner thread");
+            return -EAGAIN;
+        }
+        cl->spawner_on = true;
+    }
+    cl->spawn_node = n;
+    cl->spawn_port = port;
+    cl->spawn_done = false;
+    pthread_cond_broadcast(&cl->spawn_cond);
+    while (!cl->spawn_done)
+        pthread_cond_wait(&cl->spawn_cond, &cl->spawn_lock);
+    rc = cl->spawn_rc;
+    cl->spawn_node = NULL;
+    pthread_mutex_unlock(&cl->spawn_lock);
+    return rc;
+}
+
 /* Records a nemesis event. `lock` held. */
 static void note_locked(wr_cluster_t *cl, const char *event, const wr_node_t *n,
                         int64_t ns)
@@ -254,7 +308,7 @@ int wr_cluster_nemesis(void *ctx, wr_step_kind_t kind, int instance, char *err,
             break;
         }
         cl->current[instance] = (int)(cl->nnodes - 1);
-        if ((rc = start_node(cl, nn, port)) != 0) {
+        if ((rc = spawn_locked(cl, nn, port)) != 0) {
             snprintf(err, errlen, "instance %d did not restart: %.200s", instance,
                      nn->t.error);
             nn->killed = true; /* nothing runs there: not a crash either */
@@ -320,8 +374,16 @@ json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms)
         "  table.insert(out, string.sub(e, 7))\n"
         "  table.insert(out, redis.call('HGET', e, 'inst') or '')\n"
         "end\n"
+        "local gone = 0\n"
+        "for _, k in ipairs(redis.call('SMEMBERS', 'wsr:tombs')) do\n"
+        "  if redis.call('EXISTS', 'wsr:e:' .. k) == 0 then\n"
+        "    gone = gone + 1\n"
+        "  end\n"
+        "end\n"
+        "table.insert(out, gone)\n"
         "return out\n";
     json_t *rows, *keys, *insts;
+    json_int_t unseen;
     size_t n;
 
     if (!cl->redis_on || cl->redis.pid <= 0)
@@ -333,7 +395,10 @@ json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms)
     }
     keys = json_array();
     insts = json_array();
-    n = json_array_size(rows) / 2;
+    /* The last element: entries expired but not yet seen to (a heartbeat
+     * records them as registry.expired within a third of the TTL). */
+    unseen = json_integer_value(json_array_get(rows, json_array_size(rows) - 1));
+    n = (json_array_size(rows) - 1) / 2;
     for (size_t i = 0; i < n && i < 20; i++) {
         json_array_append(keys, json_array_get(rows, 2 * i));
         json_array_append_new(
@@ -345,8 +410,8 @@ json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms)
                 NULL, 10)));
     }
     json_decref(rows);
-    return json_pack("{s:I,s:o,s:o}", "count", (json_int_t)n, "keys", keys,
-                     "instances", insts);
+    return json_pack("{s:I,s:o,s:o,s:I}", "count", (json_int_t)n, "keys", keys,
+                     "instances", insts, "unseen_expiries", unseen);
 }
 
 json_t *wr_cluster_log(wr_cluster_t *cl, int timeout_ms)
@@ -390,6 +455,13 @@ json_t *wr_cluster_log(wr_cluster_t *cl, int timeout_ms)
 
 void wr_cluster_free(wr_cluster_t *cl)
 {
+    if (cl->spawner_on) {
+        pthread_mutex_lock(&cl->spawn_lock);
+        cl->spawn_quit = true;
+        pthread_cond_broadcast(&cl->spawn_cond);
+        pthread_mutex_unlock(&cl->spawn_lock);
+        pthread_join(cl->spawner, NULL);
+    }
     if (cl->redis_on)
         wr_redis_stop(&cl->redis, (int)(5000 * cl->scale));
     json_decref(cl->events);
@@ -398,5 +470,7 @@ void wr_cluster_free(wr_cluster_t *cl)
     free(cl->current);
     free(cl->endpoints);
     pthread_mutex_destroy(&cl->lock);
+    pthread_mutex_destroy(&cl->spawn_lock);
+    pthread_cond_destroy(&cl->spawn_cond);
     memset(cl, 0, sizeof(*cl));
 }

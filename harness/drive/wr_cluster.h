@@ -53,6 +53,17 @@ typedef struct {
     pthread_mutex_t lock;        /* see the header */
     json_t *events;              /* harness events of the nemesis steps */
     int64_t last_kill_ns;        /* when an instance was last killed, 0 */
+    /* Restarts are forked by a thread of the cluster's own, which lives
+     * until wr_cluster_free: a child gets SIGKILL when the thread that
+     * forked it ends (PR_SET_PDEATHSIG), and the engine's threads end
+     * with the clients. */
+    pthread_t spawner;
+    bool spawner_on;
+    pthread_mutex_t spawn_lock; /* guards the request below */
+    pthread_cond_t spawn_cond;
+    wr_node_t *spawn_node; /* the node to start, NULL: none asked */
+    int spawn_port, spawn_rc;
+    bool spawn_done, spawn_quit;
     char error[256];             /* why it could not start */
 } wr_cluster_t;
 
@@ -83,8 +94,9 @@ wr_node_t *wr_cluster_live(wr_cluster_t *cl);
 void wr_cluster_stop(wr_cluster_t *cl, int timeout_ms);
 
 /* The registry as Redis holds it: {"count": N, "keys": [...],
- * "instances": [...]} (the first 20 keys and their owners' instances);
- * NULL when Redis does not answer. */
+ * "instances": [...], "unseen_expiries": M} (the first 20 keys and their
+ * owners' instances; M entries whose TTL ran out that no heartbeat has
+ * recorded yet); NULL when Redis does not answer. */
 json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms);
 
 /* Every record of the registry's cluster-wide log, in order (rseq), as

@@ -154,7 +154,9 @@ static void record_cluster_registry(wr_history_t *h, wr_cluster_t *cl,
 
             json_decref(last);
             last = j;
-            if (n == 0)
+            /* Empty, and every expiry recorded in the traces. */
+            if (n == 0 &&
+                json_integer_value(json_object_get(j, "unseen_expiries")) == 0)
                 break;
             if (n < fewest) {
                 fewest = n;
