@@ -555,7 +555,6 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         c->gateway_up_ns =
             cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
         describe_topology(&cl, c);
-        topology = topology_json(&cl);
     }
 
     eo.scenario = c->scenario;
@@ -659,6 +658,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         if (log != NULL)
             add_registry_log(h, log);
         json_decref(log);
+        topology = topology_json(&cl); /* every process, restarts too */
     }
     harness_event(h, json_pack("{s:s}", "event", "case.end"));
     wr_history_sort(h);
