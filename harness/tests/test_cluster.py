@@ -5,7 +5,7 @@ binaries: gateway instances sharing a Redis registry (docs/DESIGN.md,
 
 usage: test_cluster.py WSRACE SCENARIO_DIR BENCH_SCENARIO_DIR [SEEDS]
 
-- Killing one of three instances mid-run (scenarios/14-cluster-kill.yaml,
+- Killing one of three instances mid-run (scenarios/18-cluster-kill.yaml,
   correct cluster, SEEDS seeds): every check passes; every session the
   dead instance held and never unregistered is recorded as expired
   (registry.expired, traced by a surviving instance's heartbeat) within
@@ -115,7 +115,7 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="wsrace-cluster-")
     try:
-        kill = os.path.join(scen_dir, "14-cluster-kill.yaml")
+        kill = os.path.join(scen_dir, "18-cluster-kill.yaml")
         proc = subprocess.run(
             [wsrace, "run", "--inject", "none", "--repeat", str(seeds),
              "--report-dir", os.path.join(tmp, "kill"), kill] + tool,
