@@ -280,7 +280,8 @@ wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env)
         for (size_t i = 0; i < n && from == NULL; i++) {
             char sum[PATH_MAX];
 
-            wr_summary_path(args.operands[i], sum, sizeof(sum));
+            if (wr_summary_path(args.operands[i], sum, sizeof(sum)) != 0)
+                continue;
             if ((size_t)snprintf(src, sizeof(src), "%s/%s", dirname(sum),
                                  cc->dir) < sizeof(src) &&
                 lstat(src, &sb) == 0 && S_ISDIR(sb.st_mode))

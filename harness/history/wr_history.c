@@ -197,6 +197,7 @@ typedef enum {
     F_INSTANCE, /* instance */
     F_RSEQ,    /* rseq */
     F_RAFTER,  /* rafter */
+    F_LINE,    /* line: a scenario line */
 } kind_t;
 
 typedef struct {
@@ -226,6 +227,7 @@ static const field_t fields[] = {
     {"handle", S(handle)},
     {"instance", F_INSTANCE, 0},
     {"key", S(key)},
+    {"line", F_LINE, 0},
     {"linked", B(linked)},
     {"machine", S(machine)},
     {"msg_type", S(msg_type)},
@@ -241,11 +243,14 @@ static const field_t fields[] = {
     {"sig", F_SIG, 0},
     {"src", F_SRC, 0},
     {"state", S(state)},
+    {"step", S(step)},
     {"stopped", B(stopped)},
     {"to", S(to)},
     {"token", S(token)},
     {"type", S(type)},
     {"user", S(user)},
+    {"user_id", S(user_id)},
+    {"why", S(why)},
 };
 
 #undef S
@@ -346,6 +351,8 @@ static int apply(wr_history_t *h, parse_t *p, const char *name, size_t len,
         ev->conn = (uint64_t)v->n;
     else if (f->kind == F_CLIENT)
         ev->client = (int)v->n;
+    else if (f->kind == F_LINE)
+        ev->line_no = (int)v->n;
     else if (f->kind == F_SIG)
         ev->sig = (int)v->n;
     else if (f->kind == F_INSTANCE)

@@ -41,6 +41,8 @@
 #define BARRIER_WITHIN_MS  10000 /* barrier */
 #define DEFAULT_READY_MS   5000
 #define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_DRAIN_MS   2000
+#define MAX_BURST          64
 #define MAX_GROUP_COUNT    100000
 #define MAX_WORKERS        1024
 #define MIN_MAX_MESSAGE    64
@@ -863,12 +865,61 @@ static int parse_clients(wr__yaml_ctx_t *c, struct fy_node *v, wr_scenario_t *s)
     return check_barriers(c, s);
 }
 
+/* Reads the `chaos` mapping. */
+static int parse_chaos(wr__yaml_ctx_t *c, struct fy_node *n, wr_chaos_t *o)
+{
+    enum { CLOSE, RECONNECT, BURST, PROBE, N };
+    static const char *const names[N] = {"close_percent",
+                                         "reconnect_percent", "burst",
+                                         "probe_percent"};
+    struct fy_node *keys[N], *vals[N];
+    char buf[96];
+    int rc;
+
+    if (!wr__yaml_is_mapping(n))
+        return wr__yaml_fail(c, n, "'chaos' must be a mapping, got %s",
+                             wr__yaml_shown(n, buf, sizeof buf));
+    if ((rc = wr__yaml_take_keys(c, n, "'chaos'", names, N, keys, vals)) < 0)
+        return rc;
+    o->on = true;
+    if (keys[CLOSE] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[CLOSE], "close_percent", 0, 100,
+                               &o->close_percent)) < 0)
+        return rc;
+    if (keys[RECONNECT] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[RECONNECT], "reconnect_percent", 0,
+                               100, &o->reconnect_percent)) < 0)
+        return rc;
+    if (keys[BURST] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[BURST], "burst", 0, MAX_BURST,
+                               &o->burst)) < 0)
+        return rc;
+    if (keys[PROBE] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[PROBE], "probe_percent", 0, 100,
+                               &o->probe_percent)) < 0)
+        return rc;
+    return 0;
+}
+
 static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
 {
-    enum { NAME, DESC, EXPOSES, GATEWAY, CLIENTS, CHECKS, READY, TIMEOUT, N };
+    enum {
+        NAME,
+        DESC,
+        EXPOSES,
+        GATEWAY,
+        CLIENTS,
+        CHECKS,
+        READY,
+        TIMEOUT,
+        DRAIN,
+        CHAOS,
+        N
+    };
     static const char *const names[N] = {
-        "name",    "description", "exposes",          "gateway",
-        "clients", "checks",      "ready_timeout_ms", "timeout_ms"};
+        "name",       "description",      "exposes",    "gateway",
+        "clients",    "checks",           "ready_timeout_ms",
+        "timeout_ms", "drain_ms",         "chaos"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -916,6 +967,12 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         (rc = wr__yaml_get_int(c, vals[TIMEOUT], "timeout_ms", 1, INT_MAX,
                                &s->timeout_ms)) < 0)
         return rc;
+    if (keys[DRAIN] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[DRAIN], "drain_ms", 0, 600000,
+                               &s->drain_ms)) < 0)
+        return rc;
+    if (keys[CHAOS] != NULL && (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
+        return rc;
     if ((rc = parse_clients(c, vals[CLIENTS], s)) < 0)
         return rc;
     return check_cluster(c, s, vals[EXPOSES] ? vals[EXPOSES] : root,
@@ -953,6 +1010,7 @@ static wr_scenario_t *parse_owned(wr__yaml_ctx_t *c, char *text)
     s->checks = WSR_CHECKS_ALL;
     s->ready_timeout_ms = DEFAULT_READY_MS;
     s->timeout_ms = DEFAULT_TIMEOUT_MS;
+    s->drain_ms = DEFAULT_DRAIN_MS;
     if ((s->path = strdup(c->path)) == NULL || text == NULL)
         goto out;
     rc = wr__yaml_load(c, text, &scenario_doc, &doc);
@@ -1135,92 +1193,6 @@ size_t wr_scenario_clients(const wr_scenario_t *s)
     for (size_t g = 0; s != NULL && g < s->ngroups; g++)
         n += (size_t)s->groups[g].count;
     return n;
-}
-
-/* A growing string for wr_scenario_expand. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static int sbuf_add(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-
-        if (p == NULL)
-            return -ENOMEM;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-/* The value of template variable name (len bytes) for one client, or NULL
- * when it is unknown (or user/session not known yet). num holds numbers. */
-static const char *template_value(const char *name, size_t len, int i, int g,
-                                  const char *user, const char *session,
-                                  unsigned long long seed, char *num,
-                                  size_t numlen)
-{
-    if (len == 1 && name[0] == 'i')
-        snprintf(num, numlen, "%d", i);
-    else if (len == 1 && name[0] == 'g')
-        snprintf(num, numlen, "%d", g);
-    else if (len == 4 && strncmp(name, "seed", 4) == 0)
-        snprintf(num, numlen, "%llu", seed);
-    else if (len == 4 && strncmp(name, "user", 4) == 0)
-        return user;
-    else if (len == 7 && strncmp(name, "session", 7) == 0)
-        return session;
-    else
-        return NULL;
-    return num;
-}
-
-char *wr_scenario_expand(const char *tmpl, int i, int g, const char *user,
-                         const char *session, unsigned long long seed)
-{
-    sbuf_t b = {NULL, 0, 0};
-    const char *p = tmpl;
-
-    if (tmpl == NULL || sbuf_add(&b, "", 0) < 0)
-        return NULL;
-    while (*p != '\0') {
-        const char *open = strchr(p, '{');
-        const char *close = open ? strchr(open, '}') : NULL;
-        const char *value;
-        char num[32];
-
-        if (close == NULL) {
-            if (sbuf_add(&b, p, strlen(p)) < 0)
-                goto err;
-            break;
-        }
-        if (sbuf_add(&b, p, (size_t)(open - p)) < 0)
-            goto err;
-        value = template_value(open + 1, (size_t)(close - open - 1), i, g, user,
-                               session, seed, num, sizeof num);
-        if (value != NULL) {
-            if (sbuf_add(&b, value, strlen(value)) < 0)
-                goto err;
-            p = close + 1;
-        } else {
-            /* Unknown: keep the '{' and look for a name after it, so
-             * "{{i}" keeps one brace and expands the rest. */
-            if (sbuf_add(&b, open, 1) < 0)
-                goto err;
-            p = open + 1;
-        }
-    }
-    return b.p;
-err:
-    free(b.p);
-    return NULL;
 }
 
 const char *wr_token_kind_name(wr_token_kind_t k)

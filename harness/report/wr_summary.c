@@ -21,14 +21,16 @@
 
 #define BIT(c) (1u << (c))
 
-void wr_summary_path(const char *path, char *out, size_t len)
+int wr_summary_path(const char *path, char *out, size_t len)
 {
     struct stat st;
+    int n;
 
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(out, len, "%s/summary.json", path);
+        n = snprintf(out, len, "%s/summary.json", path);
     else
-        snprintf(out, len, "%s", path);
+        n = snprintf(out, len, "%s", path);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 static const char *str(json_t *o, const char *key)
@@ -439,14 +441,17 @@ static int load_injects(wr_run_t *run, json_t *list)
 int wr_summary_load(const char *path, wr_scenario_t *const *known,
                     size_t nknown, wr_run_t *run, char *err, size_t errlen)
 {
-    char file[1100];
+    char file[PATH_MAX];
     json_error_t je;
     json_t *root, *cases, *o;
     size_t i;
     int rc = 0;
 
     memset(run, 0, sizeof(*run));
-    wr_summary_path(path, file, sizeof(file));
+    if (wr_summary_path(path, file, sizeof(file)) != 0) {
+        snprintf(err, errlen, "%.200s...: the path is too long", path);
+        return -ENAMETOOLONG;
+    }
     root = json_load_file(file, 0, &je);
     if (root == NULL) {
         bool missing = access(file, F_OK) != 0;

@@ -26,7 +26,8 @@ int wr_summary_load(const char *path, wr_scenario_t *const *known,
                     size_t nknown, wr_run_t *run, char *err, size_t errlen);
 
 /* The summary.json of path: path itself when it is a file, else
- * path/summary.json. */
-void wr_summary_path(const char *path, char *out, size_t len);
+ * path/summary.json. Returns 0, or -ENAMETOOLONG when it does not fit in
+ * len bytes. */
+int wr_summary_path(const char *path, char *out, size_t len);
 
 #endif

@@ -27,7 +27,8 @@
 #define BIT(c) (1u << (c))
 #define SEEDS 3
 #define ROWS 3 /* none, fallback-ready, seed-bugs */
-#define NRAN 8 /* the checks every case runs (WSR_CHECKS_ALL) */
+/* The checks every case runs (WSR_CHECKS_ALL). */
+#define NRAN __builtin_popcount(WSR_CHECKS_ALL)
 
 enum { R_NONE, R_FALLBACK, R_SEED };
 enum { S_ALPHA, S_BETA };
