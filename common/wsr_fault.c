@@ -57,7 +57,11 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
         {"early-welcome", {NULL}, NULL,
          "the welcome claims connection_ready before the machine is "
          "PROCESSING_READY",
-         false, B(FALSE_READINESS), 0, NULL, 0, -1},
+         false, B(FALSE_READINESS), B(SCOPE_LOSS),
+         "a registry operation on the key that lands between the early "
+         "welcome and the ready step (another instance's, in a cluster) "
+         "finds a welcomed connection whose machine is not ready",
+         0, -1},
     [WSR_FAULT_STUCK_SWAP] =
         {"stuck-swap", {NULL}, NULL,
          "the key swap re-creates the machine in CONNECTING; it never "
@@ -92,7 +96,11 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
          "entries carry no TTL and the instance does not heartbeat: the "
          "sessions of an instance that dies stay registered, and ready, "
          "forever",
-         false, B(REGISTRY_LEAK), 0, NULL, 0, -1, true},
+         false, B(REGISTRY_LEAK), B(STEPS),
+         "a session whose instance stalled or died can never move: its "
+         "successor is refused as a duplicate, so the scenario's own "
+         "expects of it fail",
+         0, -1, true},
     [WSR_FAULT_LOCAL_READINESS] =
         {"local-readiness", {NULL}, NULL,
          "an instance answers readiness from its own memory: a connection "
