@@ -3,7 +3,11 @@
 binaries: gateway instances sharing a Redis registry (docs/DESIGN.md,
 "Cluster mode").
 
-usage: test_cluster.py WSRACE SCENARIO_DIR BENCH_SCENARIO_DIR [SEEDS]
+usage: test_cluster.py WSRACE GATEWAY SCENARIO_DIR BENCH_SCENARIO_DIR [SEEDS]
+
+- The gateway refuses a fault of a cluster without a Redis registry
+  (exit 2, naming the fault and --registry), and says so when the Redis
+  server cannot be reached.
 
 - Killing one of three instances mid-run (scenarios/18-cluster-kill.yaml,
   correct cluster, SEEDS seeds): every check passes; every session the
@@ -103,8 +107,9 @@ def kill_case(ok, case, case_dir, ttl_ms):
 
 
 def main():
-    wsrace, scen_dir, bench_dir = sys.argv[1], sys.argv[2], sys.argv[3]
-    seeds = int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    wsrace, gateway = sys.argv[1], sys.argv[2]
+    scen_dir, bench_dir = sys.argv[3], sys.argv[4]
+    seeds = int(sys.argv[5]) if len(sys.argv) > 5 else 3
     seeds = int(os.environ.get("WSRACE_TEST_SEEDS") or seeds)
     scale = max(1.0, float(os.environ.get("WSRACE_TEST_TIME_SCALE") or 1))
     tool = ["--time-scale", "%g" % scale] if scale != 1 else []
@@ -115,6 +120,24 @@ def main():
 
     tmp = tempfile.mkdtemp(prefix="wsrace-cluster-")
     try:
+        for fault in ("blind-unregister", "stale-presence",
+                      "local-readiness"):
+            proc = subprocess.run(
+                [gateway, "--port", "0", "--inject", fault],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                timeout=30, text=True)
+            ok(proc.returncode == 2 and fault in proc.stdout and
+               "--registry redis://" in proc.stdout,
+               "gateway refuses %s without a Redis registry" % fault,
+               proc.stdout)
+        proc = subprocess.run(
+            [gateway, "--port", "0", "--registry", "redis://127.0.0.1:1",
+             "--instance-id", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30,
+            text=True)
+        ok(proc.returncode != 0 and "cannot reach the registry" in
+           proc.stdout, "gateway says when Redis cannot be reached",
+           proc.stdout)
         kill = os.path.join(scen_dir, "18-cluster-kill.yaml")
         proc = subprocess.run(
             [wsrace, "run", "--inject", "none", "--repeat", str(seeds),
