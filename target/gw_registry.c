@@ -121,5 +121,5 @@ void gw_registry_foreach(gw_registry_t *r,
                          void (*cb)(const gw_registry_view_t *v, void *arg),
                          void *arg)
 {
-    r->ops->foreach(r->self, cb, arg);
+    r->ops->foreach (r->self, cb, arg);
 }

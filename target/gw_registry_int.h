@@ -14,8 +14,8 @@
 
 typedef struct {
     const char *name; /* "memory" | "redis" */
-    int (*reg)(void *self, const char *key, const char *user,
-               gw_coord_t *coord, uint64_t conn);
+    int (*reg)(void *self, const char *key, const char *user, gw_coord_t *coord,
+               uint64_t conn);
     int (*unreg)(void *self, const char *key, uint64_t conn);
     int (*rekey)(void *self, const char *old_key, const char *new_key,
                  uint64_t conn);
@@ -23,8 +23,7 @@ typedef struct {
                     uint64_t conn);
     int (*transition)(void *self, const char *key, wsr_state_t to,
                       uint64_t conn);
-    int (*state)(void *self, const char *key, uint64_t conn,
-                 wsr_state_t *out);
+    int (*state)(void *self, const char *key, uint64_t conn, wsr_state_t *out);
     bool (*is_ready)(void *self, const char *key, uint64_t conn);
     int (*mark_ready)(void *self, const char *key, gw_coord_t *coord,
                       uint64_t conn);

@@ -72,15 +72,15 @@ typedef struct {
     const wsr_faults_t *faults; /* read-only */
     gw_sync_t *sync;
     gw_trace_t *trace;
-    pthread_key_t ctx_key;        /* this thread's redisContext */
-    char *script[S__COUNT];       /* sources, for EVAL after a NOSCRIPT */
-    char sha[S__COUNT][41];       /* their SHA1s (SCRIPT LOAD) */
-    pthread_mutex_t oplock;       /* see the header */
-    gw_registry_t *local;         /* this instance's own entries, as it
-                                     saw them change (its memory) */
-    pthread_t hb;                 /* the heartbeat thread */
+    pthread_key_t ctx_key;  /* this thread's redisContext */
+    char *script[S__COUNT]; /* sources, for EVAL after a NOSCRIPT */
+    char sha[S__COUNT][41]; /* their SHA1s (SCRIPT LOAD) */
+    pthread_mutex_t oplock; /* see the header */
+    gw_registry_t *local;   /* this instance's own entries, as it
+                               saw them change (its memory) */
+    pthread_t hb;           /* the heartbeat thread */
     bool hb_started;
-    pthread_mutex_t hb_lock;      /* guards hb_stop */
+    pthread_mutex_t hb_lock; /* guards hb_stop */
     pthread_cond_t hb_cond;
     bool hb_stop;
 } rds_t;
@@ -208,12 +208,11 @@ static const char *const bodies[S__COUNT] = {
         "                 'to', to), from}\n",
     /* ARGV: key inst conn field value: sets a field of the caller's own
      * entry; not an operation of the registry's order (no record). */
-    [S_SETFIELD] =
-        "local e = P .. 'e:' .. ARGV[1]\n"
-        "local o = redis.call('HMGET', e, 'inst', 'conn')\n"
-        "if o[1] ~= ARGV[2] or o[2] ~= ARGV[3] then return 0 end\n"
-        "redis.call('HSET', e, ARGV[4], ARGV[5])\n"
-        "return 1\n",
+    [S_SETFIELD] = "local e = P .. 'e:' .. ARGV[1]\n"
+                   "local o = redis.call('HMGET', e, 'inst', 'conn')\n"
+                   "if o[1] ~= ARGV[2] or o[2] ~= ARGV[3] then return 0 end\n"
+                   "redis.call('HSET', e, ARGV[4], ARGV[5])\n"
+                   "return 1\n",
     /* ARGV: op key inst conn result [from]: an outcome decided outside a
      * script (a fault's read, then its write) takes its place in order. */
     [S_LOG] = "local n\n"
@@ -472,8 +471,8 @@ static int read_entry_at(rds_t *r, const char *key, uint64_t conn,
     return rc;
 }
 
-static int read_entry(rds_t *r, const char *key, uint64_t conn,
-                      wsr_state_t *st, char *user)
+static int read_entry(rds_t *r, const char *key, uint64_t conn, wsr_state_t *st,
+                      char *user)
 {
     return read_entry_at(r, key, conn, st, user, NULL);
 }
@@ -576,20 +575,20 @@ static int rds_register(void *self, const char *key, const char *user,
 static int rds_unregister(void *self, const char *key, uint64_t conn)
 {
     rds_t *r = self;
+    const char *blind = "0";
     char cs[24];
     redisReply *rep;
     int rc;
 
     if (!key_ok(key))
         return -ENOENT;
+    if (wsr_fault_on(r->faults, WSR_FAULT_BLIND_UNREGISTER))
+        /* blind-unregister: the entry is deleted without comparing its
+         * owner with the caller. */
+        blind = "1";
     snprintf(cs, sizeof(cs), "%" PRIu64, conn);
     pthread_mutex_lock(&r->oplock);
-    rep = script(r, S_UNREGISTER, key, r->inst, cs,
-                 /* blind-unregister: the entry is deleted without comparing
-                  * its owner with the caller. */
-                 wsr_fault_on(r->faults, WSR_FAULT_BLIND_UNREGISTER) ? "1"
-                                                                      : "0",
-                 NULL);
+    rep = script(r, S_UNREGISTER, key, r->inst, cs, blind, NULL);
     if (!rep) {
         pthread_mutex_unlock(&r->oplock);
         return -EIO;
@@ -598,8 +597,8 @@ static int rds_unregister(void *self, const char *key, uint64_t conn)
     if (elem_str(rep, 2)[0])
         gw_trace_emitf(r->trace, conn, key, "registry.unregister",
                        "{s:s,s:I,s:I}", "result", elem_str(rep, 0), "owner",
-                       (json_int_t)strtoull(elem_str(rep, 2), NULL, 10),
-                       "rseq", (json_int_t)elem_int(rep, 1));
+                       (json_int_t)strtoull(elem_str(rep, 2), NULL, 10), "rseq",
+                       (json_int_t)elem_int(rep, 1));
     else
         gw_trace_emitf(r->trace, conn, key, "registry.unregister", "{s:s,s:I}",
                        "result", elem_str(rep, 0), "rseq",
@@ -656,8 +655,8 @@ static int rds_rekey(void *self, const char *old_key, const char *new_key,
     snprintf(cs, sizeof(cs), "%" PRIu64, conn);
     snprintf(ttl, sizeof(ttl), "%u", entry_ttl(r));
     pthread_mutex_lock(&r->oplock);
-    rep = script(r, S_REKEY, old_key, new_key, r->inst, cs, ttl, blind,
-                 r->proc, NULL);
+    rep = script(r, S_REKEY, old_key, new_key, r->inst, cs, ttl, blind, r->proc,
+                 NULL);
     if (!rep) {
         pthread_mutex_unlock(&r->oplock);
         return -EIO;
@@ -712,8 +711,8 @@ static int rds_set_user(void *self, const char *key, const char *user,
     return set_field(r, key, conn, "user", user);
 }
 
-static void rds_note_phase(void *self, const char *key,
-                           wsr_coord_phase_t phase, uint64_t conn)
+static void rds_note_phase(void *self, const char *key, wsr_coord_phase_t phase,
+                           uint64_t conn)
 {
     /* ERROR and CLOSED come after the entry is gone. */
     if (phase == WSR_CO_HANDSHAKE_PENDING || phase == WSR_CO_CONNECTED)
@@ -782,8 +781,8 @@ static int rds_state(void *self, const char *key, uint64_t conn,
 /* Readiness of key's machine as this instance answers it; *st gets the
  * state read (WSR_ST_NONE: absent) and *after the reading's place in the
  * cluster's order. */
-static bool ready_of(rds_t *r, const char *key, uint64_t conn,
-                     wsr_state_t *st, uint64_t *after)
+static bool ready_of(rds_t *r, const char *key, uint64_t conn, wsr_state_t *st,
+                     uint64_t *after)
 {
     *st = WSR_ST_NONE;
     *after = 0;
@@ -890,8 +889,7 @@ static bool rds_ready_for_messages(void *self, const char *key,
                    "{s:s?,s:s,s:s,s:s,s:I}", "correlation_id", correlation_id,
                    "decision", ready ? "process" : "wait", "machine",
                    wsr_state_name(st), "coordinator",
-                   coord ? wsr_coord_phase_name(gw_coord_phase(coord))
-                         : "none",
+                   coord ? wsr_coord_phase_name(gw_coord_phase(coord)) : "none",
                    "rafter", (json_int_t)after);
     pthread_mutex_unlock(&r->oplock);
     return ready;
@@ -899,8 +897,7 @@ static bool rds_ready_for_messages(void *self, const char *key,
 
 static size_t rds_count(void *self)
 {
-    const char *argv[] = {"EVAL",
-                          "return #redis.call('KEYS', 'wsr:e:*')", "0"};
+    const char *argv[] = {"EVAL", "return #redis.call('KEYS', 'wsr:e:*')", "0"};
     redisReply *rep = command(self, 3, argv);
     size_t n = 0;
 
@@ -1042,8 +1039,8 @@ static int load_scripts(rds_t *r, char *err, size_t errlen)
         redisReply *rep = command(r, 3, argv);
 
         if (!rep) {
-            snprintf(err, errlen, "cannot reach the registry at %s:%d",
-                     r->host, r->port);
+            snprintf(err, errlen, "cannot reach the registry at %s:%d", r->host,
+                     r->port);
             return -ECONNREFUSED;
         }
         if (rep->type != REDIS_REPLY_STRING || rep->len != 40) {

@@ -239,11 +239,10 @@ static void note_locked(wr_cluster_t *cl, const char *event, const wr_node_t *n,
                         int64_t ns)
 {
     json_array_append_new(
-        cl->events,
-        json_pack("{s:s,s:s,s:I,s:i,s:i,s:I,s:i}", "src", "harness", "event",
-                  event, "ns", (json_int_t)ns, "instance", n->instance,
-                  "incarnation", n->incarnation, "pid", (json_int_t)n->t.pgid,
-                  "port", n->t.port));
+        cl->events, json_pack("{s:s,s:s,s:I,s:i,s:i,s:I,s:i}", "src", "harness",
+                              "event", event, "ns", (json_int_t)ns, "instance",
+                              n->instance, "incarnation", n->incarnation, "pid",
+                              (json_int_t)n->t.pgid, "port", n->t.port));
 }
 
 /* Waits up to ms for node n's process to be reaped. `lock` held. */
@@ -309,8 +308,8 @@ int wr_cluster_nemesis(void *ctx, wr_step_kind_t kind, int instance, char *err,
         }
         cl->current[instance] = (int)(cl->nnodes - 1);
         if ((rc = spawn_locked(cl, nn, port)) != 0) {
-            snprintf(err, errlen, "instance %d did not restart: %.200s", instance,
-                     nn->t.error);
+            snprintf(err, errlen, "instance %d did not restart: %.200s",
+                     instance, nn->t.error);
             nn->killed = true; /* nothing runs there: not a crash either */
             break;
         }
@@ -323,9 +322,9 @@ int wr_cluster_nemesis(void *ctx, wr_step_kind_t kind, int instance, char *err,
 
         if (n->killed || !wr_target_alive(&n->t) || n->paused == pause) {
             snprintf(err, errlen, "instance %d is %s", instance,
-                     n->killed || !wr_target_alive(&n->t)
-                         ? "not running"
-                         : pause ? "paused already" : "not paused");
+                     n->killed || !wr_target_alive(&n->t) ? "not running"
+                     : pause                              ? "paused already"
+                                                          : "not paused");
             rc = -ESRCH;
             break;
         }
@@ -361,10 +360,10 @@ void wr_cluster_stop(wr_cluster_t *cl, int timeout_ms)
 
 /* The argument list of a redis command, for wr_redis_call. */
 #define CALL(cl, ms, ...)                                                      \
-    wr_redis_call((cl)->redis.port, (ms),                                      \
-                  (int)(sizeof((const char *[]){__VA_ARGS__}) /                \
-                        sizeof(const char *)),                                 \
-                  (const char *[]){__VA_ARGS__})
+    wr_redis_call(                                                             \
+        (cl)->redis.port, (ms),                                                \
+        (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *)),   \
+        (const char *[]){__VA_ARGS__})
 
 json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms)
 {
@@ -397,17 +396,17 @@ json_t *wr_cluster_registry(wr_cluster_t *cl, int timeout_ms)
     insts = json_array();
     /* The last element: entries expired but not yet seen to (a heartbeat
      * records them as registry.expired within a third of the TTL). */
-    unseen = json_integer_value(json_array_get(rows, json_array_size(rows) - 1));
+    unseen =
+        json_integer_value(json_array_get(rows, json_array_size(rows) - 1));
     n = (json_array_size(rows) - 1) / 2;
     for (size_t i = 0; i < n && i < 20; i++) {
         json_array_append(keys, json_array_get(rows, 2 * i));
         json_array_append_new(
-            insts,
-            json_integer(strtol(
-                json_string_value(json_array_get(rows, 2 * i + 1))
-                    ? json_string_value(json_array_get(rows, 2 * i + 1))
-                    : "-1",
-                NULL, 10)));
+            insts, json_integer(strtol(
+                       json_string_value(json_array_get(rows, 2 * i + 1))
+                           ? json_string_value(json_array_get(rows, 2 * i + 1))
+                           : "-1",
+                       NULL, 10)));
     }
     json_decref(rows);
     return json_pack("{s:I,s:o,s:o,s:I}", "count", (json_int_t)n, "keys", keys,

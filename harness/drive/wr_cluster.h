@@ -45,14 +45,14 @@ typedef struct {
     wr_redis_t redis; /* with redis_on */
     wr_node_t *nodes; /* every process started, in start order */
     size_t nnodes, cap;
-    int *current;                /* per instance: its node now */
-    wr_endpoint_t *endpoints;    /* per instance: where clients connect */
-    wr_target_opts_t base;       /* path, dir, wrapper, bound */
-    wr_argv_t args;              /* the options every instance gets */
-    double scale;                /* time scale of every bound */
-    pthread_mutex_t lock;        /* see the header */
-    json_t *events;              /* harness events of the nemesis steps */
-    int64_t last_kill_ns;        /* when an instance was last killed, 0 */
+    int *current;             /* per instance: its node now */
+    wr_endpoint_t *endpoints; /* per instance: where clients connect */
+    wr_target_opts_t base;    /* path, dir, wrapper, bound */
+    wr_argv_t args;           /* the options every instance gets */
+    double scale;             /* time scale of every bound */
+    pthread_mutex_t lock;     /* see the header */
+    json_t *events;           /* harness events of the nemesis steps */
+    int64_t last_kill_ns;     /* when an instance was last killed, 0 */
     /* Restarts are forked by a thread of the cluster's own, which lives
      * until wr_cluster_free: a child gets SIGKILL when the thread that
      * forked it ends (PR_SET_PDEATHSIG), and the engine's threads end
@@ -64,7 +64,7 @@ typedef struct {
     wr_node_t *spawn_node; /* the node to start, NULL: none asked */
     int spawn_port, spawn_rc;
     bool spawn_done, spawn_quit;
-    char error[256];             /* why it could not start */
+    char error[256]; /* why it could not start */
 } wr_cluster_t;
 
 /* Starts the gateways of scenario s with the options args (NULL-ended,

@@ -234,8 +234,9 @@ static int start_once(wr_redis_t *r, const char *dir, int timeout_ms)
 {
     char port[16];
     const char *argv[] = {"redis-server", "--port", port, "--bind",
-                          "127.0.0.1", "--save", "", "--appendonly", "no",
-                          "--dir", dir, "--daemonize", "no", NULL};
+                          "127.0.0.1",    "--save", "",   "--appendonly",
+                          "no",           "--dir",  dir,  "--daemonize",
+                          "no",           NULL};
     int64_t deadline = wr_now_ns() + (int64_t)timeout_ms * 1000000;
     int logfd, status;
     pid_t pid;
@@ -277,7 +278,8 @@ static int start_once(wr_redis_t *r, const char *dir, int timeout_ms)
     for (;;) {
         const char *ping[] = {"PING"};
         json_t *j = wr_redis_call(r->port, 500, 1, ping);
-        bool up = json_is_string(j) && strcmp(json_string_value(j), "PONG") == 0;
+        bool up =
+            json_is_string(j) && strcmp(json_string_value(j), "PONG") == 0;
 
         json_decref(j);
         if (up) {

@@ -17,11 +17,11 @@
 #include <sys/types.h>
 
 typedef struct {
-    pid_t pid;            /* 0 once reaped */
-    int port;             /* 127.0.0.1:port */
+    pid_t pid; /* 0 once reaped */
+    int port;  /* 127.0.0.1:port */
     char log_path[PATH_MAX];
-    int64_t up_ns;        /* when it first answered PING */
-    char error[256];      /* why it could not start */
+    int64_t up_ns;   /* when it first answered PING */
+    char error[256]; /* why it could not start */
 } wr_redis_t;
 
 /* Starts redis-server for the case directory dir. Returns 0, or negative

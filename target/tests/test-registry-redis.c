@@ -141,8 +141,10 @@ static wsr_faults_t faults_of(wsr_fault_id_t id)
 
 Test(registry_redis, refuses_an_unreachable_server)
 {
-    gw_redis_opts_t o = {.host = "127.0.0.1", .port = free_port(),
-                         .instance = 0, .timeout_ms = 500};
+    gw_redis_opts_t o = {.host = "127.0.0.1",
+                         .port = free_port(),
+                         .instance = 0,
+                         .timeout_ms = 500};
     char err[256] = "";
 
     cr_assert(zero(ptr, gw_registry_new_redis(&o, err, sizeof(err))));
@@ -157,8 +159,8 @@ Test(registry_redis, registration_is_atomic_across_instances)
 
     cr_assert(eq(str, (char *)gw_registry_backend(a), "redis"));
     cr_assert(eq(int, gw_registry_register(a, "k", "ann", NULL, C0(1)), 0));
-    cr_assert(eq(int, gw_registry_register(b, "k", "bob", NULL, C1(1)),
-                 -EEXIST));
+    cr_assert(
+        eq(int, gw_registry_register(b, "k", "bob", NULL, C1(1)), -EEXIST));
     cr_assert(eq(sz, gw_registry_count(b), 1));
     cr_assert(eq(int, gw_registry_state(b, "k", 0, &st), 0));
     cr_assert(eq(int, st, WSR_ST_CONNECTING));
@@ -175,9 +177,8 @@ Test(registry_redis, the_swap_refuses_a_session_another_instance_holds)
     wsr_state_t st;
 
     cr_assert(eq(int, gw_registry_register(a, "pre-1", "", NULL, C0(1)), 0));
-    cr_assert(eq(int, gw_registry_transition(a, "pre-1", WSR_ST_ACCEPTED,
-                                             C0(1)),
-                 0));
+    cr_assert(
+        eq(int, gw_registry_transition(a, "pre-1", WSR_ST_ACCEPTED, C0(1)), 0));
     cr_assert(eq(int, gw_registry_rekey(a, "pre-1", "s", C0(1)), 0));
     cr_assert(eq(int, gw_registry_register(b, "pre-2", "", NULL, C1(2)), 0));
     cr_assert(eq(int, gw_registry_rekey(b, "pre-2", "s", C1(2)), -EEXIST));
@@ -226,19 +227,17 @@ Test(registry_redis, transitions_follow_the_owner_and_the_table)
     cr_assert(eq(int, gw_registry_register(a, "s", "", co, C0(1)), 0));
     cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_ACCEPTED, C0(2)),
                  -ENOENT));
-    cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_IDLE, C0(1)),
-                 -EINVAL));
+    cr_assert(
+        eq(int, gw_registry_transition(a, "s", WSR_ST_IDLE, C0(1)), -EINVAL));
     cr_assert(eq(int, gw_registry_mark_ready(a, "s", co, C0(1)), -EINVAL));
     cr_assert(eq(int, gw_coord_phase(co), WSR_CO_INITIALIZING),
               "a refused ready step leaves the coordinator alone");
-    cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_ACCEPTED, C0(1)),
-                 0));
-    cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_AUTHENTICATED,
-                                             C0(1)),
-                 0));
-    cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_SERVICES_READY,
-                                             C0(1)),
-                 0));
+    cr_assert(
+        eq(int, gw_registry_transition(a, "s", WSR_ST_ACCEPTED, C0(1)), 0));
+    cr_assert(eq(
+        int, gw_registry_transition(a, "s", WSR_ST_AUTHENTICATED, C0(1)), 0));
+    cr_assert(eq(
+        int, gw_registry_transition(a, "s", WSR_ST_SERVICES_READY, C0(1)), 0));
     cr_assert(eq(int, gw_coord_advance(co, WSR_CO_HANDSHAKE_PENDING), 0));
     cr_assert(eq(int, gw_coord_advance(co, WSR_CO_CONNECTED), 0));
     cr_assert(eq(int, gw_registry_mark_ready(a, "s", co, C0(1)), 0));
@@ -248,8 +247,8 @@ Test(registry_redis, transitions_follow_the_owner_and_the_table)
     cr_assert(gw_registry_ready_for_messages(a, "s", co, C0(1), NULL));
     /* Five refusals in a row force FAILED, as in process. */
     for (int i = 0; i < 4; i++)
-        cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_ACCEPTED,
-                                                 C0(1)),
+        cr_assert(eq(int,
+                     gw_registry_transition(a, "s", WSR_ST_ACCEPTED, C0(1)),
                      -EINVAL));
     cr_assert(eq(int, gw_registry_transition(a, "s", WSR_ST_ACCEPTED, C0(1)),
                  -ELOOP));
@@ -295,8 +294,7 @@ Test(registry_redis, a_dead_instances_entries_expire_and_are_traced)
     text = slurp(path);
     cr_assert(not(zero(ptr, strstr(text, "\"event\":\"registry.expired\""))),
               "%s", text);
-    cr_assert(not(zero(ptr, strstr(text, "\"owner_instance\":0"))), "%s",
-              text);
+    cr_assert(not(zero(ptr, strstr(text, "\"owner_instance\":0"))), "%s", text);
     free(text);
 }
 
@@ -391,9 +389,8 @@ static int swap_race(const wsr_faults_t *f, unsigned *live)
     x[0] = (racer_t){a, C0(1), 0};
     x[1] = (racer_t){b, C1(1), 0};
     cr_assert(eq(int, gw_registry_register(a, "pre-1", "", NULL, C0(1)), 0));
-    cr_assert(eq(int,
-                 gw_registry_register(b, "pre-1099511627777", "", NULL, C1(1)),
-                 0));
+    cr_assert(eq(
+        int, gw_registry_register(b, "pre-1099511627777", "", NULL, C1(1)), 0));
     cr_assert(eq(int,
                  gw_sync_set(s, "registry.check:rendezvous=2,timeout=2000", err,
                              sizeof(err)),
