@@ -530,6 +530,7 @@ wr_status_t wr_cmd_run(const char *cmd, int argc, char **argv,
         goto out;
     cli.o.plan.injects = cli.injects;
     cli.o.plan.ninjects = cli.ninjects;
+    cli.o.plan.fit_faults = cli.matrix;
     for (size_t i = 0; i < n; i++)
         if (wr_scenario_clients(s[i]) > most)
             most = wr_scenario_clients(s[i]);

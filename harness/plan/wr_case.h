@@ -66,6 +66,9 @@ typedef struct {
     int target_exit_code;   /* -1 when killed by a signal / unknown */
     int target_signal;      /* 0 when none */
     char target_error[256]; /* why it could not run; "" when fine */
+    char topology[160];     /* a cluster's gateways, for people: "3
+                               instances sharing a Redis registry (...)";
+                               "" for a lone gateway */
 
     int64_t duration_ns;   /* whole case */
     int64_t gateway_up_ns; /* spawn to /healthz */

@@ -270,6 +270,20 @@ int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
                 wr_run_clear(run);
                 return -EINVAL;
             }
+            if (wsr_faults_cluster_only(&f) >= 0 &&
+                !wr_scenario_cluster(scs[si])) {
+                if (o->fit_faults)
+                    continue; /* a matrix row for the cluster scenarios */
+                snprintf(err, errlen,
+                         "%s: %s is a fault of a cluster, and this scenario "
+                         "runs a lone gateway (its gateway block has no "
+                         "'registry: redis')",
+                         scs[si]->path,
+                         wsr_fault_name((wsr_fault_id_t)
+                                            wsr_faults_cluster_only(&f)));
+                wr_run_clear(run);
+                return -EINVAL;
+            }
             if (seen(run, ci, scs[si], &f))
                 continue;
             note_inject(run, &f);

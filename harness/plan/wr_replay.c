@@ -77,6 +77,9 @@ int wr_replay_write(const char *path, const wr_case_t *c,
     json_object_set_new(j, "url", ctx->url ? json_string(ctx->url) : json_null());
     json_object_set_new(j, "wrapper",
                         ctx->wrapper ? json_string(ctx->wrapper) : json_null());
+    if (ctx->topology != NULL) /* a cluster: for people, like the target */
+        json_object_set_new(j, "topology",
+                            json_deep_copy((json_t *)ctx->topology));
     json_object_set_new(j, "verdicts", verdicts);
     json_object_set_new(j, "expected", expected);
     json_object_set_new(j, "as_expected", json_boolean(c->as_expected));

@@ -12,6 +12,7 @@
 #ifndef WR_REPLAY_H
 #define WR_REPLAY_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -31,6 +32,8 @@ typedef struct {
     const char *url;         /* external gateway, or NULL */
     const char *wrapper;     /* --wrapper, or NULL */
     char *const *gateway_args; /* as passed, NULL-ended (may be NULL) */
+    const json_t *topology; /* a cluster's instances, ports and Redis, for
+                               people (NULL: a lone gateway) */
 } wr_replay_ctx_t;
 
 /* Writes path (through "<path>.tmp" and a rename). Every argument that

@@ -457,8 +457,14 @@ static void put_case_facts(FILE *f, const wr_case_t *c, const char *dir)
         fputs(": ", f);
         put_html(f, c->target_error);
     }
+    fputs("</dd>\n", f);
+    if (c->topology[0]) {
+        fputs("<dt>Topology</dt><dd>", f);
+        put_html(f, c->topology);
+        fputs("</dd>\n", f);
+    }
     fprintf(f,
-            "</dd>\n<dt>Clients</dt><dd>%d, %d established, %d step(s) "
+            "<dt>Clients</dt><dd>%d, %d established, %d step(s) "
             "failed</dd>\n",
             c->clients, c->established, c->steps_failed);
     fprintf(f, "<dt>Duration</dt><dd>%.3f s (gateway up in %.1f ms)",

@@ -245,6 +245,7 @@ static json_t *case_json(const wr_case_t *c)
     put(t, "signal", json_integer(c->target_signal), &rc);
     put(t, "error", jstr_or_null(c->target_error), &rc);
     put(t, "gateway_up_ms", jms(c->gateway_up_ns), &rc);
+    put(t, "topology", jstr_or_null(c->topology), &rc);
     for (int i = 0; i < WSR_CHECK__COUNT; i++)
         if (c->ran[i])
             put(checks, wsr_check_name((wsr_check_id_t)i), check_json(c, i), &rc);

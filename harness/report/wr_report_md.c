@@ -342,6 +342,11 @@ static int md_check(FILE *f, const wr_case_t *c, int i)
 
 static void md_replay(FILE *f, const wr_case_t *c)
 {
+    if (c->topology[0] != '\0') {
+        fputs("Topology: ", f);
+        put_md(f, c->topology, MD_TEXT);
+        fputs(" (`replay.json` lists every process).\n\n", f);
+    }
     fputs("Replay:\n\n", f);
     md_fenced(f, "sh", c->replay[0] ? c->replay : "# no replay command");
 }

@@ -423,6 +423,7 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
         (int)json_integer_value(json_object_get(t, "exit_code"));
     c->target_signal = (int)json_integer_value(json_object_get(t, "signal"));
     snprintf(c->target_error, sizeof(c->target_error), "%s", str(t, "error"));
+    snprintf(c->topology, sizeof(c->topology), "%s", str(t, "topology"));
     c->gateway_up_ns = ms_to_ns(json_object_get(t, "gateway_up_ms"));
     c->duration_ns = ms_to_ns(json_object_get(o, "duration_ms"));
     c->first_fail_ns = ms_to_ns(json_object_get(o, "first_fail_ms"));
