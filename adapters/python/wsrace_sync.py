@@ -16,9 +16,11 @@ Instrument a gateway with one import and one await per window:
 and start it with WSRACE_SYNC_CONTROL=PATH, the socket a runner listens on
 (`wsrace explore --url ws://HOST:PORT/ws --sync-control PATH`), or call
 configure(path=PATH) first. Without one, sync_point returns at once and
-never yields to the loop: instrumented code runs as before. A socket nobody
-listens on is tried again at most once a second; a runner that goes away
-releases every waiter, and the gateway runs on uncontrolled. Each wait is
+never yields to the loop: instrumented code runs as before. Without a
+socket file a sync point costs one stat(); a new socket file (a new
+runner) is tried at once, one nobody listens on again at most once a
+second; a runner that goes away releases every waiter, and the gateway
+runs on uncontrolled until the next one. Each wait is
 bounded by WSRACE_SYNC_TIMEOUT seconds (default 10). Standard library only.
 """
 import asyncio
@@ -47,7 +49,7 @@ class SyncClient:
         self._lock = asyncio.Lock()  # concurrent first calls share a connect
         self._writer = self._reader_task = None
         self._waiters = {}  # arrival id -> the future its release resolves
-        self._next_id, self._retry_at = 0, 0.0
+        self._next_id, self._retry_at, self._failed_on = 0, 0.0, None
 
     async def sync_point(self, point, key="", conn=0, session=""):
         """Reports an arrival at point; returns once released (bounded)."""
@@ -84,13 +86,19 @@ class SyncClient:
         async with self._lock:
             if self._writer is not None or self.off:
                 return not self.off
-            if time.monotonic() < self._retry_at:
+            try:  # a new runner makes a new socket file: try it at once
+                st = os.stat(self.path)
+                seen = (st.st_ino, st.st_mtime_ns)
+            except OSError:  # nobody listens: a stat, nothing more
+                return False
+            if seen == self._failed_on and time.monotonic() < self._retry_at:
                 return False
             try:
                 reader, writer = await asyncio.open_unix_connection(
                     self.path, limit=2 * MAX_LINE)
-            except OSError:  # nobody listens (yet)
+            except OSError:  # a socket file nobody listens on (yet)
                 self._retry_at = time.monotonic() + RETRY_S
+                self._failed_on = seen
                 return False
             hello = {"op": "hello", "protocol": PROTOCOL, "version": VERSION,
                      "pid": os.getpid(), "name": self.name}
@@ -131,13 +139,14 @@ class SyncClient:
             self._drop()
 
     def _drop(self):
-        """The connection is lost: every waiter goes on, control is off."""
-        self.off = True
+        """The connection is lost: every waiter goes on; the next runner
+        (a new socket file) is connected at the next sync point."""
         for fut in self._waiters.values():
             if not fut.done():
                 fut.set_result(None)
         if self._writer is not None:
             self._writer.close()
+        self._writer = self._reader_task = None
 
 
 def line(msg):

@@ -213,27 +213,19 @@ wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env)
     }
     so.run = &o;
     so.workdir = work;
-    if (o.url != NULL && o.sync_control != NULL) {
-        static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
-
-        if (wr_sched_start(&shared, o.sync_control, &none) != 0) {
-            fprintf(stderr, "wsrace shrink: cannot listen for sync control "
-                            "at %s\n",
-                    o.sync_control);
-            wr_store_rm_rf(tmpdir);
-            wr_run_free(&run);
-            st = WR_STATUS_INFRA;
-            goto out;
-        }
-        so.shared = shared;
+    if ((st = wr_run_listen(&o, &shared)) != WR_STATUS_OK) {
+        wr_store_rm_rf(tmpdir);
+        wr_run_free(&run);
+        goto out;
     }
+    so.shared = shared;
     printf("wsrace shrink: %s, seed %llu, check %s\n", r.scenario->name,
            r.seed, wsr_check_name((wsr_check_id_t)check));
     fflush(stdout);
     int64_t t0 = wr_now_ns();
     st = wr_shrink(&so, &r, (wsr_check_id_t)check, name, odir, oid, sdir,
                    sid, &res);
-    wr_sched_stop(shared);
+    wr_run_unlisten(&o, shared);
     wr_store_rm_rf(work);
     if (st != WR_STATUS_OK) {
         if (st == WR_STATUS_INTERRUPTED)

@@ -44,6 +44,7 @@
 #include "judge/wr_judge.h"
 #include "report/wr_report_assets.h"
 #include "report/wr_report_timeline.h"
+#include "report/wr_report_explore.h"
 #include "report/wr_report_util.h"
 
 /* What render_html() needs beyond the run: run must stay the first
@@ -671,9 +672,14 @@ static int render_html(const wr_run_t *run, FILE *out)
     const html_job_t *job = (const html_job_t *)run;
     int rc;
 
+    static const wr_report_html_fns_t fns = {put_html, put_url};
+
     put_head(out, run);
     put_header(out, run);
-    put_matrix(out, run);
+    if (run->explored != NULL)
+        wr__report_html_explore(out, run, &fns);
+    else
+        put_matrix(out, run);
     rc = put_cases(out, job);
     put_footer(out);
     return rc;

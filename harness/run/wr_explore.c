@@ -585,18 +585,9 @@ wr_status_t wr_explore(const wr_explore_opts_t *o, wr_scenario_t *const *scs,
     if ((st = wr_run_open(run, &o->run, x.tmpdir, sizeof(x.tmpdir))) !=
         WR_STATUS_OK)
         goto out;
-    if (o->run.url != NULL && o->run.sync_control != NULL) {
-        static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
-        int rc = wr_sched_start(&shared, o->run.sync_control, &none);
-
-        if (rc != 0) {
-            fprintf(stderr, "wsrace explore: cannot listen for sync control "
-                            "at %s: %s\n",
-                    o->run.sync_control, strerror(-rc));
-            wr_store_rm_rf(x.tmpdir);
-            st = WR_STATUS_INFRA;
-            goto out;
-        }
+    if ((st = wr_run_listen(&o->run, &shared)) != WR_STATUS_OK) {
+        wr_store_rm_rf(x.tmpdir);
+        goto out;
     }
     t0 = wr_now_ns();
     if (o->budget_s > 0)
@@ -628,7 +619,7 @@ wr_status_t wr_explore(const wr_explore_opts_t *o, wr_scenario_t *const *scs,
                 st = wr_status_worse(st, shrink_findings(&x, shared));
         }
     }
-    wr_sched_stop(shared);
+    wr_run_unlisten(&o->run, shared);
     if (st == WR_STATUS_INTERRUPTED || (o->run.stop && *o->run.stop)) {
         fprintf(stderr, "wsrace: interrupted; no report written\n");
         wr_store_rm_rf(x.tmpdir);

@@ -400,6 +400,38 @@ wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
     return WR_STATUS_OK;
 }
 
+wr_status_t wr_run_listen(const wr_run_opts_t *o, struct wr_sched **out)
+{
+    static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
+    int rc;
+
+    *out = NULL;
+    if (o->url == NULL || o->sync_control == NULL)
+        return WR_STATUS_OK;
+    if ((rc = wr_sched_start(out, o->sync_control, &none)) != 0) {
+        fprintf(stderr, "wsrace: cannot listen for sync control at %s: %s\n",
+                o->sync_control, strerror(-rc));
+        return WR_STATUS_INFRA;
+    }
+    /* A gateway connects when it first needs us (the Python adapter, at
+     * its first sync point) or within its retry interval: no wait here.
+     * wr_run_unlisten says whether one ever did. */
+    return WR_STATUS_OK;
+}
+
+void wr_run_unlisten(const wr_run_opts_t *o, struct wr_sched *s)
+{
+    if (s == NULL)
+        return;
+    if (!wr_sched_connected(s))
+        fprintf(stderr,
+                "wsrace: no gateway connected to %s: its sync points were "
+                "not scheduled (start it with --sync-control %s, or "
+                "WSRACE_SYNC_CONTROL=%s for the Python adapter)\n",
+                o->sync_control, o->sync_control, o->sync_control);
+    wr_sched_stop(s);
+}
+
 wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
                    size_t nscs, wr_run_t *run)
 {
@@ -407,7 +439,6 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
     wr_sched_t *shared = NULL;
     char tmpdir[PATH_MAX], err[1024];
     wr_status_t st;
-    int rc;
 
     po.external = o->url != NULL;
     if (wr_plan_build(run, &po, scs, nscs, err, sizeof(err)) != 0) {
@@ -418,23 +449,15 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
         return st;
 
     int64_t t0 = wr_now_ns();
-    if (o->url != NULL && o->sync_control != NULL) {
-        /* One scheduler for the run: an external gateway connects once. */
-        static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
-
-        if ((rc = wr_sched_start(&shared, o->sync_control, &none)) != 0) {
-            fprintf(stderr, "wsrace: cannot listen for sync control at %s: "
-                            "%s\n",
-                    o->sync_control, strerror(-rc));
-            wr_store_rm_rf(tmpdir);
-            return WR_STATUS_INFRA;
-        }
+    if ((st = wr_run_listen(o, &shared)) != WR_STATUS_OK) {
+        wr_store_rm_rf(tmpdir);
+        return st;
     }
     if (o->jobs > 1 && run->ncases > 1 && shared == NULL)
         st = run_jobs(run, o, tmpdir);
     else
         st = run_cases(run, o, shared, tmpdir, 0, 1);
-    wr_sched_stop(shared);
+    wr_run_unlisten(o, shared);
     if (st == WR_STATUS_INTERRUPTED || (o->stop && *o->stop)) {
         fprintf(stderr, "wsrace: interrupted; no report written\n");
         wr_store_rm_rf(tmpdir);

@@ -72,6 +72,17 @@ wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
 wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
                         struct wr_sched *shared, const char *dir);
 
+/* With --url and --sync-control: listens there for the external
+ * gateway's sync-control connection (one scheduler for the whole run:
+ * the gateway connects once); *out is NULL otherwise. Returns
+ * WR_STATUS_OK, or WR_STATUS_INFRA when the socket cannot be made (said
+ * on stderr). */
+wr_status_t wr_run_listen(const wr_run_opts_t *o, struct wr_sched **out);
+
+/* Stops what wr_run_listen started (NULL accepted), saying on stderr when
+ * no gateway ever connected. */
+void wr_run_unlisten(const wr_run_opts_t *o, struct wr_sched *s);
+
 /* Finishes a run whose cases are all in run and whose case directories
  * are in tmpdir: builds the matrix, compares it with o->baseline, writes
  * every report into tmpdir, publishes it as run->dir (moving `latest`

@@ -551,6 +551,17 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         c->target_state = WR_TARGET_EXTERNAL;
         harness_event(
             h, json_pack("{s:s,s:s}", "event", "target.start", "url", o->url));
+        if (c->controlled && shared == NULL) {
+            /* An external gateway reaches a scheduler only through
+             * --sync-control: without one the case runs uncontrolled,
+             * and says so. */
+            c->controlled = false;
+            harness_event(h, json_pack("{s:s,s:s}", "event", "sched.absent",
+                                       "why",
+                                       "no --sync-control for the gateway "
+                                       "at --url: its sync points ran "
+                                       "free"));
+        }
         if (c->controlled && (sched = case_sched(c, shared, NULL)) == NULL)
             return WR_STATUS_INFRA;
     } else {
