@@ -62,7 +62,10 @@ typedef struct {
 
 bool wr_explore_is_finding(const wr_case_t *c)
 {
-    bool designed = (c->faults.mask & c->scenario->exposes.mask) != 0;
+    /* A scenario promises its exposure through its own windows: without
+     * them (--no-sync) nothing is promised. */
+    bool designed = (c->faults.mask & c->scenario->exposes.mask) != 0 &&
+                    !c->no_sync;
 
     for (int k = 0; k < WSR_CHECK__COUNT; k++) {
         if (!c->ran[k] || c->results[k].verdict != WR_FAIL)

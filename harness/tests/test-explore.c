@@ -449,6 +449,11 @@ Test(finding, any_fail_unless_the_scenario_exposes_what_was_injected)
     c.expected[WSR_CHECK_STEPS] = WR_EXPECT_ANY;
     cr_assert(YES(!wr_explore_is_finding(&c)),
               "the scenario's own reproduction, side effects included");
+    c.no_sync = true;
+    cr_assert(YES(wr_explore_is_finding(&c)),
+              "without its windows (--no-sync) the scenario promised "
+              "nothing: its fault found is a finding");
+    c.no_sync = false;
     c.ran[WSR_CHECK_ISOLATION] = true;
     c.results[WSR_CHECK_ISOLATION].verdict = WR_FAIL;
     c.expected[WSR_CHECK_ISOLATION] = WR_EXPECT_PASS;
