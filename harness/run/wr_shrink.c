@@ -51,12 +51,22 @@ static bool over(shrinker_t *sh)
 
 int wr_shrink_target(const wr_case_t *c)
 {
+    bool designed = (c->faults.mask & c->scenario->exposes.mask) != 0 &&
+                    !c->no_sync;
+    unsigned detects = 0;
     int first = -1;
 
+    for (int f = 0; f < WSR_FAULT__COUNT; f++)
+        if (wsr_fault_on(&c->faults, (wsr_fault_id_t)f))
+            detects |= wsr_fault_info((wsr_fault_id_t)f)->detects;
+    /* A scenario's own reproduction: what it did not promise. Else the
+     * check that catches what was injected, if it failed: the finding's
+     * cause rather than a consequence. */
     for (int k = 0; k < WSR_CHECK__COUNT; k++) {
         if (!c->ran[k] || c->results[k].verdict != WR_FAIL)
             continue;
-        if (c->expected[k] != WR_EXPECT_FAIL)
+        if (designed ? c->expected[k] == WR_EXPECT_PASS
+                     : (detects & (1u << k)) != 0)
             return k;
         if (first < 0)
             first = k;
@@ -66,10 +76,21 @@ int wr_shrink_target(const wr_case_t *c)
 
 int wr_shrink_target_replay(const wr_replay_t *r)
 {
-    for (int k = 0; k < WSR_CHECK__COUNT; k++)
-        if (r->ran[k] && r->verdicts[k] == WR_FAIL)
+    unsigned detects = 0;
+    int first = -1;
+
+    for (int f = 0; f < WSR_FAULT__COUNT; f++)
+        if (wsr_fault_on(&r->faults, (wsr_fault_id_t)f))
+            detects |= wsr_fault_info((wsr_fault_id_t)f)->detects;
+    for (int k = 0; k < WSR_CHECK__COUNT; k++) {
+        if (!r->ran[k] || r->verdicts[k] != WR_FAIL)
+            continue;
+        if (detects & (1u << k))
             return k;
-    return -1;
+        if (first < 0)
+            first = k;
+    }
+    return first;
 }
 
 /* ------------------------------------------------------------------ */

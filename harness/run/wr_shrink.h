@@ -52,12 +52,16 @@ typedef struct {
     wr_scenario_t *original_scenario;
 } wr_shrink_result_t;
 
-/* The check a failing case is shrunk on: the first FAIL that was not
- * expected, else the first FAIL; -1 when c failed none. */
+/* The check a failing case is shrunk on: for a scenario's own
+ * reproduction (it exposes the injected fault, its windows in force) the
+ * first FAIL it did not promise; otherwise the first FAIL of a check that
+ * catches an injected fault; else the first FAIL; -1 when c failed
+ * none. */
 int wr_shrink_target(const wr_case_t *c);
 
-/* The check the verdicts of a replay file name as failed (same rule on
- * its recorded verdicts); -1 when none failed. */
+/* The check a replay file's recorded verdicts are shrunk on: the first
+ * FAIL of a check that catches one of its faults, else its first FAIL;
+ * -1 when none failed. */
 int wr_shrink_target_replay(const wr_replay_t *r);
 
 /* Shrinks the case of r on check, then replays the result o->confirm
