@@ -137,24 +137,10 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static struct timespec deadline_after_ms(unsigned ms)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Sleeps ms milliseconds unless shutdown comes first. */
 static void sleep_ms(gw_sync_t *s, unsigned ms)
 {
-    struct timespec dl = deadline_after_ms(ms);
+    struct timespec dl = gw_sync_deadline(ms);
 
     pthread_mutex_lock(&s->sleep_lock);
     while (!atomic_load(&s->shutdown) &&
@@ -169,7 +155,7 @@ static void sleep_ms(gw_sync_t *s, unsigned ms)
  * gets this thread's position in the group (1-based). */
 static bool rendezvous(gw_sync_t *s, point_t *pt, unsigned *arrived)
 {
-    struct timespec dl = deadline_after_ms(pt->act.rv_timeout_ms);
+    struct timespec dl = gw_sync_deadline(pt->act.rv_timeout_ms);
     bool full = true;
     uint64_t gen;
 

@@ -294,7 +294,7 @@ void gw_sync_control_session(gw_sync_control_t *c, uint64_t conn,
     pthread_mutex_unlock(&c->lock);
 }
 
-static struct timespec deadline_ms(unsigned ms)
+struct timespec gw_sync_deadline(unsigned ms)
 {
     struct timespec ts;
 
@@ -350,7 +350,7 @@ void gw_sync_control_wait(gw_sync_control_t *c, wsr_sync_point_t p,
                                   "session", session, "thread",
                                   gw_trace_thread_name()));
     free(session_copy);
-    dl = deadline_ms(GW_SYNC_CONTROL_WAIT_MS);
+    dl = gw_sync_deadline(GW_SYNC_CONTROL_WAIT_MS);
     pthread_mutex_lock(&c->lock);
     while (sent && !w.released && !c->dead &&
            pthread_cond_timedwait(&w.cond, &c->lock, &dl) != ETIMEDOUT)

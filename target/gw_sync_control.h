@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "gw_trace.h"
 #include "wsr_sync.h"
@@ -47,5 +48,9 @@ void gw_sync_control_session(gw_sync_control_t *c, uint64_t conn,
  * only. */
 void gw_sync_control_wait(gw_sync_control_t *c, wsr_sync_point_t p,
                           uint64_t conn, const char *key);
+
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for a timed wait on
+ * a condition variable whose clock is monotonic. */
+struct timespec gw_sync_deadline(unsigned ms);
 
 #endif

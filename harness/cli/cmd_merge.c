@@ -22,6 +22,7 @@
 #include "report/wr_summary.h"
 #include "run/wr_run.h"
 #include "run/wr_store.h"
+#include "plan/wr_explored.h"
 
 enum { OPT_OUT = 1, OPT_BASELINE };
 

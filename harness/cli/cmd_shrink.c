@@ -20,6 +20,7 @@
 #include "run/wr_run.h"
 #include "run/wr_shrink.h"
 #include "run/wr_store.h"
+#include "plan/wr_explored.h"
 
 enum {
     OPT_DIR = 1,

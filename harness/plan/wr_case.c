@@ -198,3 +198,13 @@ void wr_case_init(wr_case_t *c, size_t index, const wr_scenario_t *s,
              label, seed);
     snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
 }
+
+bool wr_case_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+
+    return n > 0 && n < NAME_MAX && strcmp(id, ".") != 0 &&
+           strcmp(id, "..") != 0 &&
+           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789.+-_") == n;
+}

@@ -11,7 +11,6 @@
 
 #include "checks/wr_check.h"
 #include "history/wr_history.h"
-#include "plan/wr_explored.h"
 #include "plan/wr_scenario.h"
 #include "plan/wr_schedule.h"
 #include "wsr_fault.h"
@@ -113,6 +112,7 @@ const char *wr_status_meaning(wr_status_t s);
 
 struct wr_matrix_s;
 struct wr_matrix_diff_s;
+struct wr_explored_s; /* plan/wr_explored.h */
 
 typedef struct {
     char id[64];          /* run id: "20261126T162000Z-1234" */
@@ -144,7 +144,7 @@ typedef struct {
     size_t ninjects;
     /* `wsrace explore`: what was explored and found; NULL otherwise.
      * Owned (freed with the run). */
-    wr_explored_t *explored;
+    struct wr_explored_s *explored;
     struct wr_matrix_s *matrix;        /* built before reports are written */
     struct wr_matrix_diff_s *baseline; /* when compared with a baseline */
 } wr_run_t;
@@ -169,6 +169,11 @@ int wr_case_set_replay(wr_case_t *c, const char *self, const char *run_dir);
 /* Whether the target could not be run or would not stop (no-start, hung,
  * or an error recorded for it): the verdicts of c then prove nothing. A
  * crash is not one: it is what some faults do. */
+/* Whether id can name a case directory inside a run: not empty, not "."
+ * or "..", only letters, digits and ".+-_", shorter than NAME_MAX. Ids
+ * read from files (summaries, exploration records) must pass. */
+bool wr_case_id_ok(const char *id);
+
 /* Sets up c (zeroed first) to run scenario s with faults f on seed:
  * its index, its id "PREFIX-scenario-faults-sSEED" (prefix: the
  * position, "%02zu" of index + 1, when NULL) and its directory

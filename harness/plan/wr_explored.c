@@ -4,6 +4,8 @@
  * id a plain directory name. */
 #include "plan/wr_explored.h"
 
+#include "plan/wr_case.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -146,13 +148,7 @@ static bool get_real(json_t *o, const char *k, double *out)
 /* A case id: a plain directory name ("" allowed where optional). */
 static bool id_ok(const char *id, bool optional)
 {
-    size_t n = strlen(id);
-
-    if (n == 0)
-        return optional;
-    return n < NAME_MAX && strcmp(id, ".") != 0 && strcmp(id, "..") != 0 &&
-           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789.+-_") == n;
+    return id[0] == '\0' ? optional : wr_case_id_ok(id);
 }
 
 /* A path inside the run: relative, no "..", no empty or hidden part. */

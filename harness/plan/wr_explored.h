@@ -48,7 +48,7 @@ typedef struct {
     int confirm_runs;    /* replays tried */
 } wr_finding_t;
 
-typedef struct {
+typedef struct wr_explored_s {
     char strategy[16]; /* "pct", "random" */
     int depth;
     bool chaos;

@@ -8,6 +8,7 @@
 #include "plan/wr_plan.h"
 
 #include "history/wr_history.h"
+#include "plan/wr_explored.h"
 
 #include <errno.h>
 #include <stdint.h>

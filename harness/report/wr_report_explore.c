@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report/wr_report_util.h"
+#include "plan/wr_explored.h"
 
 static const char *yes_no(bool b)
 {

@@ -19,6 +19,7 @@
 #include "judge/wr_matrix.h"
 #include "judge/wr_judge.h"
 #include "report/wr_report_util.h"
+#include "plan/wr_explored.h"
 
 /* ------------------------------------------------------------------------
  * Text: strings and times as JSON

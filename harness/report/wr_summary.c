@@ -8,6 +8,7 @@
 #include "report/wr_summary.h"
 
 #include "plan/wr_plan.h"
+#include "plan/wr_explored.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -322,18 +323,6 @@ static unsigned checks_mask(json_t *list)
     return m;
 }
 
-/* Whether id can name a directory inside the run: not empty, not "." or
- * "..", only letters, digits and ".+-_", and short enough. */
-static bool safe_id(const char *id)
-{
-    size_t n = strlen(id);
-
-    return n > 0 && n < NAME_MAX && strcmp(id, ".") != 0 &&
-           strcmp(id, "..") != 0 &&
-           strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789.+-_") == n;
-}
-
 /* A count member in [0, hi]; absent: 0. */
 static bool count_in(json_t *o, const char *k, long long hi, long long *out)
 {
@@ -434,7 +423,7 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
     snprintf(c->replay, sizeof(c->replay), "%s", str(o, "replay"));
     /* A case's directory is "cases/<its id>", whatever the file says: a
      * summary is untrusted, and a path from it must not leave the run. */
-    if (!safe_id(c->id) || (strcmp(str(o, "dir"), "") != 0 &&
+    if (!wr_case_id_ok(c->id) || (strcmp(str(o, "dir"), "") != 0 &&
                                (strncmp(str(o, "dir"), "cases/", 6) != 0 ||
                                 strcmp(str(o, "dir") + 6, c->id) != 0)))
         return -EINVAL;

@@ -30,6 +30,7 @@
 #include "report/wr_summary.h"
 #include "run/wr_shrink.h"
 #include "run/wr_store.h"
+#include "plan/wr_explored.h"
 
 #define SET_SLOTS (1u << 16) /* interleavings counted at most */
 #define MAX_INFRA 5          /* iterations in a row that could not run */

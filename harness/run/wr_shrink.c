@@ -21,6 +21,7 @@
 #include "history/wr_history.h"
 #include "plan/wr_reduce.h"
 #include "run/wr_store.h"
+#include "plan/wr_explored.h"
 
 #define ORIGINAL_TRIES 3 /* runs of the original before giving up on it */
 #define ACCEPT_RUNS 3    /* runs a variant must fail, all, to be kept */
