@@ -4,6 +4,7 @@
  * any thread. */
 #include <stdlib.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
