@@ -1145,14 +1145,15 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             record(c, "client.connect", "ok", NULL);
             for (int k = 0; !c->chaos_done && k < c->chaos_burst; k++) {
                 char cid[64], *text;
+                json_t *msg;
                 out_msg_t *m;
 
                 snprintf(cid, sizeof(cid), "chaos-%d-%d", c->g, c->chaos_seq++);
-                text = json_dumps(
-                    json_pack("{s:s,s:{s:s},s:s}", "type", "user_message",
-                              "data", "content", "chaos burst",
-                              "correlation_id", cid),
-                    JSON_COMPACT);
+                msg = json_pack("{s:s,s:{s:s},s:s}", "type", "user_message",
+                                "data", "content", "chaos burst",
+                                "correlation_id", cid);
+                text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
+                json_decref(msg);
                 if (text != NULL && (m = enqueue(c, text, "user_message",
                                                  cid)) != NULL)
                     m->chaos = true;
