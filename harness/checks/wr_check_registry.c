@@ -419,8 +419,35 @@ void wr__check_duplicate(const wr_history_t *h, const clients_t *cl,
 /* coordinator_gap                                                      */
 /* ------------------------------------------------------------------ */
 
+/* At conn.closed the connection's machine is gone: unregistered by its
+ * close path, or never its own (a refused duplicate). Its coordinator must
+ * have ended with it, CLOSED or ERROR; one left in an earlier phase
+ * (READY_FOR_MESSAGES above all) would go on vouching for a connection
+ * that no longer has a machine. */
+static void coordinator_outlived(const gconn_t *c, const wr_event_t *closed,
+                                 wr_check_result_t *r)
+{
+    int ph;
+
+    if (c->coord == NULL)
+        return; /* no phase was traced: nothing to judge */
+    ph = wsr_coord_phase_from_name(c->coord->phase);
+    if (ph == WSR_CO_CLOSED || ph == WSR_CO_ERROR)
+        return;
+    if (wr__check_violation(
+            r,
+            "conn %llu closed (seq %llu) with its coordinator still at %s "
+            "(since seq %llu): the coordinator outlived its machine",
+            (unsigned long long)c->id, (unsigned long long)closed->seq,
+            c->coord->phase, (unsigned long long)c->coord->seq)) {
+        wr__check_cite(r, c->coord);
+        wr__check_cite(r, closed);
+    }
+}
+
 /* The coordinator reported READY_FOR_MESSAGES while the key's machine was
- * absent or not ready. */
+ * absent or not ready, or it was still in a live phase when its
+ * connection closed (coordinator_outlived). */
 void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
 {
     size_t len = wr_history_len(h);
@@ -442,6 +469,10 @@ void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
             continue;
         wr__check_model_apply(&md, ev);
         c = wr__check_gconn_note(&g, ev);
+        if (c != NULL && wr__check_is(ev, "conn.closed")) {
+            coordinator_outlived(c, ev, r);
+            continue;
+        }
         if (!wr__check_is(ev, "coordinator.phase") ||
             !wr__check_eq(ev->phase, "READY_FOR_MESSAGES") ||
             (ev->result != NULL && !wr__check_eq(ev->result, "ok")) ||
@@ -479,7 +510,8 @@ void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
     else
         wr__check_finish(
             r, WR_PASS,
-            "the coordinator reported ready only with a ready machine");
+            "the coordinator reported ready only with a ready machine, "
+            "and ended with its connection");
     wr__check_model_free(&md);
     wr__check_gconns_free(&g);
 }

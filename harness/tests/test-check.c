@@ -206,6 +206,10 @@ static unsigned long long gw_close(tb_t *t, int c, const char *k, bool leak)
            "\"event\":\"registry.unregister\",\"conn\":%d,\"key\":\"%s\","
            "\"result\":\"removed\"",
            c, k);
+    gw(t,
+       "\"event\":\"coordinator.phase\",\"conn\":%d,\"key\":\"%s\","
+       "\"phase\":\"CLOSED\",\"result\":\"ok\"",
+       c, k);
     return gw(t, "\"event\":\"conn.closed\",\"conn\":%d,\"key\":\"%s\"", c, k);
 }
 
@@ -829,6 +833,51 @@ Test(check, coordinator_gap_linked_ready_passes)
     gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
            "\"phase\":\"READY_FOR_MESSAGES\",\"result\":\"refused\","
            "\"machine\":\"SERVICES_READY\",\"linked\":true");
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, coordinator_gap_coordinator_outliving_its_machine_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long welcome, closed;
+
+    gw_accept_auth(&t, 1);
+    gw_swap(&t, 1, "k");
+    welcome = gw_ready(&t, 1, "k");
+    /* The close path unregisters the machine and leaves the coordinator
+     * READY_FOR_MESSAGES (traced just before the welcome). */
+    gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"to\":\"CLOSED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"registry.unregister\",\"conn\":1,\"key\":\"k\","
+           "\"result\":\"removed\"");
+    closed = gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
+    FAILS(r, &t, 2, closed);
+    cr_assert(eq(int, has_seq(&r, welcome - 1) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "READY_FOR_MESSAGES"))));
+    wr_history_free(t.h);
+}
+
+Test(check, coordinator_gap_coordinator_closed_or_failed_at_close_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_close(&t, 1, "k", false);
+    /* A failed handshake: ERROR, and the close path's CLOSED refused. */
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
+           "\"phase\":\"ERROR\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+           "\"error\":\"INTERNAL\",\"close\":1011");
+    gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
+           "\"phase\":\"CLOSED\",\"result\":\"refused\"");
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":2,\"key\":\"pre-2\"");
+    /* A connection whose coordinator was never traced: nothing to judge. */
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":3,\"key\":\"pre-3\"");
     wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
     PASSES(r);
     wr_history_free(t.h);
