@@ -71,10 +71,12 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
          "the key swap re-creates the machine in CONNECTING; it never "
          "becomes ready",
          false, B(LIVENESS),
-         B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(STEPS),
+         B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(STEPS) | B(SCOPE_LOSS),
          "a connection that is never ready is never welcomed and never "
          "completes its messages (the scenario's own expects fail), and its "
-         "failed machine may stay registered",
+         "failed machine may stay registered; the swap unregisters the "
+         "machine under the preliminary key in mid-life, neither CLOSED nor "
+         "FAILED",
          0, -1},
     [WSR_FAULT_REGISTRY_LEAK] =
         {"registry-leak", {NULL}, NULL,

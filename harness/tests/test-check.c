@@ -455,6 +455,53 @@ Test(check, scope_loss_close_path_traced_before_transport_close_passes)
     wr_history_free(t.h);
 }
 
+Test(check, scope_loss_unregister_before_closed_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long rekey, gone;
+
+    gw_accept_auth(&t, 1);
+    rekey = gw_swap(&t, 1, "k");
+    gw_ready(&t, 1, "k");
+    gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"from\":\"PROCESSING_READY\",\"to\":\"CLOSING\",\"result\":\"ok\"");
+    /* Removed while CLOSING: the close path's CLOSED then finds nothing. */
+    gone = gw(&t, "\"event\":\"registry.unregister\",\"conn\":1,\"key\":"
+                  "\"k\",\"result\":\"removed\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"to\":\"CLOSED\",\"result\":\"absent\"");
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
+    /* The registration it had, and the unregister that came too early. */
+    FAILS(r, &t, 2, gone);
+    cr_assert(eq(int, has_seq(&r, rekey) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "while it was CLOSING"))));
+    wr_history_free(t.h);
+}
+
+Test(check, scope_loss_unregister_of_a_closed_or_failed_machine_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_close(&t, 1, "k", false);
+    /* A refused duplicate: FAILED, then unregistered. */
+    gw_connect(&t, 2, "dup");
+    gw_accept_auth(&t, 3);
+    gw(&t, "\"event\":\"registry.rekey\",\"conn\":3,\"key\":\"dup\","
+           "\"result\":\"duplicate\",\"from\":\"pre-3\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":3,\"key\":\"pre-3\","
+           "\"from\":\"SERVICES_READY\",\"to\":\"FAILED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"registry.unregister\",\"conn\":3,\"key\":\"pre-3\","
+           "\"result\":\"removed\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":3,\"key\":\"pre-3\","
+           "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
 Test(check, scope_loss_without_trace_is_unknown)
 {
     tb_t t = tb_new();
