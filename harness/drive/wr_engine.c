@@ -574,6 +574,10 @@ static int probe_key(client_t *c, const char *key, const char *why, int at)
     wr_endpoint_t ep = endpoint(e, at);
 
     snprintf(path, sizeof(path), "/debug/ready?id=%s", key);
+    /* The request's moment, so that the answer can be judged against what
+     * the registry held between it and the answer. */
+    record(c, "client.probe", "invoke",
+           json_pack("{s:s,s:s?}", "key", key, "why", why));
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
     st = wr_http_get(ep.host, ep.port, path, scaled(e, PROBE_TIMEOUT_MS),

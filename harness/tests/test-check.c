@@ -261,6 +261,13 @@ static void c_closed(tb_t *t, int n, int code, const char *by)
        code, by);
 }
 
+/* Client n asks whether key is ready (the answer is c_probe). */
+static void c_ask(tb_t *t, int n, const char *key)
+{
+    cl(t, n, "\"event\":\"client.probe\",\"type\":\"invoke\",\"key\":\"%s\"",
+       key);
+}
+
 static void c_probe(tb_t *t, int n, const char *key, bool registered,
                     bool ready)
 {
@@ -625,6 +632,120 @@ Test(check, false_readiness_correct_flow_passes)
            "\"from\":\"IDLE\",\"to\":\"CLOSING\",\"result\":\"ok\"");
     gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
            "\"correlation_id\":\"c3\",\"machine\":\"IDLE\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_under_a_stale_key_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long gate, proc;
+
+    gw_connect(&t, 1, "k");
+    /* The gate read the final key; the processing used the preliminary
+     * one, where no machine is any more. */
+    gate = gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"decision\":\"process\","
+                  "\"machine\":\"PROCESSING_READY\"");
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":"
+                  "\"pre-1\",\"correlation_id\":\"m\",\"machine\":\"absent\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"pre-1\","
+           "\"to\":\"PROCESSING\",\"result\":\"absent\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, proc);
+    cr_assert(eq(int, has_seq(&r, gate) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "processed under 'pre-1'"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_on_a_machine_out_of_the_ready_set_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long proc;
+
+    gw_connect(&t, 1, "k");
+    gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"m\",\"decision\":\"process\","
+           "\"machine\":\"PROCESSING_READY\"");
+    /* No close under way, yet the machine it read was not ready. */
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"machine\":\"DEGRADED\"");
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"machine\":\"RECONNECTING\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, proc);
+    cr_assert(not(zero(ptr, strstr(r.summary, "RECONNECTING"))), "%s",
+              r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_while_the_close_runs_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_message(&t, 1, "k", "a", "PROCESSING_READY");
+    gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"b\",\"decision\":\"process\","
+           "\"machine\":\"IDLE\"");
+    /* The close path runs beside the processor, which then finds the
+     * machine gone: the close, not the gate, took it. */
+    gw_close(&t, 1, "k", false);
+    gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"b\",\"machine\":\"absent\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_probe_answered_from_nothing_the_registry_held_fails)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 1, "k", "valid");
+    gw_connect(&t, 1, "k");
+    c_ask(&t, 0, "k");
+    gw(&t, "\"event\":\"debug.ready\",\"key\":\"k\",\"registered\":true,"
+           "\"ready\":true,\"machine\":\"PROCESSING_READY\"");
+    c_probe(&t, 0, "k", true, true);
+    gw_close(&t, 1, "k", false);
+    /* Asked again once the key is gone; answered with the old answer, and
+     * no reading of the registry behind it. */
+    c_ask(&t, 0, "k");
+    c_probe(&t, 0, "k", true, true);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, 0);
+    cr_assert(eq(int, r.evidence[0]->src, WR_SRC_CLIENT));
+    cr_assert(eq(str, (char *)r.evidence[0]->type, "invoke"));
+    cr_assert(eq(str, (char *)r.evidence[1]->type, "ok"));
+    cr_assert(eq(sz, r.violations, 1));
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_probe_judged_by_its_reading_or_the_model_passes)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 1, "k", "valid");
+    gw_connect(&t, 1, "k");
+    /* Read while asked: the reading itself is judged. */
+    c_ask(&t, 0, "k");
+    gw(&t, "\"event\":\"debug.ready\",\"key\":\"k\",\"registered\":true,"
+           "\"ready\":true,\"machine\":\"PROCESSING_READY\"");
+    c_probe(&t, 0, "k", true, true);
+    /* No reading traced: the answer was true of the registry all along. */
+    c_ask(&t, 0, "k");
+    c_probe(&t, 0, "k", true, true);
+    /* Or at one instant of it: the key closes while it is asked. */
+    c_ask(&t, 0, "k");
+    gw_close(&t, 1, "k", false);
+    c_probe(&t, 0, "k", true, true);
+    c_ask(&t, 0, "nobody");
+    c_probe(&t, 0, "nobody", false, false);
+    /* An answer without its request (an older history) is not timed. */
+    c_probe(&t, 0, "k", false, false);
     wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     PASSES(r);
     wr_history_free(t.h);
