@@ -81,7 +81,8 @@ typedef struct {
     const wr_group_t *grp;
     int g, i; /* index in the scenario, in the group */
     int instance; /* the gateway instance it connects to */
-    char *user, *session, *token;
+    char *user, *token;
+    char *session; /* as asked for; "": none, the gateway generates one */
     uint64_t rng;       /* seeded per client */
     size_t step;        /* current step */
     bool waiting;       /* the current step waits for an event */
@@ -208,9 +209,11 @@ static void record(client_t *c, const char *event, const char *type,
     json_object_set_new(o, "event", json_string(event));
     if (type != NULL)
         json_object_set_new(o, "type", json_string(type));
-    if (json_object_get(o, "key") == NULL)
-        json_object_set_new(o, "key", json_string(c->session));
-    json_object_set_new(o, "session", json_string(c->session));
+    if (c->session[0] != '\0') { /* none when the gateway generates it */
+        if (json_object_get(o, "key") == NULL)
+            json_object_set_new(o, "key", json_string(c->session));
+        json_object_set_new(o, "session", json_string(c->session));
+    }
     json_object_set_new(o, "user", json_string(c->user));
     json_object_set_new(o, "group", json_string(c->grp->name));
     json_object_set_new(o, "thread", json_integer(w->idx));
@@ -700,12 +703,12 @@ static void chaos_probe(client_t *c)
         (int)(next_rand(&c->chaos_rng) % 100) >= e->chaos->probe_percent)
         return;
     r = next_rand(&c->chaos_rng);
-    if (r % 3 == 0)
+    if (r % 3 == 0 && c->session[0] != '\0')
         snprintf(key, sizeof(key), "%s", c->session);
-    else if (r % 3 == 1)
+    else if (r % 3 == 1 && e->clients[(r / 3) % e->nclients].session[0])
         snprintf(key, sizeof(key), "%s",
                  e->clients[(r / 3) % e->nclients].session);
-    else
+    else /* an absent key; also for a client that names no session */
         snprintf(key, sizeof(key), "absent-%llu-%d-%d",
                  (unsigned long long)e->o->seed, c->g, c->chaos_seq++);
     probe_key(c, key, "chaos", c->instance);
@@ -754,7 +757,10 @@ static bool chaos_before_step(client_t *c)
 static void chaos_reconnect_cb(lws_sorted_usec_list_t *sul)
 {
     client_t *c = lws_container_of(sul, client_t, sul);
-    int registered = probe_key(c, c->session, "chaos", c->instance);
+    /* A client that names no session gets a new one: nothing to wait for. */
+    int registered = c->session[0] != '\0'
+                         ? probe_key(c, c->session, "chaos", c->instance)
+                         : 0;
 
     if (registered == 1 && ++c->chaos_waited * 20 < scaled(c->w->e, 2000)) {
         set_timer(c, 20, chaos_reconnect_cb);
@@ -1139,6 +1145,8 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             if (add_header(wsi, in, len, "authorization:", auth))
                 return -1;
         }
+        if (c->session[0] == '\0')
+            return 0; /* the gateway generates one */
         return add_header(wsi, in, len, "x-session-id:", c->session) ? -1 : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->connecting = false;
@@ -1476,8 +1484,12 @@ static int setup_clients(engine_t *e)
             c->rng = e->o->seed ^ ((uint64_t)g * 0x9e3779b97f4a7c15ULL);
             c->user = wr_scenario_expand(grp->user, i, (int)g, NULL, NULL,
                                          e->o->seed);
-            c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
-                                            NULL, e->o->seed);
+            /* "": the client names no session ({session} expands to
+             * nothing). */
+            c->session = grp->session != NULL
+                             ? wr_scenario_expand(grp->session, i, (int)g,
+                                                  c->user, NULL, e->o->seed)
+                             : strdup("");
             c->instance = wr_scenario_instance(sc, grp, NULL, i, (int)g,
                                                c->user, c->session,
                                                e->o->seed);

@@ -254,6 +254,32 @@ Test(engine, probe_reads_readiness_of_any_key, .timeout = 30)
     cleanup(&f);
 }
 
+Test(engine, a_client_that_names_no_session_gets_one_generated,
+     .timeout = 30)
+{
+    fixture_t f = {0};
+    const wr_event_t *ask[4], *got[4];
+
+    start_gateway(&f, NULL);
+    drive(&f,
+          "name: n\ndescription: d\nclients:\n  - count: 2\n"
+          "    session: null\n    steps:\n      - connect\n"
+          "      - expect: connection_established\n      - close\n",
+          1, 0);
+    cr_assert(eq(sz, count(&f, "client.connect", "invoke", ask, 4), 2));
+    cr_assert(eq(sz, count(&f, "client.established", "ok", got, 4), 2));
+    for (int k = 0; k < 2; k++) {
+        /* It asked for none, and the gateway made one up. */
+        cr_assert(zero(ptr, (void *)ask[k]->key));
+        cr_assert(not(zero(ptr, (void *)got[k]->key)));
+        cr_assert(eq(int, strncmp(got[k]->key, "sess-", 5), 0), "%s",
+                  got[k]->key);
+    }
+    cr_assert(not(eq(str, (char *)got[0]->key, (char *)got[1]->key)));
+    cr_assert(eq(int, f.stats.steps_failed, 0));
+    cleanup(&f);
+}
+
 Test(engine, connect_to_a_closed_port_fails_quickly, .timeout = 30)
 {
     fixture_t f = {0};
