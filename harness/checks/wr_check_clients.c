@@ -414,8 +414,54 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
 /* liveness                                                             */
 /* ------------------------------------------------------------------ */
 
+/* How many connection attempts asked for session key (none for NULL). */
+static size_t asked_for(const clients_t *cl, const char *key)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; key != NULL && i < cl->n; i++)
+        n += wr__check_eq(cl->c[i].session, key);
+    return n;
+}
+
+/* A refusal as a duplicate session is correct only when another attempt
+ * asked for the same session (a second client, or a reconnect racing its
+ * own old connection) and the refusal closes with 4409, the code clients
+ * read it by. Returns NULL when it is, else why not (into why). asked is
+ * asked_for() of the refused session, or -1 when no client event can tell
+ * (a history of the trace alone). */
+static const char *duplicate_unjustified(int code, const char *session,
+                                         long asked, char *why, size_t len)
+{
+    if (code != 4409)
+        snprintf(why, len,
+                 "was refused as a duplicate session with close %d, not "
+                 "4409",
+                 code);
+    else if (asked < 0)
+        return NULL;
+    else if (session == NULL)
+        snprintf(why, len,
+                 "was refused as a duplicate session though it asked for "
+                 "none (the gateway was to generate one)");
+    else if (asked == 0)
+        snprintf(why, len,
+                 "was refused as a duplicate of session '%s', which no "
+                 "client asked for",
+                 wr__check_str(session));
+    else if (asked == 1)
+        snprintf(why, len,
+                 "was refused as a duplicate of session '%s', which no "
+                 "other connection asked for",
+                 wr__check_str(session));
+    else
+        return NULL;
+    return why;
+}
+
 /* Gateway side: every authenticated connection is welcomed in time,
- * unless it went away first or was refused as a duplicate. */
+ * unless it went away first or was refused as a duplicate (rightly:
+ * duplicate_unjustified). */
 static void liveness_trace(const wr_history_t *h, const clients_t *cl,
                            int64_t bound, wr_check_result_t *r, bool *oom)
 {
@@ -455,7 +501,14 @@ static void liveness_trace(const wr_history_t *h, const clients_t *cl,
                      wr__check_str(bad->error), bad->code,
                      (unsigned long long)bad->seq);
         } else if (c->failed != NULL && c->failed == c->ended) {
-            continue; /* a refused duplicate session: correct */
+            const char *key = c->swap_begin ? c->swap_begin->to : NULL;
+
+            if (!duplicate_unjustified(c->failed->code, key,
+                                       cl->n > 0 ? (long)asked_for(cl, key)
+                                                 : -1,
+                                       why, sizeof(why)))
+                continue; /* a refused duplicate session: correct */
+            bad = c->failed;
         } else if (c->ended != NULL) {
             int64_t waited = c->ended->ns - c->auth_ok->ns;
 
@@ -534,12 +587,26 @@ static size_t liveness_clients(const clients_t *cl, int64_t bound,
                      "was welcomed only after %.1f ms "
                      "(bound %.1f ms)",
                      ms(bad->ns - t0), ms(bound));
-        } else if ((c->closed != NULL &&
-                    (c->closed->code == 4409 || c->closed->code == 1009)) ||
+        } else if (c->closed != NULL && c->closed->code == 1009) {
+            judged++; /* refused for its own (oversized) message */
+            continue;
+        } else if ((c->closed != NULL && c->closed->code == 4409) ||
                    wr__check_eq(c->refusal ? c->refusal->error : NULL,
                                 "DUPLICATE_SESSION")) {
-            judged++; /* refused as a duplicate, or for its own message */
-            continue;
+            /* The close code the gateway gave, when it gave one. */
+            int code = c->closed != NULL &&
+                               wr__check_eq(c->closed->by, "peer") &&
+                               c->closed->code != 1005 &&
+                               c->closed->code != 1006
+                           ? c->closed->code
+                           : 4409;
+
+            judged++;
+            if (!duplicate_unjustified(code, c->session,
+                                       (long)asked_for(cl, c->session), why,
+                                       sizeof(why)))
+                continue; /* refused as a duplicate, rightly */
+            bad = c->refusal != NULL ? c->refusal : c->closed;
         } else if (c->fail != NULL) {
             judged++;
             bad = c->fail;
@@ -601,7 +668,8 @@ void wr__check_liveness(const wr_history_t *h, const clients_t *cl,
         wr__check_finish(
             r, WR_PASS,
             "every authenticated connection was welcomed ready in time or "
-            "refused as a duplicate");
+            "refused as a duplicate (closed 4409, its session asked for by "
+            "another connection too)");
     else
         wr__check_finish(
             r, WR_UNKNOWN,

@@ -1133,6 +1133,89 @@ Test(check, liveness_refused_duplicate_and_early_leaver_pass)
     wr_history_free(t.h);
 }
 
+Test(check, liveness_duplicate_refusal_of_a_session_nobody_shared_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long failed;
+
+    /* Two clients that name no session: the gateway generates one for
+     * each, and must not hand both the same. */
+    cl(&t, 0, "\"event\":\"client.connect\",\"type\":\"invoke\","
+              "\"token\":\"valid\"");
+    cl(&t, 1, "\"event\":\"client.connect\",\"type\":\"invoke\","
+              "\"token\":\"valid\"");
+    gw_connect(&t, 1, "sess-1");
+    c_welcome(&t, 0, "sess-1");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"sess-1\",\"handle\":\"endpoint\"");
+    gw(&t, "\"event\":\"registry.rekey\",\"conn\":2,\"key\":\"sess-1\","
+           "\"result\":\"duplicate\",\"from\":\"pre-2\"");
+    failed = gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+                    "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    c_closed(&t, 1, 4409, "peer");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    /* Its authentication and its refusal. */
+    FAILS(r, &t, 2, failed);
+    cr_assert(eq(sz, r.violations, 2)); /* the gateway's and the client's */
+    cr_assert(not(zero(ptr, strstr(r.summary, "no client asked for"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, liveness_duplicate_refusal_with_another_close_code_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long failed;
+
+    c_connect(&t, 0, "same", "valid");
+    c_connect(&t, 1, "same", "valid");
+    gw_connect(&t, 1, "same");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"same\",\"handle\":\"endpoint\"");
+    failed = gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+                    "\"error\":\"DUPLICATE_SESSION\",\"close\":1011");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    c_closed(&t, 1, 1011, "peer");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    FAILS(r, &t, 2, failed);
+    cr_assert(eq(sz, r.violations, 2));
+    cr_assert(not(zero(ptr, strstr(r.summary, "with close 1011, not 4409"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, liveness_duplicate_refusal_of_a_shared_session_passes)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 0, "same", "valid");
+    c_connect(&t, 1, "same", "valid");
+    gw_connect(&t, 1, "same");
+    c_welcome(&t, 0, "same");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"same\",\"handle\":\"endpoint\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+           "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    /* A vanished transport says nothing about the close code. */
+    c_closed(&t, 1, 1006, "transport");
+    /* A reconnect of the same client races its own old connection. */
+    c_connect(&t, 2, "mine", "valid");
+    c_closed(&t, 2, 1000, "client");
+    c_connect(&t, 2, "mine", "valid");
+    c_closed(&t, 2, 4409, "peer");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
 Test(check, liveness_crash_before_welcome_fails)
 {
     tb_t t = tb_new();
