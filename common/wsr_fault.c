@@ -25,9 +25,13 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
         {"coordinator-gap", {NULL}, "test 4",
          "the coordinator turns READY on its own and alone gates messages, "
          "unlinked from the machine",
-         true, B(COORDINATOR_GAP), B(FALSE_READINESS) | B(NO_LOST_MESSAGES),
+         true, B(COORDINATOR_GAP),
+         B(FALSE_READINESS) | B(NO_LOST_MESSAGES) | B(LIVENESS) | B(STEPS),
          "messages let through by the unlinked coordinator are processed "
-         "while the machine is not ready, and their transitions are refused",
+         "while the machine is not ready, and their transitions are refused; "
+         "a connection that sent three early messages has five refusals in "
+         "a row, which force its machine to FAILED, so it is never welcomed "
+         "and the scenario's own expects of it fail",
          0, -1},
     [WSR_FAULT_DUPLICATE_REGISTRATION] =
         {"duplicate-registration", {NULL}, "test 1",
@@ -67,10 +71,12 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
          "the key swap re-creates the machine in CONNECTING; it never "
          "becomes ready",
          false, B(LIVENESS),
-         B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(STEPS),
+         B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(STEPS) | B(SCOPE_LOSS),
          "a connection that is never ready is never welcomed and never "
          "completes its messages (the scenario's own expects fail), and its "
-         "failed machine may stay registered",
+         "failed machine may stay registered; the swap unregisters the "
+         "machine under the preliminary key in mid-life, neither CLOSED nor "
+         "FAILED",
          0, -1},
     [WSR_FAULT_REGISTRY_LEAK] =
         {"registry-leak", {NULL}, NULL,

@@ -7,7 +7,9 @@ gateway alone is rebuilt in one reused meson build directory, and the
 shipped scenarios are run against that gateway by the harness built from
 the unmutated tree, with nothing injected. A mutant is killed when the run
 exits 1 (an unexpected verdict); exit 2 or 3, a timeout or a build failure
-is an error of the tool, never a kill.
+is an error of the tool, never a kill. The gateway's unit tests and an
+exploration of the survivors are measures of their own, in their own
+columns (mutate_passes.py).
 
 Python 3 standard library only.
 """
@@ -26,12 +28,17 @@ import sys
 import tempfile
 import time
 
+import mutate_passes as passes
+from mutate_report import (killed_by, score, score_lines, table_lines,
+                           write_reports)
+
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 EXIT_OK, EXIT_FALSE_ALARM, EXIT_USAGE, EXIT_INFRA, EXIT_INTR = 0, 1, 2, 3, 130
 
 
-class Interrupted(Exception):
-    """SIGINT, SIGTERM or SIGHUP: stop, clean up, publish nothing."""
+# SIGINT, SIGTERM or SIGHUP: stop, clean up, publish nothing. One class
+# for this file and the passes'.
+Interrupted = passes.Interrupted
 
 
 class Fatal(Exception):
@@ -183,6 +190,12 @@ class Runner:
                 self.child = None
                 self.sweep()
 
+    def timed(self, argv, timeout, out, cwd=None, env=None):
+        """run(), and the seconds it took."""
+        t0 = time.monotonic()
+        rc = self.run(argv, timeout, out, cwd=cwd, env=env)
+        return rc, time.monotonic() - t0
+
     def stop_child(self):
         """SIGINT to the child's group (wsrace then stops its gateways and
         exits 130), SIGKILL after a bound."""
@@ -271,25 +284,31 @@ class Scratch:
                 self.head)
         self.created_wt = True
 
-    def configure(self):
+    def configure(self, tests):
+        """Configures the build dir, with the test programs when tests
+        (built only when asked for: see build_gateway)."""
+        opt = "-Dtests=%s" % ("enabled" if tests else "disabled")
         if not os.path.exists(os.path.join(self.build, "build.ninja")):
             log("configuring %s" % self.build)
-            rc = self.runner.run(
-                ["meson", "setup", self.build, self.wt, "-Dtests=disabled"],
-                self.build_timeout, os.path.join(self.logs, "meson.log"))
-            if rc != 0:
-                raise Fatal("meson setup of the scratch build failed:\n"
-                            + tail(os.path.join(self.logs, "meson.log")))
+            argv = ["meson", "setup", self.build, self.wt, opt]
+        else:
+            argv = ["meson", "configure", self.build, opt]
+        rc = self.runner.run(argv, self.build_timeout,
+                             os.path.join(self.logs, "meson.log"))
+        if rc != 0:
+            raise Fatal("meson setup of the scratch build failed:\n"
+                        + tail(os.path.join(self.logs, "meson.log")))
 
-    def build_gateway(self, name, variants=()):
+    def build_gateway(self, name, variants=(), extra=()):
         """Builds target/wsrace-gateway (and wsrace-gateway-V for each
-        sanitizer variant V) and copies them to gateways/name/. Returns
-        (path of the plain gateway, None) or (None, why)."""
+        sanitizer variant V) and copies them to gateways/name/; the extra
+        targets (the unit tests) are built in place. Returns (path of the
+        plain gateway, None) or (None, why)."""
         out = os.path.join(self.logs, "build-%s.log" % name)
         bins = ["wsrace-gateway"] + ["wsrace-gateway-" + v for v in variants]
         rc = self.runner.run(
-            ["ninja", "-C", self.build] + ["target/" + b for b in bins],
-            self.build_timeout, out)
+            ["ninja", "-C", self.build] + ["target/" + b for b in bins]
+            + list(extra), self.build_timeout, out)
         if rc != 0:
             why = "timed out" if rc is None else "exit %d" % rc
             return None, "gateway build %s:\n%s" % (why, tail(out, 30))
@@ -488,215 +507,37 @@ def run_extra(opts, runner, gateway, mid, base):
 
 
 # ---------------------------------------------------------------------------
-# Reports
-# ---------------------------------------------------------------------------
-
-
-def killed_by(r):
-    if r["status"] == "error":
-        return "ERROR: " + r.get("error", "?").splitlines()[0]
-    if r["status"] == "survived":
-        ex = r.get("extra")
-        if ex and ex["status"] == "killed":
-            return "extra-cmd (exit 1)"
-        if ex and ex["status"] == "error":
-            return "SURVIVED (extra-cmd failed: exit %s)" % ex["rc"]
-        return "SURVIVED"
-    note = {"not-reproduced": " [no replay reproduced it]",
-            "control-fails": " [the unmutated gateway fails it too]"}
-    return killers_text(r["killers"]) + note.get(
-        (r.get("confirm") or {}).get("status"), "")
-
-
-def killers_text(killers, full=False):
-    """scenario/check list, grouped by check: "liveness: stuck-swap 2/2";
-    a check that failed in more than three scenarios is counted instead,
-    unless full."""
-    by, order = {}, []
-    for k in killers:
-        if k["check"] not in by:
-            order.append(k["check"])
-            by[k["check"]] = []
-        by[k["check"]].append(k)
-    parts = []
-    for check in order:
-        ks = by[check]
-        if len(ks) <= 3 or full:
-            parts.append("%s: %s" % (check, ", ".join(
-                "%s %d/%d" % (k["scenario"], k["seeds"], k["of"])
-                for k in ks)))
-        else:
-            parts.append("%s: %d scenarios, %d/%d cases" % (
-                check, len(ks), sum(k["seeds"] for k in ks),
-                sum(k["of"] for k in ks)))
-    return "; ".join(parts)
-
-
-def final_status(r):
-    ex = r.get("extra")
-    if r["status"] == "survived" and ex and ex["status"] == "killed":
-        return "killed"
-    return r["status"]
-
-
-def score(results):
-    judged = [r for r in results if r["status"] != "error"]
-    killed = [r for r in results if final_status(r) == "killed"]
-    by_scen = [r for r in results if r["status"] == "killed"]
-    total = len(results)
-    pct = 100.0 * len(killed) / total if total else 0.0
-    return {"total": total, "killed": len(killed),
-            "killed_by_scenarios": len(by_scen),
-            "confirmed": sum(1 for r in by_scen
-                             if (r.get("confirm") or {}).get("status")
-                             == "confirmed"),
-            "survived": sum(1 for r in results
-                            if final_status(r) == "survived"),
-            "errors": total - len(judged), "percent": round(pct, 1)}
-
-
-def table_lines(results, w=None):
-    """The table: mutant, time, then the scenario/check list that killed it
-    (with the seeds that failed), SURVIVED or ERROR."""
-    w = w or max([len(r["id"]) for r in results] + [6])
-    rows = ["%-*s  %7s  %s" % (w, "mutant", "time", "killed by")]
-    for r in results:
-        rows.append("%-*s  %6.1fs  %s" % (w, r["id"], r["seconds"],
-                                          killed_by(r)))
-    return rows
-
-
-def write_reports(opts, results, control, meta, base):
-    run_id = meta["run_id"]
-    top = opts.report_dir
-    os.makedirs(top, exist_ok=True)
-    tmp = os.path.join(top, ".tmp-" + run_id)
-    final = os.path.join(top, run_id)
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
-    for r in results + ([control] if control else []):
-        keep = os.path.join(tmp, "runs", r["id"])
-        if r.get("summary"):
-            os.makedirs(keep, exist_ok=True)
-            shutil.copy2(r["summary"], os.path.join(keep, "summary.json"))
-        for key in ("log",):
-            if r.get(key) and os.path.exists(r[key]):
-                os.makedirs(keep, exist_ok=True)
-                shutil.copy2(r[key], os.path.join(keep, "wsrace.log"))
-        if r.get("build_log") and os.path.exists(r["build_log"]):
-            os.makedirs(keep, exist_ok=True)
-            shutil.copy2(r["build_log"], os.path.join(keep, "build.log"))
-        ex = r.get("extra")
-        if ex and os.path.exists(ex["log"]):
-            os.makedirs(keep, exist_ok=True)
-            shutil.copy2(ex["log"], os.path.join(keep, "extra.log"))
-
-    def clean(r):
-        d = {k: v for k, v in r.items()
-             if k not in ("summary", "log", "build_log", "error_log")}
-        if r.get("summary"):
-            d["summary"] = "runs/%s/summary.json" % r["id"]
-        d["result"] = final_status(r)
-        if "extra" in d:
-            d["extra"] = {k: v for k, v in d["extra"].items() if k != "log"}
-        return d
-
-    doc = dict(meta)
-    doc["score"] = score(results) if results else None
-    doc["control"] = clean(control) if control else None
-    doc["mutants"] = [clean(r) for r in results]
-    with open(os.path.join(tmp, "mutate.json"), "w") as f:
-        json.dump(doc, f, indent=2)
-        f.write("\n")
-    with open(os.path.join(tmp, "mutate.md"), "w") as f:
-        f.write(markdown(doc, results, control))
-    os.rename(tmp, final)
-    link = os.path.join(top, "latest")
-    tmp_link = link + ".tmp-" + run_id
-    os.symlink(run_id, tmp_link)
-    os.replace(tmp_link, link)
-    return final
-
-
-def md_cell(s):
-    return str(s).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown(doc, results, control):
-    out = ["# Mutation testing of the reference gateway", ""]
-    out.append("Run `%s` of commit `%s` (%s), %s." % (
-        doc["run_id"], doc["commit"][:12], doc["mode"], doc["started"]))
-    out.append("")
-    out.append("Each mutant is run through `%s`." % doc["command"])
-    out.append("")
-    if control:
-        ok = control["status"] == "survived"
-        out.append("Control (the unmutated gateway, same path): %s (%.1f s)."
-                   % ("**clean**, no false alarm" if ok else
-                      "**NOT clean: %s**" % killed_by(control),
-                      control["seconds"]))
-        ex = control.get("extra")
-        if ex:
-            out.append("")
-            out.append("The extra command `%s` on the control: %s (exit %s)."
-                       % (md_cell(ex["command"]),
-                          "clean" if ex["status"] == "survived" else
-                          "NOT clean", ex["rc"]))
-        out.append("")
-    if results:
-        s = doc["score"]
-        out.append("**Score: %d / %d killed (%.1f %%)**; %d by the shipped "
-                   "scenarios (%d of them confirmed by a replay that fails "
-                   "on the mutant and not on the unmutated gateway), %d "
-                   "survived, %d error(s)." % (
-                       s["killed"], s["total"], s["percent"],
-                       s["killed_by_scenarios"], s["confirmed"],
-                       s["survived"], s["errors"]))
-        out.append("")
-        out.append("| mutant | file | result | killed by (check: scenario "
-                   "failing seeds/seeds) | time |")
-        out.append("|---|---|---|---|---|")
-        for r in results:
-            out.append("| `%s` | %s | %s | %s | %.1f s |" % (
-                r["id"], r["file"], final_status(r).upper(),
-                "-" if final_status(r) == "survived" else
-                md_cell(killed_by(r)), r["seconds"]))
-        out.append("")
-        out.append("## Mutants")
-        out.append("")
-        for r in results:
-            out.append("- `%s` (%s): %s" % (r["id"], r["file"], r["bug"]))
-            if r["status"] == "killed" and r["killers"]:
-                out.append("  - killed by %s" % md_cell(
-                    killers_text(r["killers"], full=True)))
-                out.append("  - first evidence: %s" % md_cell(
-                    r["killers"][0]["summary"]))
-                c = r.get("confirm")
-                if c:
-                    out.append("  - replay: %s%s" % (
-                        {"confirmed": "confirmed",
-                         "not-reproduced": "NOT reproduced",
-                         "control-fails": "the unmutated gateway fails it "
-                                          "too"}[c["status"]],
-                        " (%s)" % ", ".join(c["tried"]) if c["tried"]
-                        else ""))
-            elif r["status"] == "survived":
-                out.append("  - every check passed on every case; the "
-                           "clients saw %d failed step(s)"
-                           % r["steps_failed"])
-                ex = r.get("extra")
-                if ex:
-                    out.append("  - extra command: %s (exit %s)"
-                               % (ex["status"], ex["rc"]))
-            elif r["status"] == "error":
-                out.append("  - error: %s" % md_cell(r.get("error", "?")))
-        out.append("")
-    return "\n".join(out) + "\n"
-
-
-# ---------------------------------------------------------------------------
 # Main
 # ---------------------------------------------------------------------------
+
+
+def control_passes(opts, runner, scratch, gw, control, base):
+    """The unit tests and the exploration on the unmutated gateway: each
+    must pass, or its kills would mean nothing (Fatal, EXIT_FALSE_ALARM).
+    The unit tests are run as built for the control."""
+    if opts.unit:
+        u = passes.run_unit(runner, opts.unit_tests, scratch.build,
+                            "control", scratch.logs)
+        control["unit"] = u
+        print("control, gateway unit tests: %s (%.1f s)" % (
+            "all pass" if u["status"] == "survived" else
+            "NOT CLEAN: " + (", ".join(u["failed"]) or u.get("error", "?")),
+            u["seconds"]), flush=True)
+        if u["status"] != "survived":
+            raise Fatal("the gateway's unit tests fail on the unmutated "
+                        "gateway (log: %s): their kills would mean nothing"
+                        % u["log"], EXIT_FALSE_ALARM)
+    if opts.explore:
+        x = passes.explore(opts, runner, gw, "control", base, confirm=False)
+        control["explore"] = x
+        print("control, exploration: %s (exit %s, %.1f s)" % (
+            "no finding" if x["status"] == "survived" else "NOT CLEAN",
+            x["rc"], x["seconds"]), flush=True)
+        if x["status"] != "survived":
+            raise Fatal("exploring the unmutated gateway for %g s did not end "
+                        "clean (exit %s, log below): its findings would mean "
+                        "nothing\n%s" % (opts.explore, x["rc"],
+                                         tail(x["log"])), EXIT_FALSE_ALARM)
 
 
 def parse_args(argv):
@@ -725,6 +566,15 @@ def parse_args(argv):
                         "{gateway_tsan} or {gateway_asan} in CMD builds that "
                         "sanitizer gateway of each mutant too (for wsrace "
                         "--target-build tsan:PATH); exit 1 kills the mutant")
+    p.add_argument("--explore", type=float, default=0, metavar="SECONDS",
+                   help="explore each survivor of the scenarios for SECONDS "
+                        "(wsrace explore, PCT schedules of the sync points); "
+                        "a finding that replays on the mutant and passes on "
+                        "the unmutated gateway kills it, in a score of its "
+                        "own (default 0: no exploration)")
+    p.add_argument("--no-unit", action="store_true",
+                   help="do not build and run the gateway's unit tests of "
+                        "each mutant (a measure of their own)")
     p.add_argument("--extra-timeout", type=int, default=900,
                    help="bound of one --extra-cmd, seconds (900)")
     p.add_argument("--timeout", type=int, default=900,
@@ -759,6 +609,10 @@ def parse_args(argv):
             p.error("--%s must be at least 1" % name.replace("_", "-"))
     if o.confirm < 0:
         p.error("--confirm must be 0 or more")
+    if o.explore < 0 or o.explore > 86400:
+        p.error("--explore wants seconds in [0, 86400]")
+    o.unit = not o.no_unit
+    o.unit_tests = []
     o.control_gateway = None
     if o.self_check and (o.only or o.list):
         p.error("--self-check runs no mutant: drop --only/--list")
@@ -865,11 +719,18 @@ def main(argv):
                         "fix the snippets or use --keep-going" % len(broken),
                         EXIT_USAGE)
         broken_ids = {m.id for m, _ in broken}
-        scratch.configure()
+        scratch.configure(opts.unit)
+        if opts.unit:
+            opts.unit_tests = passes.unit_tests(scratch.build)
+            if not opts.unit_tests:
+                raise Fatal("the scratch build has no gateway unit test (is "
+                            "Criterion installed? scripts/setup installs "
+                            "it); --no-unit runs without them")
+        extra = [u["target"] for u in opts.unit_tests]
 
         if not opts.no_control or opts.self_check:
             t0 = time.monotonic()
-            gw, why = scratch.build_gateway("control", opts.variants)
+            gw, why = scratch.build_gateway("control", opts.variants, extra)
             if gw is None:
                 raise Fatal("the unmutated gateway does not build: " + why)
             opts.control_gateway = gw
@@ -900,6 +761,7 @@ def main(argv):
                                 "(exit %s, log below): its kills would mean "
                                 "nothing\n%s" % (ex["rc"], tail(ex["log"])),
                                 EXIT_FALSE_ALARM)
+            control_passes(opts, runner, scratch, gw, control, base)
 
         width = max([len(m.id) for m in mutants] + [7])
         for i, m in enumerate(mutants, 1):
@@ -913,7 +775,8 @@ def main(argv):
             else:
                 text = apply(scratch, m)
                 try:
-                    gw, why = scratch.build_gateway(m.id, opts.variants)
+                    gw, why = scratch.build_gateway(m.id, opts.variants,
+                                                    extra)
                     r["build_log"] = os.path.join(scratch.logs,
                                                   "build-%s.log" % m.id)
                 finally:
@@ -928,10 +791,18 @@ def main(argv):
                                                base)
                     if r["status"] == "survived" and opts.extra_cmd:
                         r["extra"] = run_extra(opts, runner, gw, m.id, base)
+                    if r["status"] == "survived" and opts.explore:
+                        r["explore"] = passes.explore(opts, runner, gw,
+                                                      m.id, base)
+                    if opts.unit: # the tests as built for this mutant
+                        r["unit"] = passes.run_unit(
+                            runner, opts.unit_tests, scratch.build, m.id,
+                            scratch.logs)
                 r["seconds"] = round(time.monotonic() - t0, 1)
             results.append(r)
             print("[%2d/%d] %s" % (i, len(mutants),
-                                   table_lines([r], width)[1]), flush=True)
+                                   table_lines([r], opts, width)[1]),
+                  flush=True)
             if r["status"] == "error":
                 infra = True
                 log("mutant '%s': %s" % (m.id, r.get("error", "?")))
@@ -953,21 +824,24 @@ def main(argv):
                            opts.seed, opts.repeat, opts.jobs),
             "scenarios": opts.scenarios, "seed": opts.seed,
             "repeat": opts.repeat, "extra_cmd": opts.extra_cmd,
+            "unit_tests": [u["name"] for u in opts.unit_tests],
+            "explore_budget_s": opts.explore or None,
+            "explore_command": "%s explore --target GATEWAY --inject none "
+                               "--seed %d --budget %g --jobs 2 --no-shrink "
+                               "--report-dir TMP scenarios/*.yaml" % (
+                                   shown(opts.harness, opts.root), opts.seed,
+                                   opts.explore) if opts.explore else None,
             "seconds": round(time.monotonic() - t_start, 1),
         }
         where = write_reports(opts, results, control, meta, base)
         print()
         if results:
-            for line in table_lines(results):
+            for line in table_lines(results, opts):
                 print(line)
-            s = score(results)
             print()
-            print("score: %d/%d killed (%.1f %%); %d by the shipped scenarios"
-                  " (%d confirmed by replay), %d survived, %d error(s); %.0f s"
-                  " in all" % (
-                      s["killed"], s["total"], s["percent"],
-                      s["killed_by_scenarios"], s["confirmed"], s["survived"],
-                      s["errors"], meta["seconds"]))
+            for line in score_lines(score(results, opts)):
+                print("score, " + line)
+            print("%.0f s in all" % meta["seconds"])
         if opts.self_check:
             if control["status"] == "survived":
                 print("self-check: the unmutated gateway killed nothing "

@@ -84,6 +84,43 @@ static wsr_state_t model_state_of(const model_t *md, const char *key,
     return i >= 0 ? md->m[i].state : WSR_ST_NONE;
 }
 
+/* A message its gate let through is processed under the key the gate
+ * read, on a machine that is still in the ready set: the event's own
+ * reading (taken from the registry just before it was traced), else the
+ * model. Not judged once the connection's close has begun (the close path
+ * may move the machine on concurrently), nor for a connection that shares
+ * another's machine. */
+static void processed_off_gate(const model_t *md, const gconn_t *c,
+                               const wr_event_t *ev, wr_check_result_t *r)
+{
+    wsr_state_t st;
+
+    if (c->ended != NULL || c->shared)
+        return;
+    if (!wr__check_eq(c->gate->key, ev->key)) {
+        if (wr__check_violation(
+                r,
+                "conn %llu's gate let '%s' through under key '%s', but it "
+                "was processed under '%s' (seq %llu)",
+                (unsigned long long)ev->conn,
+                wr__check_str(ev->correlation_id), wr__check_str(c->gate->key),
+                wr__check_str(ev->key), (unsigned long long)ev->seq)) {
+            wr__check_cite(r, c->gate);
+            wr__check_cite(r, ev);
+        }
+    } else if (wr__check_not_ready(md, ev, c, &st) &&
+               wr__check_violation(
+                   r,
+                   "conn %llu processed message '%s' under key '%s' while "
+                   "its machine was %s (seq %llu)",
+                   (unsigned long long)ev->conn,
+                   wr__check_str(ev->correlation_id), wr__check_str(ev->key),
+                   wsr_state_name(st), (unsigned long long)ev->seq)) {
+        wr__check_cite(r, c->gate);
+        wr__check_cite(r, ev);
+    }
+}
+
 /* Judges one gateway event that says a key is ready, or lets a message
  * through, against the machine the model replays from the trace. The
  * gateway traces its readiness answers and its message gate inside the
@@ -115,17 +152,20 @@ static void readiness_event(const wr_history_t *h, const model_t *md,
         }
     } else if (wr__check_is(ev, "message.process")) {
         /* Processing needs a gate that let this very message through. */
-        if ((c == NULL || c->gate == NULL ||
-             !wr__check_eq(c->gate->correlation_id, ev->correlation_id)) &&
-            wr__check_violation(
-                r,
-                "conn %llu processed message '%s' under key '%s' with no "
-                "gate letting it through (its machine was %s; seq %llu)",
-                (unsigned long long)ev->conn,
-                wr__check_str(ev->correlation_id), wr__check_str(ev->key),
-                wsr_state_name(st), (unsigned long long)ev->seq)) {
-            wr__check_cite(r, c ? c->gate : NULL);
-            wr__check_cite(r, ev);
+        if (c == NULL || c->gate == NULL ||
+            !wr__check_eq(c->gate->correlation_id, ev->correlation_id)) {
+            if (wr__check_violation(
+                    r,
+                    "conn %llu processed message '%s' under key '%s' with no "
+                    "gate letting it through (its machine was %s; seq %llu)",
+                    (unsigned long long)ev->conn,
+                    wr__check_str(ev->correlation_id), wr__check_str(ev->key),
+                    wsr_state_name(st), (unsigned long long)ev->seq)) {
+                wr__check_cite(r, c ? c->gate : NULL);
+                wr__check_cite(r, ev);
+            }
+        } else {
+            processed_off_gate(md, c, ev, r);
         }
     } else if (wr__check_is(ev, "welcome.sent") &&
                ev->connection_ready == 1) {
@@ -168,20 +208,91 @@ static void readiness_event(const wr_history_t *h, const model_t *md,
     }
 }
 
+/* A readiness probe between its request and its answer: what the
+ * registry held meanwhile, as the model replays it, and which readings of
+ * the key the gateway traced. */
+typedef struct {
+    const wr_event_t *ask; /* client.probe invoke */
+    unsigned held;         /* HELD_* bits, at some instant since the ask */
+    unsigned read;         /* bit 2 * ready + registered of each reading */
+} probe_t;
+
+enum {
+    HELD_READY = 1,      /* a ready machine under the key */
+    HELD_NOT_READY = 2,  /* none */
+    HELD_REGISTERED = 4, /* some machine under the key */
+    HELD_ABSENT = 8,     /* no machine at all */
+};
+
+static unsigned held_now(const model_t *md, const char *key)
+{
+    return (wr__check_model_any_ready(md, key) ? HELD_READY : HELD_NOT_READY) |
+           (wr__check_model_count(md, key) > 0 ? HELD_REGISTERED
+                                               : HELD_ABSENT);
+}
+
+/* Notes what a gateway event, already applied to md, shows to each probe
+ * in flight. */
+static void probes_see(const model_t *md, const wr_event_t *ev, probe_t *p,
+                       size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        p[k].held |= held_now(md, p[k].ask->key);
+        if (wr__check_is(ev, "debug.ready") && ev->ready >= 0 &&
+            ev->registered >= 0 && wr__check_eq(ev->key, p[k].ask->key))
+            p[k].read |= 1u << (2 * ev->ready + ev->registered);
+    }
+}
+
+/* A probe's answer (ev) must be one of the gateway's traced readings of the
+ * key made while it was asked (each judged against the model itself by
+ * readiness_event), or else be what the registry held at some instant
+ * between the request and the answer: an answer nothing in the registry
+ * ever said came from somewhere else (a cache, a flag, a guess). */
+static void probe_answered(const probe_t *p, const wr_event_t *ev,
+                           wr_check_result_t *r)
+{
+    const char *said = NULL, *held = NULL;
+
+    if (ev->ready < 0 || ev->registered < 0 ||
+        (p->read & 1u << (2 * ev->ready + ev->registered)))
+        return;
+    if (ev->ready == 1 && !(p->held & HELD_READY))
+        said = "ready", held = "no ready machine under it at any instant";
+    else if (ev->ready == 0 && !(p->held & HELD_NOT_READY))
+        said = "not ready", held = "a ready machine under it all along";
+    else if (ev->registered == 1 && !(p->held & HELD_REGISTERED))
+        said = "registered", held = "no machine under it at any instant";
+    else if (ev->registered == 0 && !(p->held & HELD_ABSENT))
+        said = "not registered", held = "a machine under it all along";
+    if (said != NULL &&
+        wr__check_violation(
+            r,
+            "client %d's probe of '%s' was answered %s, but no reading of "
+            "the key was traced while it was asked and the registry held "
+            "%s from the request to the answer",
+            ev->client, wr__check_str(ev->key), said, held)) {
+        wr__check_cite(r, p->ask);
+        wr__check_cite(r, ev);
+    }
+}
+
 /* Something said "ready" for a key whose machine was not, or "not ready"
  * for one that was: a message gate, a processed message, a debug answer,
- * a welcome, each judged against the model (readiness_event); black-box,
- * a probe of a key nobody holds, or a welcomed client whose own key then
- * probes not ready. */
+ * a welcome, each judged against the model (readiness_event); a probe
+ * answered with what the registry never held while it was asked
+ * (probe_answered); black-box, a probe of a key nobody holds, or a
+ * welcomed client whose own key then probes not ready. */
 void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
                                wr_check_result_t *r)
 {
-    size_t len = wr_history_len(h), probes = 0;
-    bool trace = wr_history_has_trace(h);
+    size_t len = wr_history_len(h), probes = 0, nflight = 0, capflight = 0;
+    bool trace = wr_history_has_trace(h), oom = false;
+    probe_t *flight = NULL; /* probes asked and not yet answered */
     model_t md = {0};
     gconns_t g = {0};
 
-    for (size_t i = 0; i < len && !md.oom && !g.oom; i++) {
+    for (size_t i = 0; i < len && !md.oom && !g.oom && !oom; i++) {
         const wr_event_t *ev = wr_history_at(h, i);
         gconn_t *c;
 
@@ -189,10 +300,32 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
             wr__check_model_apply(&md, ev);
             c = wr__check_gconn_note(&g, ev);
             readiness_event(h, &md, c, ev, r);
+            probes_see(&md, ev, flight, nflight);
             continue;
         }
         if (!wr__check_from_client(ev) || !wr__check_is(ev, "client.probe") ||
-            !wr__check_eq(ev->type, "ok") || ev->key == NULL)
+            ev->key == NULL)
+            continue;
+        if (trace && wr__check_eq(ev->type, "invoke")) {
+            if (!VEC_RESERVE(flight, nflight, capflight)) {
+                oom = true;
+                break;
+            }
+            flight[nflight++] = (probe_t){ev, held_now(&md, ev->key), 0};
+            continue;
+        }
+        /* The answer (or failure) ends the client's probe in flight; a
+         * client asks one at a time. */
+        for (size_t k = 0; k < nflight; k++) {
+            if (flight[k].ask->client != ev->client)
+                continue;
+            if (wr__check_eq(ev->type, "ok") &&
+                wr__check_eq(flight[k].ask->key, ev->key))
+                probe_answered(&flight[k], ev, r);
+            flight[k] = flight[--nflight];
+            break;
+        }
+        if (!wr__check_eq(ev->type, "ok"))
             continue;
         if (ev->ready == 1) {
             bool used =
@@ -254,13 +387,14 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
             wr__check_cite(r, ev);
         }
     }
-    if (md.oom || g.oom) {
+    if (md.oom || g.oom || oom) {
         wr__check_out_of_memory(r);
     } else if (trace) {
         wr__check_finish(
             r, WR_PASS,
             "no message, welcome or readiness answer claimed a key ready "
-            "without a ready machine");
+            "without a ready machine, and every message was processed on a "
+            "ready machine under the key its gate read");
     } else if (probes > 0) {
         wr__check_finish(
             r, WR_PASS,
@@ -271,6 +405,7 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
         wr__check_finish(r, WR_UNKNOWN,
                          "no gateway trace and no readiness probe to judge by");
     }
+    free(flight);
     wr__check_model_free(&md);
     wr__check_gconns_free(&g);
 }
@@ -279,8 +414,54 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
 /* liveness                                                             */
 /* ------------------------------------------------------------------ */
 
+/* How many connection attempts asked for session key (none for NULL). */
+static size_t asked_for(const clients_t *cl, const char *key)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; key != NULL && i < cl->n; i++)
+        n += wr__check_eq(cl->c[i].session, key);
+    return n;
+}
+
+/* A refusal as a duplicate session is correct only when another attempt
+ * asked for the same session (a second client, or a reconnect racing its
+ * own old connection) and the refusal closes with 4409, the code clients
+ * read it by. Returns NULL when it is, else why not (into why). asked is
+ * asked_for() of the refused session, or -1 when no client event can tell
+ * (a history of the trace alone). */
+static const char *duplicate_unjustified(int code, const char *session,
+                                         long asked, char *why, size_t len)
+{
+    if (code != 4409)
+        snprintf(why, len,
+                 "was refused as a duplicate session with close %d, not "
+                 "4409",
+                 code);
+    else if (asked < 0)
+        return NULL;
+    else if (session == NULL)
+        snprintf(why, len,
+                 "was refused as a duplicate session though it asked for "
+                 "none (the gateway was to generate one)");
+    else if (asked == 0)
+        snprintf(why, len,
+                 "was refused as a duplicate of session '%s', which no "
+                 "client asked for",
+                 wr__check_str(session));
+    else if (asked == 1)
+        snprintf(why, len,
+                 "was refused as a duplicate of session '%s', which no "
+                 "other connection asked for",
+                 wr__check_str(session));
+    else
+        return NULL;
+    return why;
+}
+
 /* Gateway side: every authenticated connection is welcomed in time,
- * unless it went away first or was refused as a duplicate. */
+ * unless it went away first or was refused as a duplicate (rightly:
+ * duplicate_unjustified). */
 static void liveness_trace(const wr_history_t *h, const clients_t *cl,
                            int64_t bound, wr_check_result_t *r, bool *oom)
 {
@@ -320,7 +501,14 @@ static void liveness_trace(const wr_history_t *h, const clients_t *cl,
                      wr__check_str(bad->error), bad->code,
                      (unsigned long long)bad->seq);
         } else if (c->failed != NULL && c->failed == c->ended) {
-            continue; /* a refused duplicate session: correct */
+            const char *key = c->swap_begin ? c->swap_begin->to : NULL;
+
+            if (!duplicate_unjustified(c->failed->code, key,
+                                       cl->n > 0 ? (long)asked_for(cl, key)
+                                                 : -1,
+                                       why, sizeof(why)))
+                continue; /* a refused duplicate session: correct */
+            bad = c->failed;
         } else if (c->ended != NULL) {
             int64_t waited = c->ended->ns - c->auth_ok->ns;
 
@@ -399,12 +587,26 @@ static size_t liveness_clients(const clients_t *cl, int64_t bound,
                      "was welcomed only after %.1f ms "
                      "(bound %.1f ms)",
                      ms(bad->ns - t0), ms(bound));
-        } else if ((c->closed != NULL &&
-                    (c->closed->code == 4409 || c->closed->code == 1009)) ||
+        } else if (c->closed != NULL && c->closed->code == 1009) {
+            judged++; /* refused for its own (oversized) message */
+            continue;
+        } else if ((c->closed != NULL && c->closed->code == 4409) ||
                    wr__check_eq(c->refusal ? c->refusal->error : NULL,
                                 "DUPLICATE_SESSION")) {
-            judged++; /* refused as a duplicate, or for its own message */
-            continue;
+            /* The close code the gateway gave, when it gave one. */
+            int code = c->closed != NULL &&
+                               wr__check_eq(c->closed->by, "peer") &&
+                               c->closed->code != 1005 &&
+                               c->closed->code != 1006
+                           ? c->closed->code
+                           : 4409;
+
+            judged++;
+            if (!duplicate_unjustified(code, c->session,
+                                       (long)asked_for(cl, c->session), why,
+                                       sizeof(why)))
+                continue; /* refused as a duplicate, rightly */
+            bad = c->refusal != NULL ? c->refusal : c->closed;
         } else if (c->fail != NULL) {
             judged++;
             bad = c->fail;
@@ -466,7 +668,8 @@ void wr__check_liveness(const wr_history_t *h, const clients_t *cl,
         wr__check_finish(
             r, WR_PASS,
             "every authenticated connection was welcomed ready in time or "
-            "refused as a duplicate");
+            "refused as a duplicate (closed 4409, its session asked for by "
+            "another connection too)");
     else
         wr__check_finish(
             r, WR_UNKNOWN,

@@ -163,6 +163,7 @@ typedef struct {
     const wr_event_t *ended;        /* transport_closed or conn.failed */
     const wr_event_t *closed;       /* conn.closed */
     const wr_event_t *gate;         /* last message.gate that let one in */
+    const wr_event_t *coord;        /* last coordinator.phase reached */
     const char *final_key;          /* key after the swap */
     bool shared;                    /* swap.done existing: not its machine */
     bool flagged;                   /* a violation was counted for it */

@@ -452,6 +452,9 @@ gconn_t *wr__check_gconn_note(gconns_t *g, const wr_event_t *ev)
     } else if (wr__check_is(ev, "message.gate") &&
                wr__check_eq(ev->decision, "process")) {
         c->gate = ev;
+    } else if (wr__check_is(ev, "coordinator.phase") && ev->phase != NULL &&
+               (ev->result == NULL || wr__check_eq(ev->result, "ok"))) {
+        c->coord = ev;
     }
     return c;
 }

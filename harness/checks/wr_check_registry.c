@@ -50,13 +50,57 @@ static gconn_t *holder_lost(const model_t *md, gconns_t *g,
     return own >= 0 && wsr_state_is_ready(md->m[own].state) ? NULL : c;
 }
 
+/* A machine leaves the registry only at the end of its life, CLOSED or
+ * FAILED: one unregistered in a live state is dropped under whoever still
+ * relies on it (its own close path, not yet done with it, or another
+ * connection, when the caller was not its owner). Called before ev is
+ * applied to md: the machine ev removes while it is not terminal, or -1. */
+static int dropped_mid_life(const model_t *md, const wr_event_t *ev)
+{
+    int i;
+
+    if (!wr__check_is(ev, "registry.unregister") ||
+        !wr__check_eq(ev->result, "removed") ||
+        (i = wr__check_model_find(md, ev->key, ev->conn)) < 0 ||
+        md->m[i].state == WSR_ST_NONE || wsr_state_is_terminal(md->m[i].state))
+        return -1;
+    return i;
+}
+
+/* Reports machine m, dropped mid-life by ev (dropped_mid_life). Returns
+ * whether it was the check's first violation. */
+static bool report_mid_life(const machine_t *m, const wr_event_t *ev,
+                            wr_check_result_t *r)
+{
+    if (m->conn == ev->conn
+            ? wr__check_violation(
+                  r,
+                  "conn %llu unregistered its machine under '%s' while it "
+                  "was %s, not CLOSED or FAILED (seq %llu)",
+                  (unsigned long long)ev->conn, wr__check_str(ev->key),
+                  wsr_state_name(m->state), (unsigned long long)ev->seq)
+            : wr__check_violation(
+                  r,
+                  "conn %llu unregistered conn %llu's machine under '%s' "
+                  "while it was %s (seq %llu)",
+                  (unsigned long long)ev->conn, (unsigned long long)m->conn,
+                  wr__check_str(ev->key), wsr_state_name(m->state),
+                  (unsigned long long)ev->seq)) {
+        wr__check_cite(r, m->reg);
+        wr__check_cite(r, ev);
+        return true;
+    }
+    return false;
+}
+
 /* The connection's key swap lost its registry handle, or the gateway died:
  * trace events swap.begin handle=out-of-scope, swap.error, swap.swallowed;
  * a live connection whose final key holds no machine of its own; a live,
  * welcomed connection whose machine left the ready set or its key at any
- * registry change, its own or another connection's; a target killed by a
- * signal. Black-box: a valid connection closed 1011 before it was
- * welcomed. */
+ * registry change, its own or another connection's; a machine
+ * unregistered before it was CLOSED or FAILED (dropped_mid_life); a target
+ * killed by a signal. Black-box: a valid connection closed 1011 before it
+ * was welcomed. */
 void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
                           wr_check_result_t *r)
 {
@@ -133,10 +177,13 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
     for (size_t i = 0; i < len && !md.oom && !g.oom; i++) {
         const wr_event_t *ev = wr_history_at(h, i);
         bool lost_handle;
+        uint64_t lost_now = 0; /* a holder this event left bare */
+        int dropped;
         gconn_t *c;
 
         if (!wr__check_from_gateway(ev))
             continue;
+        dropped = dropped_mid_life(&md, ev);
         wr__check_model_apply(&md, ev);
         c = wr__check_gconn_note(&g, ev);
         if (c != NULL && wr__check_is(ev, "welcome.sent") &&
@@ -157,6 +204,7 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
                 if (lost == NULL || (k == 1 && wr__check_eq(key, ev->key)))
                     continue;
                 lost->flagged = true;
+                lost_now = lost->id;
                 if (wr__check_violation(
                         r,
                         "conn %llu, welcomed and live under '%s', was left "
@@ -174,6 +222,11 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
                 }
             }
         }
+        /* A machine dropped mid-life, unless already told above as a
+         * welcomed holder's loss. */
+        if (dropped >= 0 && md.m[dropped].conn != lost_now &&
+            report_mid_life(&md.m[dropped], ev, r))
+            focus = md.m[dropped].conn;
         if (c == NULL)
             continue;
         lost_handle = (wr__check_is(ev, "swap.begin") &&
@@ -233,8 +286,9 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
         wr__check_finish(
             r, WR_PASS,
             "every key swap used the endpoint's registry handle, every live "
-            "connection kept its machine, and every welcomed one kept it "
-            "ready until its own close, at every registry change");
+            "connection kept its machine, every welcomed one kept it ready "
+            "until its own close, at every registry change, and every "
+            "machine was CLOSED or FAILED when it left the registry");
     wr__check_model_free(&md);
     wr__check_gconns_free(&g);
     wr__check_pmap_free(&holders);
@@ -419,8 +473,35 @@ void wr__check_duplicate(const wr_history_t *h, const clients_t *cl,
 /* coordinator_gap                                                      */
 /* ------------------------------------------------------------------ */
 
+/* At conn.closed the connection's machine is gone: unregistered by its
+ * close path, or never its own (a refused duplicate). Its coordinator must
+ * have ended with it, CLOSED or ERROR; one left in an earlier phase
+ * (READY_FOR_MESSAGES above all) would go on vouching for a connection
+ * that no longer has a machine. */
+static void coordinator_outlived(const gconn_t *c, const wr_event_t *closed,
+                                 wr_check_result_t *r)
+{
+    int ph;
+
+    if (c->coord == NULL)
+        return; /* no phase was traced: nothing to judge */
+    ph = wsr_coord_phase_from_name(c->coord->phase);
+    if (ph == WSR_CO_CLOSED || ph == WSR_CO_ERROR)
+        return;
+    if (wr__check_violation(
+            r,
+            "conn %llu closed (seq %llu) with its coordinator still at %s "
+            "(since seq %llu): the coordinator outlived its machine",
+            (unsigned long long)c->id, (unsigned long long)closed->seq,
+            c->coord->phase, (unsigned long long)c->coord->seq)) {
+        wr__check_cite(r, c->coord);
+        wr__check_cite(r, closed);
+    }
+}
+
 /* The coordinator reported READY_FOR_MESSAGES while the key's machine was
- * absent or not ready. */
+ * absent or not ready, or it was still in a live phase when its
+ * connection closed (coordinator_outlived). */
 void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
 {
     size_t len = wr_history_len(h);
@@ -442,6 +523,10 @@ void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
             continue;
         wr__check_model_apply(&md, ev);
         c = wr__check_gconn_note(&g, ev);
+        if (c != NULL && wr__check_is(ev, "conn.closed")) {
+            coordinator_outlived(c, ev, r);
+            continue;
+        }
         if (!wr__check_is(ev, "coordinator.phase") ||
             !wr__check_eq(ev->phase, "READY_FOR_MESSAGES") ||
             (ev->result != NULL && !wr__check_eq(ev->result, "ok")) ||
@@ -479,7 +564,8 @@ void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
     else
         wr__check_finish(
             r, WR_PASS,
-            "the coordinator reported ready only with a ready machine");
+            "the coordinator reported ready only with a ready machine, "
+            "and ended with its connection");
     wr__check_model_free(&md);
     wr__check_gconns_free(&g);
 }

@@ -83,7 +83,8 @@ typedef struct {
     const wr_group_t *grp;
     int g, i; /* index in the scenario, in the group */
     int instance; /* the gateway instance it connects to */
-    char *user, *session, *token;
+    char *user, *token;
+    char *session; /* as asked for; "": none, the gateway generates one */
     uint64_t rng;       /* seeded per client */
     size_t step;        /* current step */
     bool waiting;       /* the current step waits for an event */
@@ -211,9 +212,11 @@ static void record(client_t *c, const char *event, const char *type,
     json_object_set_new(o, "event", json_string(event));
     if (type != NULL)
         json_object_set_new(o, "type", json_string(type));
-    if (json_object_get(o, "key") == NULL)
-        json_object_set_new(o, "key", json_string(c->session));
-    json_object_set_new(o, "session", json_string(c->session));
+    if (c->session[0] != '\0') { /* none when the gateway generates it */
+        if (json_object_get(o, "key") == NULL)
+            json_object_set_new(o, "key", json_string(c->session));
+        json_object_set_new(o, "session", json_string(c->session));
+    }
     json_object_set_new(o, "user", json_string(c->user));
     json_object_set_new(o, "group", json_string(c->grp->name));
     json_object_set_new(o, "thread", json_integer(w->idx));
@@ -591,6 +594,10 @@ static int probe_key(client_t *c, const char *key, const char *why, int at)
     wr_endpoint_t ep = endpoint(e, at);
 
     snprintf(path, sizeof(path), "/debug/ready?id=%s", key);
+    /* The request's moment, so that the answer can be judged against what
+     * the registry held between it and the answer. */
+    record(c, "client.probe", "invoke",
+           json_pack("{s:s,s:s?}", "key", key, "why", why));
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
     st = wr_http_get(ep.host, ep.port, path, scaled(e, PROBE_TIMEOUT_MS),
@@ -716,12 +723,12 @@ static void chaos_probe(client_t *c)
         (int)(next_rand(&c->chaos_rng) % 100) >= e->chaos->probe_percent)
         return;
     r = next_rand(&c->chaos_rng);
-    if (r % 3 == 0)
+    if (r % 3 == 0 && c->session[0] != '\0')
         snprintf(key, sizeof(key), "%s", c->session);
-    else if (r % 3 == 1)
+    else if (r % 3 == 1 && e->clients[(r / 3) % e->nclients].session[0])
         snprintf(key, sizeof(key), "%s",
                  e->clients[(r / 3) % e->nclients].session);
-    else
+    else /* an absent key; also for a client that names no session */
         snprintf(key, sizeof(key), "absent-%llu-%d-%d",
                  (unsigned long long)e->o->seed, c->g, c->chaos_seq++);
     probe_key(c, key, "chaos", c->instance);
@@ -770,7 +777,10 @@ static bool chaos_before_step(client_t *c)
 static void chaos_reconnect_cb(lws_sorted_usec_list_t *sul)
 {
     client_t *c = lws_container_of(sul, client_t, sul);
-    int registered = probe_key(c, c->session, "chaos", c->instance);
+    /* A client that names no session gets a new one: nothing to wait for. */
+    int registered = c->session[0] != '\0'
+                         ? probe_key(c, c->session, "chaos", c->instance)
+                         : 0;
 
     if (registered == 1 && ++c->chaos_waited * 20 < scaled(c->w->e, 2000)) {
         set_timer(c, 20, chaos_reconnect_cb);
@@ -1155,6 +1165,8 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             if (add_header(wsi, in, len, "authorization:", auth))
                 return -1;
         }
+        if (c->session[0] == '\0')
+            return 0; /* the gateway generates one */
         return add_header(wsi, in, len, "x-session-id:", c->session) ? -1 : 0;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
         c->connecting = false;
@@ -1165,14 +1177,15 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
             record(c, "client.connect", "ok", NULL);
             for (int k = 0; !c->chaos_done && k < c->chaos_burst; k++) {
                 char cid[64], *text;
+                json_t *msg;
                 out_msg_t *m;
 
                 snprintf(cid, sizeof(cid), "chaos-%d-%d", c->g, c->chaos_seq++);
-                text = json_dumps(
-                    json_pack("{s:s,s:{s:s},s:s}", "type", "user_message",
-                              "data", "content", "chaos burst",
-                              "correlation_id", cid),
-                    JSON_COMPACT);
+                msg = json_pack("{s:s,s:{s:s},s:s}", "type", "user_message",
+                                "data", "content", "chaos burst",
+                                "correlation_id", cid);
+                text = msg != NULL ? json_dumps(msg, JSON_COMPACT) : NULL;
+                json_decref(msg);
                 if (text != NULL && (m = enqueue(c, text, "user_message",
                                                  cid)) != NULL)
                     m->chaos = true;
@@ -1491,8 +1504,12 @@ static int setup_clients(engine_t *e)
             c->rng = e->o->seed ^ ((uint64_t)g * 0x9e3779b97f4a7c15ULL);
             c->user = wr_scenario_expand(grp->user, i, (int)g, NULL, NULL,
                                          e->o->seed);
-            c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
-                                            NULL, e->o->seed);
+            /* "": the client names no session ({session} expands to
+             * nothing). */
+            c->session = grp->session != NULL
+                             ? wr_scenario_expand(grp->session, i, (int)g,
+                                                  c->user, NULL, e->o->seed)
+                             : strdup("");
             c->instance = wr_scenario_instance(sc, grp, NULL, i, (int)g,
                                                c->user, c->session,
                                                e->o->seed);

@@ -22,6 +22,8 @@
  *              client.closed       info    code (1006 when no close frame),
  *                                          by ("peer" | "client" | "transport")
  *              client.expect       ok|fail msg_type, within_ms
+ *              client.probe        invoke  key (the request, before
+ *                                          it is sent)
  *              client.probe        ok|fail key, registered, ready
  *              client.barrier      info    name
  *            The session of client.connect may be given as "session" or

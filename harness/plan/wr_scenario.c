@@ -478,6 +478,15 @@ static const char *const token_names[] = {
     [WR_TOKEN_NONE] = "none",
 };
 
+/* Whether v is written as null (`null`, `~`): a choice, unlike a key
+ * left empty, which is reported as a missing value. */
+static bool explicit_null(struct fy_node *v)
+{
+    const char *text = v != NULL ? fy_node_get_scalar0(v) : NULL;
+
+    return text != NULL && text[0] != '\0' && wr__yaml_is_null(v);
+}
+
 static int parse_group(wr__yaml_ctx_t *c, struct fy_node *n, size_t index,
                        wr_group_t *g)
 {
@@ -520,7 +529,9 @@ static int parse_group(wr__yaml_ctx_t *c, struct fy_node *n, size_t index,
         rc = (g->user = strdup("u{g}")) ? 0 : wr__yaml_nomem(c);
     if (rc < 0)
         return rc;
-    if (keys[SESSION] != NULL)
+    if (explicit_null(vals[SESSION]))
+        rc = 0; /* `session: null`: the clients name none */
+    else if (keys[SESSION] != NULL)
         rc = wr__yaml_get_str(c, vals[SESSION], "session", &g->session);
     else
         rc = (g->session = strdup("s{g}")) ? 0 : wr__yaml_nomem(c);

@@ -68,7 +68,9 @@ typedef struct {
     int line, column;      /* position of the group */
     int count;             /* clients in the group, >= 1 */
     char *user;            /* user id template (default "u{g}") */
-    char *session;         /* session id template (default "s{g}") */
+    char *session;         /* session id template (default "s{g}");
+                              NULL: the clients name no session and the
+                              gateway generates one for each */
     wr_token_kind_t token; /* default VALID */
     char *instance;        /* which gateway instance each client connects
                               to: a template whose value, N or N+M, is

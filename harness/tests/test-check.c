@@ -206,6 +206,10 @@ static unsigned long long gw_close(tb_t *t, int c, const char *k, bool leak)
            "\"event\":\"registry.unregister\",\"conn\":%d,\"key\":\"%s\","
            "\"result\":\"removed\"",
            c, k);
+    gw(t,
+       "\"event\":\"coordinator.phase\",\"conn\":%d,\"key\":\"%s\","
+       "\"phase\":\"CLOSED\",\"result\":\"ok\"",
+       c, k);
     return gw(t, "\"event\":\"conn.closed\",\"conn\":%d,\"key\":\"%s\"", c, k);
 }
 
@@ -255,6 +259,13 @@ static void c_closed(tb_t *t, int n, int code, const char *by)
        "\"event\":\"client.closed\",\"type\":\"info\",\"code\":%d,\"by\":"
        "\"%s\"",
        code, by);
+}
+
+/* Client n asks whether key is ready (the answer is c_probe). */
+static void c_ask(tb_t *t, int n, const char *key)
+{
+    cl(t, n, "\"event\":\"client.probe\",\"type\":\"invoke\",\"key\":\"%s\"",
+       key);
 }
 
 static void c_probe(tb_t *t, int n, const char *key, bool registered,
@@ -451,6 +462,53 @@ Test(check, scope_loss_close_path_traced_before_transport_close_passes)
     wr_history_free(t.h);
 }
 
+Test(check, scope_loss_unregister_before_closed_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long rekey, gone;
+
+    gw_accept_auth(&t, 1);
+    rekey = gw_swap(&t, 1, "k");
+    gw_ready(&t, 1, "k");
+    gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"from\":\"PROCESSING_READY\",\"to\":\"CLOSING\",\"result\":\"ok\"");
+    /* Removed while CLOSING: the close path's CLOSED then finds nothing. */
+    gone = gw(&t, "\"event\":\"registry.unregister\",\"conn\":1,\"key\":"
+                  "\"k\",\"result\":\"removed\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"to\":\"CLOSED\",\"result\":\"absent\"");
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
+    /* The registration it had, and the unregister that came too early. */
+    FAILS(r, &t, 2, gone);
+    cr_assert(eq(int, has_seq(&r, rekey) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "while it was CLOSING"))));
+    wr_history_free(t.h);
+}
+
+Test(check, scope_loss_unregister_of_a_closed_or_failed_machine_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_close(&t, 1, "k", false);
+    /* A refused duplicate: FAILED, then unregistered. */
+    gw_connect(&t, 2, "dup");
+    gw_accept_auth(&t, 3);
+    gw(&t, "\"event\":\"registry.rekey\",\"conn\":3,\"key\":\"dup\","
+           "\"result\":\"duplicate\",\"from\":\"pre-3\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":3,\"key\":\"pre-3\","
+           "\"from\":\"SERVICES_READY\",\"to\":\"FAILED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"registry.unregister\",\"conn\":3,\"key\":\"pre-3\","
+           "\"result\":\"removed\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":3,\"key\":\"pre-3\","
+           "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    wr_check_result_t r = run(&t, WSR_CHECK_SCOPE_LOSS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
 Test(check, scope_loss_without_trace_is_unknown)
 {
     tb_t t = tb_new();
@@ -574,6 +632,120 @@ Test(check, false_readiness_correct_flow_passes)
            "\"from\":\"IDLE\",\"to\":\"CLOSING\",\"result\":\"ok\"");
     gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
            "\"correlation_id\":\"c3\",\"machine\":\"IDLE\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_under_a_stale_key_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long gate, proc;
+
+    gw_connect(&t, 1, "k");
+    /* The gate read the final key; the processing used the preliminary
+     * one, where no machine is any more. */
+    gate = gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"decision\":\"process\","
+                  "\"machine\":\"PROCESSING_READY\"");
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":"
+                  "\"pre-1\",\"correlation_id\":\"m\",\"machine\":\"absent\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"pre-1\","
+           "\"to\":\"PROCESSING\",\"result\":\"absent\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, proc);
+    cr_assert(eq(int, has_seq(&r, gate) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "processed under 'pre-1'"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_on_a_machine_out_of_the_ready_set_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long proc;
+
+    gw_connect(&t, 1, "k");
+    gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"m\",\"decision\":\"process\","
+           "\"machine\":\"PROCESSING_READY\"");
+    /* No close under way, yet the machine it read was not ready. */
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"machine\":\"DEGRADED\"");
+    proc = gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+                  "\"correlation_id\":\"m\",\"machine\":\"RECONNECTING\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, proc);
+    cr_assert(not(zero(ptr, strstr(r.summary, "RECONNECTING"))), "%s",
+              r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_processing_while_the_close_runs_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_message(&t, 1, "k", "a", "PROCESSING_READY");
+    gw(&t, "\"event\":\"message.gate\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"b\",\"decision\":\"process\","
+           "\"machine\":\"IDLE\"");
+    /* The close path runs beside the processor, which then finds the
+     * machine gone: the close, not the gate, took it. */
+    gw_close(&t, 1, "k", false);
+    gw(&t, "\"event\":\"message.process\",\"conn\":1,\"key\":\"k\","
+           "\"correlation_id\":\"b\",\"machine\":\"absent\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_probe_answered_from_nothing_the_registry_held_fails)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 1, "k", "valid");
+    gw_connect(&t, 1, "k");
+    c_ask(&t, 0, "k");
+    gw(&t, "\"event\":\"debug.ready\",\"key\":\"k\",\"registered\":true,"
+           "\"ready\":true,\"machine\":\"PROCESSING_READY\"");
+    c_probe(&t, 0, "k", true, true);
+    gw_close(&t, 1, "k", false);
+    /* Asked again once the key is gone; answered with the old answer, and
+     * no reading of the registry behind it. */
+    c_ask(&t, 0, "k");
+    c_probe(&t, 0, "k", true, true);
+    wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
+    FAILS(r, &t, 2, 0);
+    cr_assert(eq(int, r.evidence[0]->src, WR_SRC_CLIENT));
+    cr_assert(eq(str, (char *)r.evidence[0]->type, "invoke"));
+    cr_assert(eq(str, (char *)r.evidence[1]->type, "ok"));
+    cr_assert(eq(sz, r.violations, 1));
+    wr_history_free(t.h);
+}
+
+Test(check, false_readiness_probe_judged_by_its_reading_or_the_model_passes)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 1, "k", "valid");
+    gw_connect(&t, 1, "k");
+    /* Read while asked: the reading itself is judged. */
+    c_ask(&t, 0, "k");
+    gw(&t, "\"event\":\"debug.ready\",\"key\":\"k\",\"registered\":true,"
+           "\"ready\":true,\"machine\":\"PROCESSING_READY\"");
+    c_probe(&t, 0, "k", true, true);
+    /* No reading traced: the answer was true of the registry all along. */
+    c_ask(&t, 0, "k");
+    c_probe(&t, 0, "k", true, true);
+    /* Or at one instant of it: the key closes while it is asked. */
+    c_ask(&t, 0, "k");
+    gw_close(&t, 1, "k", false);
+    c_probe(&t, 0, "k", true, true);
+    c_ask(&t, 0, "nobody");
+    c_probe(&t, 0, "nobody", false, false);
+    /* An answer without its request (an older history) is not timed. */
+    c_probe(&t, 0, "k", false, false);
     wr_check_result_t r = run(&t, WSR_CHECK_FALSE_READINESS);
     PASSES(r);
     wr_history_free(t.h);
@@ -834,6 +1006,51 @@ Test(check, coordinator_gap_linked_ready_passes)
     wr_history_free(t.h);
 }
 
+Test(check, coordinator_gap_coordinator_outliving_its_machine_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long welcome, closed;
+
+    gw_accept_auth(&t, 1);
+    gw_swap(&t, 1, "k");
+    welcome = gw_ready(&t, 1, "k");
+    /* The close path unregisters the machine and leaves the coordinator
+     * READY_FOR_MESSAGES (traced just before the welcome). */
+    gw(&t, "\"event\":\"conn.transport_closed\",\"conn\":1,\"key\":\"k\"");
+    gw(&t, "\"event\":\"machine.transition\",\"conn\":1,\"key\":\"k\","
+           "\"to\":\"CLOSED\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"registry.unregister\",\"conn\":1,\"key\":\"k\","
+           "\"result\":\"removed\"");
+    closed = gw(&t, "\"event\":\"conn.closed\",\"conn\":1,\"key\":\"k\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
+    FAILS(r, &t, 2, closed);
+    cr_assert(eq(int, has_seq(&r, welcome - 1) ? 1 : 0, 1));
+    cr_assert(not(zero(ptr, strstr(r.summary, "READY_FOR_MESSAGES"))));
+    wr_history_free(t.h);
+}
+
+Test(check, coordinator_gap_coordinator_closed_or_failed_at_close_passes)
+{
+    tb_t t = tb_new();
+
+    gw_connect(&t, 1, "k");
+    gw_close(&t, 1, "k", false);
+    /* A failed handshake: ERROR, and the close path's CLOSED refused. */
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
+           "\"phase\":\"ERROR\",\"result\":\"ok\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+           "\"error\":\"INTERNAL\",\"close\":1011");
+    gw(&t, "\"event\":\"coordinator.phase\",\"conn\":2,\"key\":\"pre-2\","
+           "\"phase\":\"CLOSED\",\"result\":\"refused\"");
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":2,\"key\":\"pre-2\"");
+    /* A connection whose coordinator was never traced: nothing to judge. */
+    gw(&t, "\"event\":\"conn.closed\",\"conn\":3,\"key\":\"pre-3\"");
+    wr_check_result_t r = run(&t, WSR_CHECK_COORDINATOR_GAP);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
 Test(check, coordinator_gap_without_trace_is_unknown)
 {
     tb_t t = tb_new();
@@ -911,6 +1128,89 @@ Test(check, liveness_refused_duplicate_and_early_leaver_pass)
     gw(&t, "\"event\":\"auth.failed\",\"conn\":4,\"key\":\"pre-4\"");
     gw(&t, "\"event\":\"conn.failed\",\"conn\":4,\"key\":\"pre-4\","
            "\"error\":\"AUTH_FAILED\",\"close\":1008");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    PASSES(r);
+    wr_history_free(t.h);
+}
+
+Test(check, liveness_duplicate_refusal_of_a_session_nobody_shared_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long failed;
+
+    /* Two clients that name no session: the gateway generates one for
+     * each, and must not hand both the same. */
+    cl(&t, 0, "\"event\":\"client.connect\",\"type\":\"invoke\","
+              "\"token\":\"valid\"");
+    cl(&t, 1, "\"event\":\"client.connect\",\"type\":\"invoke\","
+              "\"token\":\"valid\"");
+    gw_connect(&t, 1, "sess-1");
+    c_welcome(&t, 0, "sess-1");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"sess-1\",\"handle\":\"endpoint\"");
+    gw(&t, "\"event\":\"registry.rekey\",\"conn\":2,\"key\":\"sess-1\","
+           "\"result\":\"duplicate\",\"from\":\"pre-2\"");
+    failed = gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+                    "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    c_closed(&t, 1, 4409, "peer");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    /* Its authentication and its refusal. */
+    FAILS(r, &t, 2, failed);
+    cr_assert(eq(sz, r.violations, 2)); /* the gateway's and the client's */
+    cr_assert(not(zero(ptr, strstr(r.summary, "no client asked for"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, liveness_duplicate_refusal_with_another_close_code_fails)
+{
+    tb_t t = tb_new();
+    unsigned long long failed;
+
+    c_connect(&t, 0, "same", "valid");
+    c_connect(&t, 1, "same", "valid");
+    gw_connect(&t, 1, "same");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"same\",\"handle\":\"endpoint\"");
+    failed = gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+                    "\"error\":\"DUPLICATE_SESSION\",\"close\":1011");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    c_closed(&t, 1, 1011, "peer");
+    wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
+    FAILS(r, &t, 2, failed);
+    cr_assert(eq(sz, r.violations, 2));
+    cr_assert(not(zero(ptr, strstr(r.summary, "with close 1011, not 4409"))),
+              "%s", r.summary);
+    wr_history_free(t.h);
+}
+
+Test(check, liveness_duplicate_refusal_of_a_shared_session_passes)
+{
+    tb_t t = tb_new();
+
+    c_connect(&t, 0, "same", "valid");
+    c_connect(&t, 1, "same", "valid");
+    gw_connect(&t, 1, "same");
+    c_welcome(&t, 0, "same");
+    gw_accept_auth(&t, 2);
+    gw(&t, "\"event\":\"swap.begin\",\"conn\":2,\"key\":\"pre-2\","
+           "\"from\":\"pre-2\",\"to\":\"same\",\"handle\":\"endpoint\"");
+    gw(&t, "\"event\":\"conn.failed\",\"conn\":2,\"key\":\"pre-2\","
+           "\"error\":\"DUPLICATE_SESSION\",\"close\":4409");
+    cl(&t, 1, "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
+              "\"error_message\",\"error\":\"DUPLICATE_SESSION\"");
+    /* A vanished transport says nothing about the close code. */
+    c_closed(&t, 1, 1006, "transport");
+    /* A reconnect of the same client races its own old connection. */
+    c_connect(&t, 2, "mine", "valid");
+    c_closed(&t, 2, 1000, "client");
+    c_connect(&t, 2, "mine", "valid");
+    c_closed(&t, 2, 4409, "peer");
     wr_check_result_t r = run(&t, WSR_CHECK_LIVENESS);
     PASSES(r);
     wr_history_free(t.h);

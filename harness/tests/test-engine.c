@@ -229,7 +229,7 @@ Test(engine, close_codes_are_seen_and_judged, .timeout = 30)
 Test(engine, probe_reads_readiness_of_any_key, .timeout = 30)
 {
     fixture_t f = {0};
-    const wr_event_t *p[4];
+    const wr_event_t *p[4], *ask[4];
 
     start_gateway(&f, NULL);
     drive(&f,
@@ -239,11 +239,44 @@ Test(engine, probe_reads_readiness_of_any_key, .timeout = 30)
           "      - probe_ready: \"{session}\"\n",
           1, 0);
     cr_assert(eq(sz, count(&f, "client.probe", "ok", p, 4), 2));
+    /* Each answer follows its request, recorded before it was sent. */
+    cr_assert(eq(sz, count(&f, "client.probe", "invoke", ask, 4), 2));
+    for (int k = 0; k < 2; k++) {
+        cr_assert(eq(str, (char *)ask[k]->key, (char *)p[k]->key));
+        cr_assert(ask[k]->ns <= p[k]->ns);
+    }
+    cr_assert(ask[1]->ns > p[0]->ns);
     cr_assert(eq(str, (char *)p[0]->key, "ghost"));
     cr_assert(eq(i8, p[0]->registered, 0));
     cr_assert(eq(i8, p[0]->ready, 0));
     cr_assert(eq(str, (char *)p[1]->key, "mine"));
     cr_assert(eq(i8, p[1]->ready, 1));
+    cleanup(&f);
+}
+
+Test(engine, a_client_that_names_no_session_gets_one_generated,
+     .timeout = 30)
+{
+    fixture_t f = {0};
+    const wr_event_t *ask[4], *got[4];
+
+    start_gateway(&f, NULL);
+    drive(&f,
+          "name: n\ndescription: d\nclients:\n  - count: 2\n"
+          "    session: null\n    steps:\n      - connect\n"
+          "      - expect: connection_established\n      - close\n",
+          1, 0);
+    cr_assert(eq(sz, count(&f, "client.connect", "invoke", ask, 4), 2));
+    cr_assert(eq(sz, count(&f, "client.established", "ok", got, 4), 2));
+    for (int k = 0; k < 2; k++) {
+        /* It asked for none, and the gateway made one up. */
+        cr_assert(zero(ptr, (void *)ask[k]->key));
+        cr_assert(not(zero(ptr, (void *)got[k]->key)));
+        cr_assert(eq(int, strncmp(got[k]->key, "sess-", 5), 0), "%s",
+                  got[k]->key);
+    }
+    cr_assert(not(eq(str, (char *)got[0]->key, (char *)got[1]->key)));
+    cr_assert(eq(int, f.stats.steps_failed, 0));
     cleanup(&f);
 }
 
@@ -291,7 +324,7 @@ static void placement(fixture_t *f, unsigned long long seed, char *out)
           "name: s\ndescription: d\nclients:\n  - count: 24\n"
           "    steps:\n      - probe_ready: k{g}\n",
           seed, f->target.port);
-    n = count(f, "client.probe", NULL, ev, 32);
+    n = count(f, "client.probe", "ok", ev, 32);
     cr_assert(eq(sz, n, 24));
     memset(out, '?', 24);
     out[24] = '\0';

@@ -303,6 +303,30 @@ Test(scenario, minimal_file_gets_every_default)
     wr_scenario_free(s);
 }
 
+Test(scenario, session_null_names_no_session)
+{
+    char err[1024] = "";
+    wr_scenario_t *s = wr_scenario_parse(
+        "inline.yaml",
+        "name: inline\ndescription: d\nclients:\n"
+        "  - session: null\n    steps: [connect]\n"
+        "  - session: ~\n    steps: [connect]\n"
+        "  - session: \"null\"\n    steps: [connect]\n",
+        err, sizeof err);
+
+    cr_assert(not(zero(ptr, s)), "%s", err);
+    cr_assert(zero(ptr, s->groups[0].session));
+    cr_assert(zero(ptr, s->groups[1].session));
+    cr_assert(eq(str, s->groups[2].session, "null")); /* quoted: a name */
+    wr_scenario_free(s);
+}
+
+Test(scenario, session_left_empty_is_refused)
+{
+    expect_text_error("session:\n    steps: [connect, close]", "4:5",
+                      "got nothing");
+}
+
 Test(scenario, anchors_share_steps_and_merge_keys_override)
 {
     wr_scenario_t *s = load_good(DATA "good-anchors.yaml");
