@@ -14,7 +14,8 @@ WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
 # to validate JUnit reports against their schema.
 WSRACE_PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config
-  libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev
+  libcriterion-dev libssl-dev libjansson-dev
   libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
   libxml2-utils libxml2-dev
 )

@@ -31,6 +31,7 @@ typedef struct {
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
     unsigned workers;
+    unsigned loops; /* service loops; 0: one per core (gw_config_loops) */
     unsigned service_latency_ms;
     uint64_t seed;
     size_t max_message;
@@ -41,6 +42,11 @@ typedef struct {
 } gw_config_t;
 
 #define GW_DEV_SECRET "wsrace-development-secret"
+#define GW_LOOPS_MAX  64 /* --loops bound */
+
+/* The service loops to run: cfg->loops, or by default one per online
+ * core, at most 8 (see gw_config.c). */
+unsigned gw_config_loops(const gw_config_t *cfg);
 
 /* Parses argv into cfg (defaults first, WSRACE_SECRET from the
  * environment). Returns 0, or 2 after printing a message naming the bad
