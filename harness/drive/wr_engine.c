@@ -1,19 +1,19 @@
 /* wr_engine.c - Scenario clients on libwebsockets service threads.
  *
- * One worker per service thread owns one lws context and the clients
- * assigned to it; a client is touched only by its worker's thread. What is
- * shared across threads is small and atomic: barrier arrival counters, the
- * count of clients that finished their steps, and each worker's wake flag.
- * A thread that releases a barrier (or finishes the last client) sets every
- * worker's wake flag and calls lws_cancel_service() on its context, the one
- * lws call that is safe from another thread; each worker then advances its
- * own waiting clients from its service loop.
+ * One worker per service thread owns one loop (drive/wr_loop.h: an lws
+ * context on its own epoll loop) and the clients assigned to it; a client
+ * is touched only by its worker's thread. What is shared across threads is
+ * small and atomic: barrier arrival counters, the count of clients that
+ * finished their steps, and each worker's wake flag. A thread that
+ * releases a barrier (or finishes the last client) sets every worker's
+ * wake flag and wakes its loop (wr_loop_wake(), safe from any thread);
+ * each worker then advances its own waiting clients on its loop.
  *
  * Every step ends in bounded time: connect, expect, expect_close, barrier
  * and close have their `within`, sleep its length, probes an HTTP timeout,
- * and the scenario's timeout_ms bounds the whole run. A 20 ms tick bounds
- * each lws_service() wait so that the loop sees stop requests, and checks
- * the step bounds of 500 ms or more (see set_bound()).
+ * and the scenario's timeout_ms bounds the whole run. A 20 ms tick on each
+ * loop sees stop requests and the end of the closing phase, and checks the
+ * step bounds of 500 ms or more (see set_bound()).
  *
  * Events are recorded per worker, without locks, as JSON lines and handed
  * to the history after the threads are joined and the connections are
@@ -38,9 +38,10 @@
 
 #include "wsr_token.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_loop.h"
 #include "drive/wr_target.h"
 
-#define TICK_US          (20 * LWS_US_PER_MS)
+#define TICK_US          (20 * 1000)
 #define BOUND_MIN_MS     500 /* step bounds this long are checked by the tick */
 #define CLOSE_GRACE_MS   3000 /* closing phase bound, before time_scale */
 #define PROBE_TIMEOUT_MS 2000
@@ -95,9 +96,9 @@ typedef struct {
     size_t rx_len;
     json_t *inbox; /* received messages not yet expected */
     out_msg_t *out_head, *out_tail;
-    lws_sorted_usec_list_t sul; /* step timer */
-    int64_t bound_ns;           /* step bound checked by the tick; 0: none */
-    sul_cb_t bound_cb;          /* what runs when bound_ns has passed */
+    wr_timer_t timer;     /* step timer */
+    int64_t bound_ns;     /* step bound checked by the tick; 0: none */
+    wr_timer_fn bound_cb; /* what runs when bound_ns has passed */
     /* What the gateway still owes this connection: the correlation ids of
      * the user_messages sent on it that no agent_completed or
      * error_message has answered yet. */
@@ -125,8 +126,9 @@ struct worker {
     engine_t *e;
     int idx;
     pthread_t th;
-    struct lws_context *ctx;
-    lws_sorted_usec_list_t tick;
+    wr_loop_t *loop;
+    struct lws_context *ctx; /* the loop's */
+    wr_timer_t tick;
     client_t **clients;
     size_t nclients;
     atomic_int wake; /* a barrier released or the run ended */
@@ -310,25 +312,27 @@ static void pending_clear(client_t *c)
 static void run_steps(client_t *c);
 
 /* A timer that must fire on time (a sleep, a start jitter). */
-static void set_timer(client_t *c, int ms, sul_cb_t cb)
+static void set_timer(client_t *c, int ms, wr_timer_fn cb)
 {
     c->bound_ns = 0;
-    lws_sul_schedule(c->w->ctx, 0, &c->sul, cb, (lws_usec_t)ms * LWS_US_PER_MS);
+    wr_timer_start(&c->timer, (int64_t)ms * 1000, cb);
 }
 
 /* A bound on a step (connect, expect, barrier, close `within`): cb runs
  * once ms have passed with the step still waiting. Bounds of BOUND_MIN_MS
  * or more are checked by the worker's tick, so they end up to one tick
- * late; shorter ones are lws timers. Why: lws keeps one sorted timer list
- * per context and inserts in linear time, and with a bound on every one of
- * 1,000 clients that insertion was a fifth of a service thread's CPU. */
-static void set_bound(client_t *c, int ms, sul_cb_t cb)
+ * late; shorter ones are timers of the loop. Why: a bound on every client
+ * is armed and disarmed at each step, and a sweep every 20 ms costs less
+ * than that (it was a fifth of a service thread's CPU when the timers
+ * were lws's, one linearly sorted list per context; libev's heap is
+ * cheaper, the sweep cheaper still). */
+static void set_bound(client_t *c, int ms, wr_timer_fn cb)
 {
     if (ms < BOUND_MIN_MS) {
         set_timer(c, ms, cb);
         return;
     }
-    lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    wr_timer_stop(&c->timer);
     c->bound_ns = wr_now_ns() + (int64_t)ms * 1000000;
     c->bound_cb = cb;
 }
@@ -336,7 +340,7 @@ static void set_bound(client_t *c, int ms, sul_cb_t cb)
 static void cancel_timer(client_t *c)
 {
     c->bound_ns = 0;
-    lws_sul_schedule(c->w->ctx, 0, &c->sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    wr_timer_stop(&c->timer);
 }
 
 /* Ends the current step and goes on with the next ones. */
@@ -417,8 +421,8 @@ static void wake_all(engine_t *e)
 {
     for (int k = 0; k < e->nworkers; k++) {
         atomic_store(&e->workers[k].wake, 1);
-        if (e->workers[k].ctx != NULL)
-            lws_cancel_service(e->workers[k].ctx);
+        if (e->workers[k].loop != NULL)
+            wr_loop_wake(e->workers[k].loop);
     }
 }
 
@@ -465,9 +469,9 @@ static void on_wake(worker_t *w)
 /* Steps                                                               */
 /* ------------------------------------------------------------------ */
 
-static void step_timeout_cb(lws_sorted_usec_list_t *sul)
+static void step_timeout_cb(wr_timer_t *t)
 {
-    client_t *c = lws_container_of(sul, client_t, sul);
+    client_t *c = lws_container_of(t, client_t, timer);
     const wr_step_t *s = &c->grp->steps[c->step];
 
     if (!c->waiting)
@@ -500,9 +504,9 @@ static void step_timeout_cb(lws_sorted_usec_list_t *sul)
     step_done(c);
 }
 
-static void start_cb(lws_sorted_usec_list_t *sul)
+static void start_cb(wr_timer_t *t)
 {
-    run_steps(lws_container_of(sul, client_t, sul));
+    run_steps(lws_container_of(t, client_t, timer));
 }
 
 static void start_connect(client_t *c, const wr_step_t *s)
@@ -606,9 +610,9 @@ static void drain_done(client_t *c, bool ok, const char *why)
                      why));
 }
 
-static void drain_timeout_cb(lws_sorted_usec_list_t *sul)
+static void drain_timeout_cb(wr_timer_t *t)
 {
-    client_t *c = lws_container_of(sul, client_t, sul);
+    client_t *c = lws_container_of(t, client_t, timer);
 
     if (!c->draining)
         return;
@@ -658,9 +662,9 @@ static void chaos_probe(client_t *c)
     probe_key(c, key, "chaos");
 }
 
-static void chaos_close_timeout_cb(lws_sorted_usec_list_t *sul)
+static void chaos_close_timeout_cb(wr_timer_t *t)
 {
-    client_t *c = lws_container_of(sul, client_t, sul);
+    client_t *c = lws_container_of(t, client_t, timer);
 
     if (!c->chaos_closing)
         return;
@@ -698,9 +702,9 @@ static bool chaos_before_step(client_t *c)
  * old connection's close has run), then connects again and replays the
  * steps from the first connect. A gateway that keeps the session longer
  * than the bound gets the reconnect anyway (and may refuse it). */
-static void chaos_reconnect_cb(lws_sorted_usec_list_t *sul)
+static void chaos_reconnect_cb(wr_timer_t *t)
 {
-    client_t *c = lws_container_of(sul, client_t, sul);
+    client_t *c = lws_container_of(t, client_t, timer);
     int registered = probe_key(c, c->session, "chaos");
 
     if (registered == 1 && ++c->chaos_waited * 20 < scaled(c->w->e, 2000)) {
@@ -1014,7 +1018,8 @@ static void on_gone(client_t *c, const char *by, const char *error)
     c->open = false;
     c->connecting = false;
     c->wsi = NULL;
-    c->w->open--;
+    if (--c->w->open <= 0 && c->w->closing_phase)
+        wr_loop_break(c->w->loop); /* the last one this worker had */
     if (was_open) {
         c->last_close = c->peer_close ? c->peer_close
                         : c->closing  ? 1000
@@ -1203,23 +1208,6 @@ static const struct lws_protocols protocols[] = {
 /* Workers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Every TICK_US: runs the step bounds that have passed (see set_bound()). */
-static void tick_cb(lws_sorted_usec_list_t *sul)
-{
-    worker_t *w = lws_container_of(sul, worker_t, tick);
-    int64_t now = wr_now_ns();
-
-    for (size_t k = 0; k < w->nclients; k++) {
-        client_t *c = w->clients[k];
-
-        if (c->bound_ns != 0 && now >= c->bound_ns) {
-            c->bound_ns = 0;
-            c->bound_cb(&c->sul);
-        }
-    }
-    lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, TICK_US);
-}
-
 /* Starts closing every connection this worker still has open. */
 static void begin_closing(worker_t *w)
 {
@@ -1249,47 +1237,81 @@ static void begin_closing(worker_t *w)
     }
 }
 
+/* The end of the run and of this worker's closing phase: run on the
+ * worker's thread after each tick and wake-up. */
+static void check_end(worker_t *w)
+{
+    engine_t *e = w->e;
+    int64_t now = wr_now_ns();
+
+    if (!atomic_load(&e->ending) &&
+        (now >= e->deadline || (e->o->stop && *e->o->stop))) {
+        if (e->o->stop && *e->o->stop)
+            w->st.aborted = true;
+        else
+            w->st.timed_out = true;
+        atomic_store(&e->ending, 1);
+        wake_all(e);
+    }
+    if (atomic_load(&e->ending) && !w->closing_phase)
+        begin_closing(w);
+    if (w->closing_phase && (w->open <= 0 || now >= w->close_deadline))
+        wr_loop_break(w->loop);
+}
+
+/* Every TICK_US: runs the step bounds that have passed (see set_bound()). */
+static void tick_cb(wr_timer_t *t)
+{
+    worker_t *w = lws_container_of(t, worker_t, tick);
+    int64_t now = wr_now_ns();
+
+    for (size_t k = 0; k < w->nclients; k++) {
+        client_t *c = w->clients[k];
+
+        if (c->bound_ns != 0 && now >= c->bound_ns) {
+            c->bound_ns = 0;
+            c->bound_cb(&c->timer);
+        }
+    }
+    wr_timer_start(&w->tick, TICK_US, tick_cb);
+    check_end(w);
+}
+
+/* The loop's wake function: a barrier released, or the run ends. */
+static void wake_cb(void *arg)
+{
+    worker_t *w = arg;
+
+    if (atomic_exchange(&w->wake, 0))
+        on_wake(w);
+    check_end(w);
+}
+
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     engine_t *e = w->e;
     uint64_t rng = e->o->seed ^ (0xabcdef12345ULL * (uint64_t)(w->idx + 1));
 
+    wr_timer_init(&w->tick, w->loop);
+    for (size_t k = 0; k < w->nclients; k++)
+        wr_timer_init(&w->clients[k]->timer, w->loop);
     tick_cb(&w->tick);
     for (size_t k = 0; k < w->nclients; k++) {
         client_t *c = w->clients[k];
         int j = c->grp->start_jitter_ms;
 
         if (j > 0)
-            lws_sul_schedule(w->ctx, 0, &c->sul, start_cb,
-                             (lws_usec_t)scaled(e, (int)(next_rand(&rng) %
-                                                         (uint64_t)(j + 1))) *
-                                 LWS_US_PER_MS);
+            wr_timer_start(&c->timer,
+                           (int64_t)scaled(e, (int)(next_rand(&rng) %
+                                                    (uint64_t)(j + 1))) *
+                               1000,
+                           start_cb);
         else
             run_steps(c);
     }
-    for (;;) {
-        int64_t now;
-
-        lws_service(w->ctx, 0);
-        now = wr_now_ns();
-        if (atomic_exchange(&w->wake, 0))
-            on_wake(w);
-        if (!atomic_load(&e->ending) &&
-            (now >= e->deadline || (e->o->stop && *e->o->stop))) {
-            if (e->o->stop && *e->o->stop)
-                w->st.aborted = true;
-            else
-                w->st.timed_out = true;
-            atomic_store(&e->ending, 1);
-            wake_all(e);
-        }
-        if (atomic_load(&e->ending) && !w->closing_phase)
-            begin_closing(w);
-        if (w->closing_phase && (w->open <= 0 || now >= w->close_deadline))
-            break;
-    }
-    lws_sul_schedule(w->ctx, 0, &w->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    wr_loop_run(w->loop);
+    wr_timer_stop(&w->tick);
     for (size_t k = 0; k < w->nclients; k++)
         cancel_timer(w->clients[k]);
     return NULL;
@@ -1456,19 +1478,22 @@ static int setup_clients(engine_t *e)
     return 0;
 }
 
-static int create_context(worker_t *w)
+/* The worker's loop and lws context; on the engine's thread, one worker
+ * after another (see wr_loop.h). */
+static int create_loop(worker_t *w)
 {
-    struct lws_context_creation_info info;
+    wr_loop_opts_t lo = {
+        .protocols = protocols,
+        .user = w,
+        .fd_limit = (unsigned)(w->nclients + 64),
+        .timeout_secs = 30,
+        .wake = wake_cb,
+        .wake_arg = w,
+    };
 
-    memset(&info, 0, sizeof(info));
-    info.port = CONTEXT_PORT_NO_LISTEN;
-    info.protocols = protocols;
-    info.user = w;
-    info.timeout_secs = 30;
-    info.connect_timeout_secs = 30;
-    info.fd_limit_per_thread = (unsigned)(w->nclients + 64);
-    w->ctx = lws_create_context(&info);
-    return w->ctx ? 0 : -ENOMEM;
+    w->loop = wr_loop_new(&lo);
+    w->ctx = w->loop ? wr_loop_context(w->loop) : NULL;
+    return w->loop ? 0 : -ENOMEM;
 }
 
 /* Destroys the lws contexts, then the clients. Events recorded while a
@@ -1480,9 +1505,10 @@ static void release_clients(engine_t *e)
     for (int k = 0; k < e->nworkers; k++) {
         worker_t *w = &e->workers[k];
 
-        if (w->ctx != NULL) {
+        if (w->loop != NULL) {
             w->kept = w->nlines;
-            lws_context_destroy(w->ctx);
+            wr_loop_free(w->loop);
+            w->loop = NULL;
             w->ctx = NULL;
         }
         free(w->clients);
@@ -1573,7 +1599,7 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
     if ((rc = setup_clients(&e)) != 0 || (rc = setup_barriers(&e)) != 0)
         goto out;
     for (int k = 0; k < e.nworkers; k++)
-        if ((rc = create_context(&e.workers[k])) != 0)
+        if ((rc = create_loop(&e.workers[k])) != 0)
             goto out;
     st->start_ns = wr_now_ns();
     e.deadline =
