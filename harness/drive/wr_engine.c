@@ -15,9 +15,10 @@
  * loop sees stop requests and the end of the closing phase, and checks the
  * step bounds of 500 ms or more (see set_bound()).
  *
- * Events are recorded per worker, without locks, as JSON lines and handed
- * to the history after the threads are joined and the connections are
- * gone, so that the two never hold memory at the same time.
+ * Events are recorded per worker, without locks, into a history of the
+ * worker's own in its compact form (a few bytes an event, no JSON text:
+ * history/wr_history.h), and handed to the case's history after the
+ * threads are joined and the connections are gone.
  *
  * Over 1,100 lines, and one cohesive unit: the client state machine (a
  * step at a time), the lws callback that feeds it and the workers that
@@ -135,9 +136,8 @@ struct worker {
     int open;        /* connections open or connecting */
     bool closing_phase;
     int64_t close_deadline;
-    char **lines; /* recorded events, JSON */
-    size_t nlines, caplines;
-    size_t kept;          /* lines recorded before the context was destroyed */
+    wr_history_t *rec;    /* recorded events */
+    size_t kept;          /* events recorded before the loop was destroyed */
     wr_engine_stats_t st; /* this worker's share of the stats */
 };
 
@@ -187,41 +187,36 @@ static void *lws_realloc_cb(void *ptr, size_t size, const char *reason)
     return realloc(ptr, size);
 }
 
-/* Appends one event of client c (fields stolen, may be NULL). */
+/* Appends one event of client c (fields stolen, may be NULL): its line is
+ * the fields, then the client's own members. */
 static void record(client_t *c, const char *event, const char *type,
                    json_t *fields)
 {
-    worker_t *w = c->w;
-    json_t *o = fields ? fields : json_object();
-    char *line;
+    wr_history_t *r = c->w->rec;
+    bool has_key = false;
+    const char *name;
+    json_t *v;
 
-    json_object_set_new(o, "src", json_string("client"));
-    json_object_set_new(o, "ns", json_integer(wr_now_ns()));
-    json_object_set_new(o, "client", json_integer(c->g));
-    json_object_set_new(o, "event", json_string(event));
-    if (type != NULL)
-        json_object_set_new(o, "type", json_string(type));
-    if (json_object_get(o, "key") == NULL)
-        json_object_set_new(o, "key", json_string(c->session));
-    json_object_set_new(o, "session", json_string(c->session));
-    json_object_set_new(o, "user", json_string(c->user));
-    json_object_set_new(o, "group", json_string(c->grp->name));
-    json_object_set_new(o, "thread", json_integer(w->idx));
-    line = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (line == NULL)
-        return;
-    if (w->nlines == w->caplines) {
-        size_t cap = w->caplines ? w->caplines * 2 : 256;
-        char **nl = realloc(w->lines, cap * sizeof(*nl));
-        if (nl == NULL) {
-            free(line);
-            return;
-        }
-        w->lines = nl;
-        w->caplines = cap;
+    wr_history_begin(r, WR_SRC_CLIENT);
+    json_object_foreach(fields, name, v)
+    {
+        wr_history_put_json(r, name, v);
+        has_key = has_key || strcmp(name, "key") == 0;
     }
-    w->lines[w->nlines++] = line;
+    json_decref(fields);
+    wr_history_put_str(r, "src", "client");
+    wr_history_put_int(r, "ns", wr_now_ns());
+    wr_history_put_int(r, "client", c->g);
+    wr_history_put_str(r, "event", event);
+    if (type != NULL)
+        wr_history_put_str(r, "type", type);
+    if (!has_key)
+        wr_history_put_str(r, "key", c->session);
+    wr_history_put_str(r, "session", c->session);
+    wr_history_put_str(r, "user", c->user);
+    wr_history_put_str(r, "group", c->grp->name);
+    wr_history_put_int(r, "thread", c->w->idx);
+    wr_history_end(r); /* out of memory: the event is lost, as before */
 }
 
 static void step_failed(client_t *c, const wr_step_t *s, const char *why)
@@ -1498,7 +1493,7 @@ static int create_loop(worker_t *w)
 
 /* Destroys the lws contexts, then the clients. Events recorded while a
  * context is destroyed (its last close callbacks) are not part of the
- * run: each worker's `kept` says how many of its lines were recorded
+ * run: each worker's `kept` says how many of its events were recorded
  * before. Idempotent. */
 static void release_clients(engine_t *e)
 {
@@ -1506,7 +1501,7 @@ static void release_clients(engine_t *e)
         worker_t *w = &e->workers[k];
 
         if (w->loop != NULL) {
-            w->kept = w->nlines;
+            w->kept = wr_history_len(w->rec);
             wr_loop_free(w->loop);
             w->loop = NULL;
             w->ctx = NULL;
@@ -1532,7 +1527,7 @@ static void release_clients(engine_t *e)
 }
 
 /* Gives the heap's free pages back to the system. The engine frees tens of
- * megabytes (connections, recorded lines) on its service threads' malloc
+ * megabytes (connections, recorded events) on its service threads' malloc
  * arenas just before the runner loads the gateway's trace: without this,
  * those pages would stay resident and add to the case's peak. */
 static void trim_heap(void)
@@ -1546,11 +1541,7 @@ static void engine_free(engine_t *e)
 {
     release_clients(e);
     for (int k = 0; k < e->nworkers; k++) {
-        worker_t *w = &e->workers[k];
-
-        for (size_t l = 0; l < w->nlines; l++)
-            free(w->lines[l]);
-        free(w->lines);
+        wr_history_free(e->workers[k].rec);
     }
     free(e->workers);
     free(e->barriers);
@@ -1593,6 +1584,10 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
     for (int k = 0; k < e.nworkers; k++) {
         e.workers[k].e = &e;
         e.workers[k].idx = k;
+        if ((e.workers[k].rec = wr_history_new()) == NULL) {
+            rc = -ENOMEM;
+            goto out;
+        }
     }
     pthread_once(&once, set_allocator);
     lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
@@ -1628,21 +1623,17 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
         st->timed_out |= w->st.timed_out;
         st->aborted |= w->st.aborted;
     }
-    /* Connections first, then the history: the two never peak together.
-     * Each line is freed as soon as the history has its copy. */
+    /* Connections first, then the events: each worker's are freed as
+     * soon as the history has them. */
     release_clients(&e);
     trim_heap();
     for (int k = 0; k < e.nworkers; k++) {
         worker_t *w = &e.workers[k];
 
-        for (size_t l = 0; l < w->nlines; l++) {
-            if (l < w->kept)
-                wr_history_add_line(h, WR_SRC_CLIENT, w->lines[l]);
-            free(w->lines[l]);
-        }
-        free(w->lines);
-        w->lines = NULL;
-        w->nlines = w->caplines = 0;
+        if (wr_history_take(h, w->rec, w->kept) != 0 && rc == 0)
+            rc = -ENOMEM;
+        wr_history_free(w->rec);
+        w->rec = NULL;
     }
     trim_heap();
 out:
