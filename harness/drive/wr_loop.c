@@ -32,6 +32,14 @@ static void async_cb(struct ev_loop *ev, ev_async *w, int revents)
         l->wake(l->wake_arg);
 }
 
+/* lws 4.1.6 by default arms an idle-ping timer (300 s) on every
+ * WebSocket when it opens, in the context's linearly sorted timer list;
+ * a client's steps bound its own waits, so the loops keep none. */
+static const lws_retry_bo_t no_idle_timer = {
+    .secs_since_valid_ping = 0,
+    .secs_since_valid_hangup = 0,
+};
+
 wr_loop_t *wr_loop_new(const wr_loop_opts_t *o)
 {
     struct lws_context_creation_info info;
@@ -60,6 +68,7 @@ wr_loop_t *wr_loop_new(const wr_loop_opts_t *o)
     info.timeout_secs = o->timeout_secs;
     info.connect_timeout_secs = o->timeout_secs;
     info.fd_limit_per_thread = o->fd_limit;
+    info.retry_and_idle_policy = &no_idle_timer;
     l->ctx = lws_create_context(&info);
     if (l->ctx == NULL) {
         wr_loop_free(l);
