@@ -343,18 +343,25 @@ static int ws_receive(gw_server_t *s, struct lws *wsi, pss_t *pss,
     return 0;
 }
 
+/* Writes the frames queued, while the socket takes them (each frame is a
+ * write of its own; a choked socket gets the rest on its next writable
+ * callback), then the close when one was asked for. */
 static int ws_writeable(struct lws *wsi, pss_t *pss)
 {
-    gw_frame_t *f = gw_conn_pop_frame(pss->conn);
+    gw_frame_t *f;
     char reason[96];
     int code;
 
-    if (f) {
-        int n = lws_write(wsi, (unsigned char *)f->data + LWS_PRE, f->len,
-                          LWS_WRITE_TEXT);
-        free(f);
-        if (n < 0)
-            return -1;
+    if ((f = gw_conn_pop_frame(pss->conn)) != NULL) {
+        do {
+            int n = lws_write(wsi, (unsigned char *)f->data + LWS_PRE,
+                              f->len, LWS_WRITE_TEXT);
+
+            free(f);
+            if (n < 0)
+                return -1;
+        } while (!lws_send_pipe_choked(wsi) &&
+                 (f = gw_conn_pop_frame(pss->conn)) != NULL);
         lws_callback_on_writable(wsi); /* more frames, or a close */
         return 0;
     }
