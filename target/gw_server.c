@@ -447,6 +447,7 @@ static void *loop_main(void *arg)
     svc_t *v = arg;
 
     gw_trace_set_thread_name(v->name);
+    pthread_setname_np(pthread_self(), "gw-loop"); /* for ps and perf */
     gw_loop_run(v->loop);
     return NULL;
 }

@@ -1290,6 +1290,7 @@ static void *worker_main(void *arg)
     engine_t *e = w->e;
     uint64_t rng = e->o->seed ^ (0xabcdef12345ULL * (uint64_t)(w->idx + 1));
 
+    pthread_setname_np(pthread_self(), "wsrace-loop"); /* for ps and perf */
     wr_timer_init(&w->tick, w->loop);
     for (size_t k = 0; k < w->nclients; k++)
         wr_timer_init(&w->clients[k]->timer, w->loop);
