@@ -76,6 +76,21 @@ static json_t *jstr(const char *s)
     return j;
 }
 
+/* Writes ASCII JSON text with < > & as \u escapes (see put_json()). */
+static void put_script_text(FILE *f, const char *text)
+{
+    const char *run = text, *p;
+
+    for (p = text; *p != '\0'; p++) {
+        if (*p != '<' && *p != '>' && *p != '&')
+            continue;
+        fwrite(run, 1, (size_t)(p - run), f);
+        fprintf(f, "\\u%04x", (unsigned)*p);
+        run = p + 1;
+    }
+    fputs(run, f);
+}
+
 /* Writes j (stolen) as JSON that is safe inside a <script> block: ASCII
  * only (so U+2028/9 are escaped too), and < > & as \u escapes, which JSON
  * allows in strings, the only place they can occur. Returns 0 or
@@ -90,12 +105,7 @@ static int put_json(FILE *f, json_t *j)
     json_decref(j);
     if (text == NULL)
         return -ENOMEM;
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p == '<' || *p == '>' || *p == '&')
-            fprintf(f, "\\u%04x", (unsigned)*p);
-        else
-            fputc(*p, f);
-    }
+    put_script_text(f, text);
     free(text);
     return 0;
 }
@@ -669,12 +679,8 @@ static json_t *lane_label(const tl_t *tl, const lane_t *ln)
 
 /* The event as the object of its JSON line, or {"event", "raw"} when the
  * line is not one. */
-static json_t *event_object(const tl_t *tl, const hev_t *e)
+static json_t *event_object(const hev_t *e, char *line)
 {
-    wr_event_t ev;
-    char *line = wr_history_get(tl->hist, e->index, &ev) == 0
-                     ? wr_event_line(&ev)
-                     : NULL;
     json_t *o = line != NULL ? json_loads(line, 0, NULL) : NULL;
 
     if (json_is_object(o)) {
@@ -690,6 +696,29 @@ static json_t *event_object(const tl_t *tl, const hev_t *e)
     }
     free(line);
     return o;
+}
+
+/* Writes the event's line as put_json() would write the object it holds.
+ * A line of printable ASCII without a space or an escape is that object
+ * written compactly already (the history writes lines as jansson does):
+ * it goes out as it is; any other is parsed and written again. Returns 0
+ * or -ENOMEM. */
+static int put_event(FILE *f, const tl_t *tl, const hev_t *e)
+{
+    wr_event_t ev;
+    char *line = wr_history_get(tl->hist, e->index, &ev) == 0
+                     ? wr_event_line(&ev)
+                     : NULL;
+    const char *p;
+
+    for (p = line; p != NULL && *p > ' ' && *p < 0x7f && *p != '\\'; p++)
+        ;
+    if (p != NULL && *p == '\0' && line[0] == '{') {
+        put_script_text(f, line);
+        free(line);
+        return 0;
+    }
+    return put_json(f, event_object(e, line));
 }
 
 static int put_lanes(FILE *f, const tl_t *tl)
@@ -726,7 +755,7 @@ static int put_events(FILE *f, const tl_t *tl)
             continue;
         fprintf(f, "%s[%" PRId64 ",%d,%u,", n++ ? ",\n" : "\n", e->ns - tl->t0,
                 out, tl->evmask[i]);
-        rc = put_json(f, event_object(tl, e));
+        rc = put_event(f, tl, e);
         fputc(']', f);
     }
     fputs("]", f);
