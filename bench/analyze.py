@@ -174,7 +174,10 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
     # The client's own CPU (see the module comment).
     cpu = (r["tool_rusage"] or {}).get("cpu_s")
     srv = (r["server_rusage"] or {}).get("cpu_s")
-    r["tool_own_cpu_s"] = (cpu - srv if wsrace and cpu is not None
+    # A cluster's two gateways and Redis are wsrace's children too, with
+    # no figure of their own to take out: its own CPU is not known.
+    r["tool_own_cpu_s"] = (None if tool == "wsrace-cluster"
+                           else cpu - srv if wsrace and cpu is not None
                            and srv is not None else cpu)
     welcomed = c.get("welcomed", c.get("gateway", {}).get("welcomed", 0))
     if tool == "artillery":
@@ -401,11 +404,12 @@ LOAD_FIGURES = {
     "server_rss_mb": "server_rusage.maxrss_kb",
     "server_cpu_s": "server_rusage.cpu_s",
 }
-TOOLS = ["wsrace", "wsrace-compare", "node-ws", "node-ws-compare",
-         "artillery", "lws-echo"]
+TOOLS = ["wsrace", "wsrace-compare", "wsrace-cluster", "node-ws",
+         "node-ws-compare", "artillery", "lws-echo"]
 TOOL_NAMES = {
     "wsrace": "wsrace",
     "wsrace-compare": "wsrace, compared build (its own gateway)",
+    "wsrace-cluster": "wsrace, 2 gateways sharing Redis (cluster mode)",
     "node-ws": "Node.js `ws` client",
     "node-ws-compare": "Node.js `ws` client, compared build's gateway",
     "artillery": "Artillery (ws engine)",
@@ -748,7 +752,14 @@ def markdown(b):
       "*KiB / conn* = peak RSS / N, "
       "*held* = the peak while the process ran more than two threads, "
       "i.e. for wsrace while its engine holds the connections, before the "
-      "single-threaded check and report of the case.\n")
+      "single-threaded check and report of the case. The cluster row is "
+      "wsrace driving the same workload at two gateway instances sharing a "
+      "Redis registry (`bench/scenarios/load-cluster-*.yaml`, clients round "
+      "robin): every registry operation is a round trip to Redis, so its "
+      "× wsrace is the cluster's handshake rate beside a lone gateway's; "
+      "its server columns are empty (two gateways and Redis, not one "
+      "process), and so is its client CPU (theirs cannot be taken out of "
+      "it).\n")
     for n in sorted({r["connections"] for r in b["load"]}):
         p(f"### {n:,} concurrent connections\n")
         p("| tool | runs ok | handshakes/s | × wsrace | p50 ms | p99 ms "

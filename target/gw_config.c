@@ -16,11 +16,15 @@ void gw_config_usage(FILE *out)
     fputs("usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
           "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
           "                      [--sync POINT:ACTION]... [--sync-file FILE]\n"
+          "                      [--sync-control PATH]\n"
           "                      [--trace FILE]\n"
           "                      [--workers N] [--loops N] "
           "[--service-latency MS]\n"
           "                      [--seed N]"
           " [--max-message BYTES] [--max-queue N]\n"
+          "                      [--registry memory | redis://HOST:PORT]\n"
+          "                      [--instance-id N] [--incarnation N] "
+          "[--registry-ttl MS]\n"
           "       wsrace-gateway token --user USER [--ttl SECONDS] "
           "[--secret S]\n"
           "       wsrace-gateway --list-faults | --list-sync-points | --help |"
@@ -38,6 +42,10 @@ void gw_config_usage(FILE *out)
           "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
           "                        rendezvous=N[,timeout=MS] | none\n"
           "  --trace FILE          lifecycle events as JSON lines\n"
+          "  --sync-control PATH   report every sync point to the runner\n"
+          "                        listening at PATH and wait for its\n"
+          "                        release (docs/sync-control.md; also\n"
+          "                        $WSRACE_SYNC_CONTROL)\n"
           "  --workers N           handshake worker threads (default 16)\n"
           "  --loops N             service loops (threads) sharing the port\n"
           "                        (default: one per core, at most 8)\n"
@@ -46,6 +54,15 @@ void gw_config_usage(FILE *out)
           "1)\n"
           "  --max-message BYTES   largest client message (default 65536)\n"
           "  --max-queue N         messages held before ready (default 32)\n"
+          "  --registry URL        memory (default), or redis://HOST:PORT: a\n"
+          "                        registry shared by a cluster of gateways\n"
+          "  --instance-id N       this gateway's instance in the cluster; its\n"
+          "                        connection ids start at N << 40, and every\n"
+          "                        trace event carries \"instance\"\n"
+          "  --incarnation N       restarts of the instance so far (0..255)\n"
+          "  --registry-ttl MS     lifetime of a Redis entry without a "
+          "heartbeat\n"
+          "                        (default 3000)\n"
           "\n"
           "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T' or\n"
           "subprotocol 'jwt.T'; session: 'X-Session-Id' or ?session=ID),\n"
@@ -153,6 +170,32 @@ static int read_sync_file(gw_config_t *cfg, const char *path, FILE *err)
     return rc;
 }
 
+/* "memory", or "redis://HOST:PORT" into redis_host and redis_port.
+ * Returns 0 or -EINVAL. */
+static int parse_registry(gw_config_t *cfg, const char *val)
+{
+    const char *host, *colon;
+    unsigned long long port;
+
+    if (strcmp(val, "memory") == 0) {
+        cfg->redis_host[0] = '\0';
+        cfg->redis_port = 0;
+        return 0;
+    }
+    if (strncmp(val, "redis://", 8) != 0)
+        return -EINVAL;
+    host = val + 8;
+    colon = strrchr(host, ':');
+    if (!colon || colon == host ||
+        (size_t)(colon - host) >= sizeof(cfg->redis_host) ||
+        parse_u64(colon + 1, 1, 65535, &port) != 0)
+        return -EINVAL;
+    snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%.*s",
+             (int)(colon - host), host);
+    cfg->redis_port = (int)port;
+    return 0;
+}
+
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
 {
     const char *env = getenv("WSRACE_SECRET");
@@ -167,6 +210,8 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
     cfg->seed = 1;
     cfg->max_message = 65536;
     cfg->max_queue = 32;
+    cfg->instance_id = -1;
+    cfg->registry_ttl_ms = 3000;
     cfg->token_ttl = 3600;
     if (env && *env && strlen(env) < sizeof(cfg->secret)) {
         strcpy(cfg->secret, env);
@@ -240,6 +285,10 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
         } else if (strcmp(opt, "--sync-file") == 0) {
             if (read_sync_file(cfg, val, err))
                 return 2;
+        } else if (strcmp(opt, "--sync-control") == 0) {
+            if (!*val)
+                return bad(err, opt, val, "a Unix socket path");
+            cfg->sync_control = val;
         } else if (strcmp(opt, "--trace") == 0) {
             if (!*val)
                 return bad(err, opt, val, "a file path");
@@ -268,12 +317,39 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
             if (parse_u64(val, 0, 100000, &v))
                 return bad(err, opt, val, "0..100000");
             cfg->max_queue = (unsigned)v;
+        } else if (strcmp(opt, "--registry") == 0) {
+            if (parse_registry(cfg, val) != 0)
+                return bad(err, opt, val, "memory or redis://HOST:PORT");
+        } else if (strcmp(opt, "--instance-id") == 0) {
+            if (parse_u64(val, 0, GW_INSTANCE_MAX, &v))
+                return bad(err, opt, val, "0..65535");
+            cfg->instance_id = (int)v;
+        } else if (strcmp(opt, "--incarnation") == 0) {
+            if (parse_u64(val, 0, GW_INCARNATION_MAX, &v))
+                return bad(err, opt, val, "0..255");
+            cfg->incarnation = (unsigned)v;
+        } else if (strcmp(opt, "--registry-ttl") == 0) {
+            if (parse_u64(val, 100, 600000, &v))
+                return bad(err, opt, val, "milliseconds 100..600000");
+            cfg->registry_ttl_ms = (unsigned)v;
         } else {
             fprintf(err, "wsrace-gateway: unknown option '%s' (see --help)\n",
                     opt);
             return 2;
         }
         i += takes;
+    }
+    if (cfg->command == GW_CMD_SERVE && cfg->redis_port == 0) {
+        int f = wsr_faults_cluster_only(&cfg->faults);
+
+        if (f >= 0) {
+            fprintf(err,
+                    "wsrace-gateway: --inject %s: a fault of a cluster; it "
+                    "needs --registry redis://HOST:PORT (this gateway keeps "
+                    "its registry in process)\n",
+                    wsr_fault_name((wsr_fault_id_t)f));
+            return 2;
+        }
     }
     if (cfg->command == GW_CMD_TOKEN && !cfg->token_user) {
         fprintf(err, "wsrace-gateway token: --user is required\n");

@@ -30,16 +30,28 @@ typedef struct {
     wsr_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
+    const char *sync_control; /* runner's socket (docs/sync-control.md) */
     unsigned workers;
     unsigned loops; /* service loops; 0: one per core (gw_config_loops) */
     unsigned service_latency_ms;
     uint64_t seed;
     size_t max_message;
     unsigned max_queue;
+    /* cluster mode (docs/DESIGN.md "Cluster mode") */
+    char redis_host[64];      /* --registry redis://HOST:PORT; "" in-process */
+    int redis_port;           /* 0 in-process */
+    int instance_id;          /* --instance-id, -1 when not given */
+    unsigned incarnation;     /* --incarnation: restarts of the instance */
+    unsigned registry_ttl_ms; /* --registry-ttl */
     /* token sub-command */
     const char *token_user;
     long long token_ttl;
 } gw_config_t;
+
+/* Bounds of the cluster options; a connection id is instance << 40 |
+ * incarnation << 32 | a count from 1 (gw_gateway.h). */
+#define GW_INSTANCE_MAX    65535
+#define GW_INCARNATION_MAX 255
 
 #define GW_DEV_SECRET "wsrace-development-secret"
 #define GW_LOOPS_MAX  64 /* --loops bound */

@@ -74,13 +74,35 @@ int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
     gw->params = *params;
     gw->trace = trace;
     gw->sync = sync;
-    atomic_init(&gw->next_id, 1);
-    gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
-    if (!gw->registry)
+    atomic_init(&gw->next_id,
+                GW_CONN_BASE(params->instance, params->incarnation) + 1);
+    if (params->redis_port > 0) {
+        gw_redis_opts_t ro = {
+            .host = gw->params.redis_host,
+            .port = gw->params.redis_port,
+            .instance = params->instance,
+            .incarnation = params->incarnation,
+            .ttl_ms = params->registry_ttl_ms,
+            .timeout_ms = 2000,
+            .faults = &gw->params.faults,
+            .sync = sync,
+            .trace = trace,
+        };
+
+        gw->registry = gw_registry_new_redis(&ro, gw->error, sizeof(gw->error));
+        if (!gw->registry)
+            return -ECONNREFUSED;
+    } else {
+        gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
+    }
+    if (!gw->registry) {
+        snprintf(gw->error, sizeof(gw->error), "out of memory");
         return -ENOMEM;
+    }
     gw->pool = gw_pool_new(workers);
     if (!gw->pool) {
         int e = errno;
+        snprintf(gw->error, sizeof(gw->error), "cannot start workers");
         gw_registry_free(gw->registry);
         gw->registry = NULL;
         return -e;
@@ -122,6 +144,7 @@ gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
     c->registry = gw->registry;
     if (session)
         snprintf(c->session, sizeof(c->session), "%s", session);
+    gw_sync_note_session(gw->sync, c->id, c->session);
     pthread_mutex_init(&c->lock, NULL);
     atomic_fetch_add(&gw->live, 1);
     return c;
@@ -158,6 +181,7 @@ void gw_conn_unref(gw_conn_t *c)
         c->out_head = f->next;
         free(f);
     }
+    gw_sync_note_session(c->gw->sync, c->id, NULL);
     atomic_fetch_sub(&c->gw->live, 1);
     gw_coord_unref(c->coord);
     free(c->token);
@@ -282,6 +306,8 @@ static void coord_phase(gw_conn_t *c, const char *key, wsr_coord_phase_t to)
 {
     int rc = gw_coord_advance(c->coord, to);
 
+    if (rc == 0)
+        gw_registry_note_phase(c->registry, key, to, c->id);
     gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase", "{s:s,s:s}",
                    "phase", wsr_coord_phase_name(to), "result",
                    rc == 0 ? "ok" : "refused");

@@ -44,7 +44,22 @@ typedef struct {
     unsigned max_queue;          /* messages held before ready */
     uint64_t seed;               /* drives generated session ids */
     size_t frame_headroom;       /* bytes reserved before each frame */
+    /* Cluster mode (docs/DESIGN.md "Cluster mode"): with redis_port set,
+     * the registry is the Redis server at redis_host:redis_port. */
+    int instance;             /* this instance, -1: a lone gateway */
+    unsigned incarnation;     /* its restarts so far */
+    char redis_host[64];
+    int redis_port;           /* 0: the in-process registry */
+    unsigned registry_ttl_ms; /* Redis entries without a heartbeat */
 } gw_params_t;
+
+/* The first connection id of an instance: ids of the instances of one
+ * cluster, and of one instance's incarnations, never meet. A lone gateway
+ * (instance -1) counts from 1. */
+#define GW_CONN_BASE(instance, incarnation)                                    \
+    ((instance) < 0 ? 0                                                        \
+                    : ((uint64_t)(instance) << 40 |                            \
+                       (uint64_t)(incarnation) << 32))
 
 typedef struct {
     gw_params_t params; /* read-only once serving */
@@ -53,8 +68,9 @@ typedef struct {
     gw_registry_t *registry;
     gw_pool_t *pool;
     gw_sink_t sink;
-    _Atomic uint64_t next_id; /* connection ids, from 1 */
+    _Atomic uint64_t next_id; /* connection ids, from GW_CONN_BASE + 1 */
     _Atomic uint64_t live;    /* connections not yet freed */
+    char error[256];          /* why gw_gateway_init failed */
 } gw_gateway_t;
 
 /* One output frame: `len` payload bytes at data + headroom. */
@@ -65,8 +81,9 @@ typedef struct gw_frame {
 } gw_frame_t;
 
 /* Builds the shared parts from params (copied). trace may be NULL. The
- * pool has `workers` threads. Returns 0 or a negative errno; on error
- * nothing is left allocated. */
+ * pool has `workers` threads; the registry is in process, or in Redis
+ * when params->redis_port is set. Returns 0 or a negative errno with the
+ * reason in gw->error; on error nothing is left allocated. */
 int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
                     gw_trace_t *trace, gw_sync_t *sync, unsigned workers);
 

@@ -21,6 +21,8 @@ struct gw_trace {
     int fd;               /* O_APPEND descriptor */
     pthread_mutex_t lock; /* guards seq and the write order */
     uint64_t seq;         /* last seq written; guarded by lock */
+    int instance;         /* "instance" of every event, -1: none; set
+                             before the threads start */
 };
 
 static _Thread_local const char *thread_name = "main";
@@ -31,6 +33,11 @@ static _Thread_local const char *thread_name = "main";
 __attribute__((constructor)) static void seed_jansson(void)
 {
     json_object_seed(0);
+}
+
+const char *gw_trace_thread_name(void)
+{
+    return thread_name;
 }
 
 void gw_trace_set_thread_name(const char *name)
@@ -61,7 +68,14 @@ gw_trace_t *gw_trace_open(const char *path)
         return NULL;
     }
     pthread_mutex_init(&t->lock, NULL);
+    t->instance = -1;
     return t;
+}
+
+void gw_trace_set_instance(gw_trace_t *t, int id)
+{
+    if (t)
+        t->instance = id < 0 ? -1 : id;
 }
 
 void gw_trace_close(gw_trace_t *t)
@@ -156,12 +170,15 @@ static void put_member(line_t *l, const char *name, const char *value)
 
 /* Drops the members of fields that the event sets itself (as
  * json_object_update_missing() kept the event's). */
-static void drop_own(json_t *fields, uint64_t conn, const char *key)
+static void drop_own(json_t *fields, int instance, uint64_t conn,
+                     const char *key)
 {
     static const char *const own[] = {"seq", "ns", "thread", "event"};
 
     for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
         json_object_del(fields, own[i]);
+    if (instance >= 0)
+        json_object_del(fields, "instance");
     if (conn)
         json_object_del(fields, "conn");
     if (key)
@@ -171,8 +188,8 @@ static void drop_own(json_t *fields, uint64_t conn, const char *key)
 /* The line is built outside the lock, but for its seq, which goes in
  * front of it under the lock: the lock covers the seq and the write, so
  * file order stays seq order, and nothing slower. The members and their
- * order are jansson's: seq, ns, thread, event, conn, key, then the
- * fields (a field the event sets itself is dropped). */
+ * order are jansson's: seq, ns, thread, event, instance, conn, key, then
+ * the fields (a field the event sets itself is dropped). */
 uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
                        const char *event, json_t *fields)
 {
@@ -187,7 +204,7 @@ uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
         return 0;
     }
     if (fields)
-        drop_own(fields, conn, key);
+        drop_own(fields, t->instance, conn, key);
     if (fields && json_object_size(fields) > 0)
         tail = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(fields);
@@ -196,6 +213,10 @@ uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
     put_u64(&l, gw_now_ns());
     put_member(&l, "thread", thread_name);
     put_member(&l, "event", event);
+    if (t->instance >= 0) {
+        put(&l, ",\"instance\":", 12);
+        put_u64(&l, (uint64_t)t->instance);
+    }
     if (conn) {
         put(&l, ",\"conn\":", 8);
         put_u64(&l, conn);

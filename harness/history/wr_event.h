@@ -28,7 +28,11 @@
  *   harness  target.start (ns at /healthz ok), target.exit (code, sig,
  *            stopped: false when it died on its own),
  *            target.registry (count: entries left after every client closed;
- *            keys in "keys"), case.end.
+ *            keys in "keys"), case.end. A cluster's events carry
+ *            "instance"; the nemesis steps add instance.kill,
+ *            instance.restart, instance.pause and instance.resume, and the
+ *            registry's log in Redis adds one redis.op per operation (rseq,
+ *            op, key, instance, conn, result), beside its trace event.
  *
  */
 #ifndef WR_EVENT_H
@@ -72,16 +76,24 @@ typedef struct wr_event {
     const char *user_id;        /* client.recv: the user a welcome names */
     const char *why;            /* client.close, client.abandoned: reason */
     const char *step;           /* client.step_failed: the step's kind */
+    int64_t count;              /* target.registry entries; -1 when absent */
+    uint64_t rseq;              /* the registry operation's place in the
+                                   cluster-wide order; 0 when none */
+    uint64_t rafter;            /* a reading of the registry: made after
+                                   that many operations; 0 when none */
+    const struct wr_history *history; /* the history that holds it */
+    int code;                   /* close code, exit code; -1 when absent */
+    int sig;                    /* target.exit signal; 0 when none */
+    int instance;               /* a cluster's gateway instance; -1 when
+                                   absent (a lone gateway) */
+    unsigned chain;             /* gateway events: which trace file (its
+                                   seq numbers are its own) */
+    int line_no;                /* client.step_failed: scenario line; 0 */
+    uint32_t index;             /* its position in its history */
     int8_t linked;              /* coordinator.phase linked */
     int8_t connection_ready;    /* welcome flag */
     int8_t ready, registered;   /* debug.ready / client.probe answer */
     int8_t stopped;             /* target.exit: the harness stopped it */
-    int code;                   /* close code, exit code; -1 when absent */
-    int sig;                    /* target.exit signal; 0 when none */
-    int64_t count;              /* target.registry entries; -1 when absent */
-    int line_no;                /* client.step_failed: scenario line; 0 */
-    uint32_t index;             /* its position in its history */
-    const struct wr_history *history; /* the history that holds it */
 } wr_event_t;
 
 /* "gateway" | "client" | "harness", as a line's "src" member says. */

@@ -1,4 +1,4 @@
-/* wr_history.c - One case's history: the compact store, the checkers'
+/* wr_history.c - One case's history: the compact store and the checkers'
  * view, ordering, and loading files.
  *
  * The store (docs/DESIGN.md, "The history"). Every string (member names,
@@ -77,8 +77,12 @@ typedef struct {
 } shape_t;
 
 /* A record's first byte: its kind in bits 0-1, its source in bits 2-3,
- * and for a text record whether the line names its source in bit 4. */
+ * for a text record whether the line names its source in bit 4, and in
+ * bit 5 whether the event's trace chain follows (a varint; chain 0, the
+ * most common, takes no byte). */
 enum { REC_SHAPED = 0, REC_TEXT = 1 };
+#define REC_HAS_SRC   (1u << 4)
+#define REC_HAS_CHAIN (1u << 5)
 
 typedef struct {
     uint32_t used, size;
@@ -89,6 +93,8 @@ struct wr_history {
     uint32_t *ref;   /* event i's record, in the current order */
     size_t len, cap; /* events used / allocated */
     size_t ngateway; /* events whose source is the gateway */
+    unsigned chains; /* trace files loaded so far */
+    unsigned loading; /* the chain of the events being added */
     bool has_trace;  /* set by wr_history_set_has_trace() */
 
     rblock_t **rb;            /* record blocks */
@@ -494,11 +500,25 @@ static wr_src_t rec_src(const uint8_t *r)
     return (wr_src_t)(r[0] >> 2 & 3);
 }
 
-/* Appends an event: members m[0..n) when text is NULL, else the line's
- * text (len bytes, from its brace). */
-static int append(wr_history_t *h, wr_src_t src, const member_t *m, size_t n,
-                  const char *text, size_t len, bool has_src)
+/* The bytes after record r's header; its chain in *chain. */
+static const uint8_t *rec_body(const uint8_t *r, unsigned *chain)
 {
+    uint64_t c = 0;
+    const uint8_t *p = r + 1;
+
+    if (r[0] & REC_HAS_CHAIN)
+        p = get_uv(p, &c);
+    *chain = (unsigned)c;
+    return p;
+}
+
+/* Appends an event of trace chain `chain`: members m[0..n) when text is
+ * NULL, else the line's text (len bytes, from its brace). */
+static int append(wr_history_t *h, wr_src_t src, unsigned chain,
+                  const member_t *m, size_t n, const char *text, size_t len,
+                  bool has_src)
+{
+    unsigned head = src << 2 | (chain ? REC_HAS_CHAIN : 0);
     uint32_t ref, shape = 0;
     uint8_t *p, *start;
 
@@ -506,11 +526,14 @@ static int append(wr_history_t *h, wr_src_t src, const member_t *m, size_t n,
         return -ENOMEM;
     if (text == NULL && (shape = shape_id(h, m, n)) == NO_ID)
         return -ENOMEM;
-    start = p = rec_room(h, text ? 11 + len : 6 + 10 * n, &ref);
+    start = p = rec_room(h, text ? 16 + len : 11 + 10 * n, &ref);
     if (p == NULL)
         return -ENOMEM;
+    *p++ = (uint8_t)(head | (text ? REC_TEXT : REC_SHAPED) |
+                     (text && has_src ? REC_HAS_SRC : 0));
+    if (chain)
+        p = put_uv(p, chain);
     if (text == NULL) {
-        *p++ = (uint8_t)(REC_SHAPED | src << 2);
         p = put_uv(p, shape);
         for (size_t i = 0; i < n; i++)
             if (m[i].type == WR__T_INT)
@@ -518,7 +541,6 @@ static int append(wr_history_t *h, wr_src_t src, const member_t *m, size_t n,
             else if (m[i].type == WR__T_STR || m[i].type == WR__T_RAW)
                 p = put_uv(p, (uint64_t)m[i].value);
     } else {
-        *p++ = (uint8_t)(REC_TEXT | src << 2 | (has_src ? 1 << 4 : 0));
         p = put_uv(p, len);
         memcpy(p, text, len);
         p += len;
@@ -538,14 +560,14 @@ void wr__history_record(const wr_history_t *h, size_t i, wr__hrecord_t *out)
 
     out->src = rec_src(r);
     if ((r[0] & 3) == REC_TEXT) {
-        out->has_src = r[0] >> 4 & 1;
-        r = get_uv(r + 1, &v);
+        out->has_src = (r[0] & REC_HAS_SRC) != 0;
+        r = get_uv(rec_body(r, &out->chain), &v);
         out->text = (const char *)r;
         out->len = (size_t)v;
         out->n = 0;
         return;
     }
-    r = get_uv(r + 1, &v);
+    r = get_uv(rec_body(r, &out->chain), &v);
     sh = &h->shapes[v];
     out->text = NULL;
     out->len = 0;
@@ -649,8 +671,9 @@ static int add_text(wr_history_t *h, wr_src_t src, const char *text, size_t len)
     if (rc != 0)
         return rc;
     return exact && !a.many
-               ? append(h, ev.src, a.m, a.n, NULL, 0, a.p.has_src)
-               : append(h, ev.src, NULL, 0, text, len, a.p.has_src);
+               ? append(h, ev.src, h->loading, a.m, a.n, NULL, 0, a.p.has_src)
+               : append(h, ev.src, h->loading, NULL, 0, text, len,
+                        a.p.has_src);
 }
 
 int wr_history_add_line(wr_history_t *h, wr_src_t src, const char *line)
@@ -810,7 +833,8 @@ int wr_history_end(wr_history_t *h)
         rc = apply_member(h, &p, &h->b[i]);
     if (rc == 0 && ev.event == NULL)
         rc = -EINVAL;
-    return rc ? rc : append(h, ev.src, h->b, h->nb, NULL, 0, p.has_src);
+    return rc ? rc
+              : append(h, ev.src, h->loading, h->b, h->nb, NULL, 0, p.has_src);
 }
 
 int wr_history_take(wr_history_t *h, wr_history_t *from, size_t n)
@@ -825,7 +849,8 @@ int wr_history_take(wr_history_t *h, wr_history_t *from, size_t n)
     for (size_t i = 0; i < n && rc == 0; i++) {
         wr__history_record(from, i, r);
         if (r->text != NULL) {
-            rc = append(h, r->src, NULL, 0, r->text, r->len, r->has_src);
+            rc = append(h, r->src, r->chain, NULL, 0, r->text, r->len,
+                        r->has_src);
             continue;
         }
         /* The same members, their strings interned here. */
@@ -840,11 +865,23 @@ int wr_history_take(wr_history_t *h, wr_history_t *from, size_t n)
                 rc = -ENOMEM;
         }
         if (rc == 0)
-            rc = append(h, r->src, r->m, r->n, NULL, 0, r->has_src);
+            rc = append(h, r->src, r->chain, r->m, r->n, NULL, 0, r->has_src);
     }
     free(r);
     drop_events(from);
     return rc;
+}
+
+void wr__history_chain_begin(wr_history_t *h)
+{
+    h->loading = h->chains;
+}
+
+void wr__history_chain_end(wr_history_t *h, bool ok)
+{
+    h->loading = 0;
+    if (ok)
+        h->chains++;
 }
 
 void wr__history_truncate(wr_history_t *h, size_t len)
@@ -894,6 +931,7 @@ static int decode(const wr_history_t *ch, size_t i, wr_event_t *ev)
     wr_history_t *h = (wr_history_t *)ch; /* see decode_visit() */
     const uint8_t *r = rec_at(h, i);
     adding_t a;
+    unsigned chain;
     int rc = 0;
 
     a.h = h;
@@ -902,14 +940,14 @@ static int decode(const wr_history_t *ch, size_t i, wr_event_t *ev)
         uint64_t len;
         bool exact;
 
-        r = get_uv(r + 1, &len);
+        r = get_uv(rec_body(r, &chain), &len);
         rc = wr__history_read((const char *)r, (size_t)len, decode_visit, &a,
                               &exact);
     } else {
         const shape_t *sh;
         uint64_t v;
 
-        r = get_uv(r + 1, &v);
+        r = get_uv(rec_body(r, &chain), &v);
         sh = &h->shapes[v];
         for (uint32_t k = 0; k < sh->n && rc == 0; k++) {
             const smember_t *s = &h->sm[sh->first + k];
@@ -926,6 +964,7 @@ static int decode(const wr_history_t *ch, size_t i, wr_event_t *ev)
         }
     }
     wr__history_event_end(&a.p);
+    ev->chain = chain;
     ev->index = (uint32_t)i;
     ev->history = h;
     return rc;
@@ -986,66 +1025,24 @@ bool wr_history_has_trace(const wr_history_t *h)
 }
 
 /* ------------------------------------------------------------------ */
-/* Order                                                                */
+/* Order (wr_history_order.c decides it)                                */
 /* ------------------------------------------------------------------ */
 
-/* Sort keys: the event's order key, ties broken by add order, which makes
- * qsort stable. */
-typedef struct {
-    int64_t key;  /* seq (gateway) or ns (others) */
-    size_t index; /* position in add order */
-} order_t;
-
-static int order_cmp(const void *a, const void *b)
+wr_event_t *wr__history_view(wr_history_t *h)
 {
-    const order_t *x = a, *y = b;
-
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
+    return build_view(h) == 0 ? h->view : NULL;
 }
 
-void wr_history_sort(wr_history_t *h)
+unsigned wr__history_chains(const wr_history_t *h)
 {
-    order_t *gw, *other;
-    size_t ngw = 0, nother = 0, i = 0, j = 0, k = 0, *from;
+    return h->chains;
+}
 
-    if (h == NULL || build_view(h) != 0 || h->len < 2)
-        return;
-    gw = malloc(h->len * sizeof(*gw));
-    other = malloc(h->len * sizeof(*other));
-    from = malloc(h->len * sizeof(*from));
-    if (gw == NULL || other == NULL || from == NULL) {
-        /* Out of memory: add order stays, which for a runner that adds the
-         * trace in file order is already seq order. */
-        free(gw);
-        free(other);
-        free(from);
-        return;
-    }
-    for (size_t n = 0; n < h->len; n++) {
-        if (h->view[n].src == WR_SRC_GATEWAY)
-            gw[ngw++] = (order_t){(int64_t)h->view[n].seq, n};
-        else
-            other[nother++] = (order_t){h->view[n].ns, n};
-    }
-    qsort(gw, ngw, sizeof(*gw), order_cmp);
-    qsort(other, nother, sizeof(*other), order_cmp);
-    /* Two-way merge on ns: gateway events never pass each other, and on a
-     * tie the gateway event goes first (a client sees a gateway action only
-     * after it happened). from[k] is the add-order index of the event that
-     * goes to position k. */
-    while (i < ngw || j < nother) {
-        bool take_gw = j == nother ||
-                       (i < ngw && h->view[gw[i].index].ns <= other[j].key);
-
-        from[k++] = take_gw ? gw[i++].index : other[j++].index;
-    }
-    free(gw);
-    free(other);
-    /* The permutation is applied in place to the view and the records'
-     * refs, one cycle at a time, so sorting needs no second copy of the
-     * events. A position whose event is in place gets from[p] = p. */
+void wr__history_permute(wr_history_t *h, size_t *from)
+{
+    /* In place, one cycle at a time, the view and the records' refs
+     * alike, so ordering needs no second copy of the events. A position
+     * whose event is in place gets from[p] = p. */
     for (size_t p = 0; p < h->len; p++) {
         wr_event_t tmp;
         uint32_t tref;
@@ -1067,8 +1064,6 @@ void wr_history_sort(wr_history_t *h)
         h->ref[q] = tref;
         from[q] = q;
     }
-    free(from);
     for (size_t p = 0; p < h->len; p++)
         h->view[p].index = (uint32_t)p;
 }
-

@@ -62,12 +62,13 @@ int wr_history_end(wr_history_t *h);
  * far). */
 int wr_history_take(wr_history_t *h, wr_history_t *from, size_t n);
 
-/* Appends every line of a gateway trace file. A torn last line (the
- * gateway died mid-write: no newline, or not a JSON object) is skipped and
- * counted in *torn when torn is not NULL; empty lines are skipped. Returns
- * the number of events added, or negative errno (-EINVAL when a line
- * before the last is not an event: the trace is corrupt, not torn, and
- * nothing of it is added). */
+/* Appends every line of a gateway trace file; each file loaded is a
+ * chain of its own (a cluster has one per gateway process). A torn last
+ * line (the gateway died mid-write: no newline, or not a JSON object) is
+ * skipped and counted in *torn when torn is not NULL; empty lines are
+ * skipped. Returns the number of events added, or negative errno (-EINVAL
+ * when a line before the last is not an event: the trace is corrupt, not
+ * torn, and nothing of it is added). */
 long wr_history_load_trace(wr_history_t *h, const char *path, int *torn);
 
 /* Appends every line of a history.jsonl written by wr_history_write().
@@ -76,7 +77,10 @@ long wr_history_load(wr_history_t *h, const char *path);
 
 /* Orders the history on the shared clock. Gateway events keep trace (seq)
  * order among themselves, since the trace takes ns before its lock; the
- * other sources are merged in by ns. Call once, after every add. */
+ * other sources are merged in by ns. Several traces (a cluster) are merged
+ * by ns, each in its own seq order, except that registry operations keep
+ * the cluster's one order (rseq) across traces. Call once, after every
+ * add. */
 void wr_history_sort(wr_history_t *h);
 
 size_t wr_history_len(const wr_history_t *h);

@@ -318,8 +318,13 @@ static long load_lines(wr_history_t *h, const char *path, wr_src_t src,
 long wr_history_load_trace(wr_history_t *h, const char *path, int *torn)
 {
     int dummy = 0;
-    long n = load_lines(h, path, WR_SRC_GATEWAY, torn ? torn : &dummy);
+    long n;
 
+    if (h == NULL)
+        return -EINVAL;
+    wr__history_chain_begin(h);
+    n = load_lines(h, path, WR_SRC_GATEWAY, torn ? torn : &dummy);
+    wr__history_chain_end(h, n >= 0);
     if (n >= 0)
         wr_history_set_has_trace(h, true);
     return n;

@@ -36,6 +36,9 @@ typedef enum {
     F_COUNT,   /* count */
     F_SESSION, /* client.connect session: key when "key" is absent */
     F_SRC,     /* src */
+    F_INSTANCE, /* instance */
+    F_RSEQ,    /* rseq */
+    F_RAFTER,  /* rafter */
     F_LINE,    /* line: a scenario line */
 } kind_t;
 
@@ -64,6 +67,7 @@ static const field_t fields[] = {
     {"event", S(event)},
     {"from", S(from)},
     {"handle", S(handle)},
+    {"instance", F_INSTANCE, 0},
     {"key", S(key)},
     {"line", F_LINE, 0},
     {"linked", B(linked)},
@@ -71,9 +75,11 @@ static const field_t fields[] = {
     {"msg_type", S(msg_type)},
     {"ns", F_NS, 0},
     {"phase", S(phase)},
+    {"rafter", F_RAFTER, 0},
     {"ready", B(ready)},
     {"registered", B(registered)},
     {"result", S(result)},
+    {"rseq", F_RSEQ, 0},
     {"seq", F_SEQ, 0},
     {"session", F_SESSION, 0},
     {"sig", F_SIG, 0},
@@ -127,6 +133,7 @@ void wr__history_event_init(wr__hparse_t *p, wr_event_t *ev, wr_src_t src)
     ev->stopped = -1;
     ev->code = -1;
     ev->count = -1;
+    ev->instance = -1;
     p->ev = ev;
     p->session = NULL;
     p->has_src = false;
@@ -192,6 +199,12 @@ int wr__history_apply(wr__hparse_t *p, int fi, const wr__hval_t *v)
         ev->line_no = (int)v->n;
     else if (f->kind == F_SIG)
         ev->sig = (int)v->n;
+    else if (f->kind == F_INSTANCE)
+        ev->instance = (int)v->n;
+    else if (f->kind == F_RSEQ)
+        ev->rseq = v->n > 0 ? (uint64_t)v->n : 0;
+    else if (f->kind == F_RAFTER)
+        ev->rafter = v->n > 0 ? (uint64_t)v->n : 0;
     else
         ev->count = v->n;
     return 0;

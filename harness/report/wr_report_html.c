@@ -44,6 +44,7 @@
 #include "judge/wr_judge.h"
 #include "report/wr_report_assets.h"
 #include "report/wr_report_timeline.h"
+#include "report/wr_report_explore.h"
 #include "report/wr_report_util.h"
 
 /* What render_html() needs beyond the run: run must stay the first
@@ -457,8 +458,14 @@ static void put_case_facts(FILE *f, const wr_case_t *c, const char *dir)
         fputs(": ", f);
         put_html(f, c->target_error);
     }
+    fputs("</dd>\n", f);
+    if (c->topology[0]) {
+        fputs("<dt>Topology</dt><dd>", f);
+        put_html(f, c->topology);
+        fputs("</dd>\n", f);
+    }
     fprintf(f,
-            "</dd>\n<dt>Clients</dt><dd>%d, %d established, %d step(s) "
+            "<dt>Clients</dt><dd>%d, %d established, %d step(s) "
             "failed</dd>\n",
             c->clients, c->established, c->steps_failed);
     fprintf(f, "<dt>Duration</dt><dd>%.3f s (gateway up in %.1f ms)",
@@ -668,9 +675,14 @@ static int render_html(const wr_run_t *run, FILE *out)
     const html_job_t *job = (const html_job_t *)run;
     int rc;
 
+    static const wr_report_html_fns_t fns = {put_html, put_url};
+
     put_head(out, run);
     put_header(out, run);
-    put_matrix(out, run);
+    if (run->explored != NULL)
+        wr__report_html_explore(out, run, &fns);
+    else
+        put_matrix(out, run);
     rc = put_cases(out, job);
     put_footer(out);
     return rc;
