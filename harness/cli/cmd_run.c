@@ -62,6 +62,7 @@ enum {
     OPT_NO_SHRINK,
     OPT_SHRINK_BUDGET,
     OPT_CONFIRM,
+    OPT_CELLS,
     OPT_HELP,
 };
 
@@ -96,6 +97,7 @@ static const wr_opt_t options[] = {
     {"no-shrink", OPT_NO_SHRINK, false},
     {"shrink-budget", OPT_SHRINK_BUDGET, true},
     {"confirm", OPT_CONFIRM, true},
+    {"cells", OPT_CELLS, true},
     {"help", OPT_HELP, false},
     {NULL, 0, false},
 };
@@ -309,6 +311,18 @@ static wr_status_t apply(cli_t *cli, const wr_opt_hit_t *h)
     case OPT_WRITE_BASELINE:
         o->write_baseline = h->arg;
         return WR_STATUS_OK;
+    case OPT_CELLS:
+        if (!cli->matrix)
+            return bad_value(cli->cmd, h->name, "nothing (it is an option "
+                                                "of wsrace matrix)",
+                             h->arg);
+        if (strcmp(h->arg, "exposed") == 0)
+            o->plan.exposed_cells = true;
+        else if (strcmp(h->arg, "all") == 0)
+            o->plan.exposed_cells = false;
+        else
+            return bad_value(cli->cmd, h->name, "exposed or all", h->arg);
+        return WR_STATUS_OK;
     case OPT_FAULTS:
         if (!cli->matrix)
             return bad_value(cli->cmd, h->name, "nothing (use --inject)",
@@ -408,6 +422,7 @@ static void cli_init(cli_t *cli, const char *cmd, const wr_cli_env_t *env)
     cli->o.gateway = cli->gateway;
     cli->o.report_root = "reports";
     cli->o.jobs = cli->matrix ? 4 : cli->explore ? 2 : 1;
+    cli->o.plan.exposed_cells = cli->matrix;
     cli->x.strategy = WR_SCHED_PCT;
     cli->x.depth = 3;
     cli->x.budget_s = 60;

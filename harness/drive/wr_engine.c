@@ -44,6 +44,8 @@
 
 #define TICK_US          (20 * 1000)
 #define BOUND_MIN_MS     500 /* step bounds this long are checked by the tick */
+#define AFTER_TIMEOUT_MS 250 /* a wait's bound once one of the client's ran
+                                out (wait_bound) */
 #define CLOSE_GRACE_MS   3000 /* closing phase bound, before time_scale */
 #define PROBE_TIMEOUT_MS 2000
 #define RX_MAX           (1 << 20) /* larger server messages are cut and reported */
@@ -112,6 +114,7 @@ typedef struct {
     size_t drained_step; /* the step a drain was done for; SIZE_MAX: none */
     int64_t drain_start_ns;
     int failed_steps;      /* steps of this client that were not met */
+    bool timed_out;        /* a wait of this client ran out its bound */
     const char *last_recv; /* type of the last message received (static) */
     /* Chaos (see wr_engine.h); drawn once, at set-up, from chaos_rng. */
     uint64_t chaos_rng;
@@ -349,6 +352,19 @@ static void cancel_timer(client_t *c)
     wr_timer_stop(&c->timer);
 }
 
+/* The bound of a wait of step s: its `within`, scaled; once one of the
+ * client's waits has run out, at most AFTER_TIMEOUT_MS. The case has
+ * failed at that step already, and a gateway that did not answer once
+ * (a machine that never became ready) would only make every later wait
+ * run its full bound too: that was most of a fault row's time. */
+static int wait_bound(const client_t *c, const wr_step_t *s)
+{
+    int ms = scaled(c->w->e, s->within_ms);
+    int cap = scaled(c->w->e, AFTER_TIMEOUT_MS);
+
+    return c->timed_out && ms > cap ? cap : ms;
+}
+
 /* Ends the current step and goes on with the next ones. */
 static void step_done(client_t *c)
 {
@@ -482,6 +498,7 @@ static void step_timeout_cb(wr_timer_t *t)
 
     if (!c->waiting)
         return;
+    c->timed_out = s->kind != WR_STEP_SLEEP;
     switch (s->kind) {
     case WR_STEP_SLEEP:
         break;
@@ -681,7 +698,10 @@ static bool start_drain(client_t *c)
     c->drain_start_ns = wr_now_ns();
     record(c, "client.drain", "invoke",
            json_pack("{s:i}", "pending", (int)c->npending));
-    set_bound(c, scaled(e, ms), drain_timeout_cb);
+    ms = scaled(e, ms);
+    if (c->timed_out && ms > scaled(e, AFTER_TIMEOUT_MS))
+        ms = scaled(e, AFTER_TIMEOUT_MS);
+    set_bound(c, ms, drain_timeout_cb);
     return true;
 }
 
@@ -908,7 +928,7 @@ static void run_steps(client_t *c)
                 break;
             }
             c->waiting = true;
-            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+            set_bound(c, wait_bound(c, s), step_timeout_cb);
             return;
         case WR_STEP_EXPECT_CLOSE:
             if (!c->open && !c->connecting) {
@@ -916,7 +936,7 @@ static void run_steps(client_t *c)
                 break;
             }
             c->waiting = true;
-            set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
+            set_bound(c, wait_bound(c, s), step_timeout_cb);
             return;
         case WR_STEP_SLEEP: {
             int ms = s->ms;

@@ -30,6 +30,7 @@
 #define LINE_MAX_BYTES 4096
 #define DEFAULT_QUANTUM_US 1000
 #define DEFAULT_REPLAY_WAIT_MS 200
+#define PARKED_WAIT 20 /* quanta a replay waits for the recorded company */
 
 typedef struct {
     int fd;
@@ -92,6 +93,7 @@ struct wr_sched {
     size_t replay_at;   /* replay: the next step to find */
     step_slot_t *named; /* replay: step of each (point, session, n) */
     size_t capnamed;    /* slots of named (a power of two), 0: none */
+    bool *used;         /* replay: steps released ahead of their turn */
     int64_t last_ns;    /* last arrival or release */
     int64_t wait_since; /* replay: since when the next step is awaited */
     char **lines;       /* the run's events, JSON */
@@ -228,10 +230,14 @@ static int index_steps(wr_sched_t *s)
     size_t cap = 16;
 
     free(s->named);
+    free(s->used);
     s->named = NULL;
+    s->used = NULL;
     s->capnamed = 0;
     if (s->o.kind != WR_SCHED_REPLAY || s->o.nsteps == 0)
         return 0;
+    if ((s->used = calloc(s->o.nsteps, sizeof(*s->used))) == NULL)
+        return -ENOMEM;
     while (cap < s->o.nsteps * 2)
         cap *= 2;
     s->named = calloc(cap, sizeof(*s->named));
@@ -251,22 +257,25 @@ static int index_steps(wr_sched_t *s)
     return 0;
 }
 
-/* Whether the replay still has to release p in order: a step not yet
- * passed names it. An arrival no step names, or only a step the replay
- * has passed, is free. `lock` held. */
-static bool named_later(const wr_sched_t *s, const parked_t *p)
+/* The step not yet passed that names p, or SIZE_MAX: an arrival no step
+ * names, or only a step the replay has passed or used, is free. `lock`
+ * held. */
+static size_t named_step(const wr_sched_t *s, const parked_t *p)
 {
     uint64_t h;
     size_t at;
 
     if (s->capnamed == 0)
-        return false;
+        return SIZE_MAX;
     h = arrival_hash(p->point, p->session, p->n);
     for (at = (size_t)h & (s->capnamed - 1); s->named[at].hash != 0;
          at = (at + 1) & (s->capnamed - 1))
-        if (s->named[at].hash == h)
-            return s->named[at].step >= s->replay_at;
-    return false;
+        if (s->named[at].hash == h) {
+            size_t k = s->named[at].step;
+
+            return k >= s->replay_at && !s->used[k] ? k : SIZE_MAX;
+        }
+    return SIZE_MAX;
 }
 
 /* Releases parked[i]. `lock` held. */
@@ -343,7 +352,7 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
         bool freed = false;
 
         for (i = 0; i < s->nparked;)
-            if (!named_later(s, &s->parked[i])) {
+            if (named_step(s, &s->parked[i]) == SIZE_MAX) {
                 release_at(s, i, s->replay_at < s->o.nsteps ? "free"
                                                             : "beyond");
                 s->st.freed++;
@@ -353,6 +362,8 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
             }
         if (freed)
             now = now_ns();
+        while (s->replay_at < s->o.nsteps && s->used[s->replay_at])
+            s->replay_at++;
         if (s->replay_at >= s->o.nsteps)
             return -1;
         want = &s->o.steps[s->replay_at];
@@ -366,10 +377,15 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
         if (i < s->nparked) {
             /* As many parked as when it went in the recording (who else
              * had arrived is what makes a race), unless the target has
-             * gone idle without them. */
+             * gone quiet without them for PARKED_WAIT quanta: an arrival
+             * that late is behind something this run does in another
+             * order, and waiting longer at every step would make a
+             * large case too slow to pass its own bounds. */
+            int64_t pw = (int64_t)s->o.quantum_us * 1000 * PARKED_WAIT;
+
             if ((int)s->nparked < want->parked && !all_parked(s) &&
-                now - s->last_ns < wait_ns)
-                return (wait_ns - (now - s->last_ns)) / 1000 + 1;
+                now - s->last_ns < pw)
+                return (pw - (now - s->last_ns)) / 1000 + 1;
             if (!all_parked(s) &&
                 now - s->last_ns < (int64_t)s->o.quantum_us * 1000)
                 return (s->o.quantum_us * 1000LL - (now - s->last_ns)) /
@@ -380,6 +396,29 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
             release_at(s, i, "replay");
             now = now_ns();
             continue;
+        }
+        if (all_parked(s) && s->nparked > 0) {
+            /* Every worker waits here and the one the step names is not
+             * among them: other connections took the workers first this
+             * time. The one the schedule names soonest goes ahead of its
+             * turn, and its step is used. */
+            size_t best = 0, best_step = SIZE_MAX;
+
+            for (i = 0; i < s->nparked; i++) {
+                size_t k = named_step(s, &s->parked[i]);
+
+                if (k < best_step) {
+                    best_step = k;
+                    best = i;
+                }
+            }
+            if (best_step != SIZE_MAX) {
+                s->used[best_step] = true;
+                s->st.ahead++;
+                release_at(s, best, "ahead");
+                now = now_ns();
+                continue;
+            }
         }
         if (now - s->last_ns < wait_ns && now - s->wait_since < 10 * wait_ns)
             return (wait_ns - (now - s->last_ns)) / 1000 + 1;
@@ -751,6 +790,7 @@ fail:
     wr_schedule_clear(&s->o);
     free(s->change);
     free(s->named);
+    free(s->used);
     pthread_mutex_destroy(&s->lock);
     free(s);
     return rc;
@@ -798,6 +838,7 @@ void wr_sched_stop(wr_sched_t *s)
     free(s->change);
     free(s->sched);
     free(s->named);
+    free(s->used);
     wr_schedule_clear(&s->o);
     pthread_mutex_destroy(&s->lock);
     free(s);

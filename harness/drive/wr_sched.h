@@ -42,6 +42,8 @@ typedef struct {
     size_t forced;    /* releases because nothing else could arrive */
     size_t replayed;  /* releases a recorded step named */
     size_t freed;     /* replay: releases no step left named */
+    size_t ahead;     /* replay: released before their turn, every worker
+                         being parked with the named one not among them */
     size_t diverged;  /* replay waits that ended without the arrival */
     size_t timeouts;  /* arrivals the target gave up waiting for */
     int targets;      /* target connections that said hello */

@@ -460,6 +460,10 @@ static int compare_cell(wr_matrix_diff_t *d, const char *row,
 
     if (was && now && strcmp(was, now) == 0)
         return 0;
+    /* A cell this run did not plan (matrix --cells exposed against a
+     * baseline of every cell) says nothing either way. */
+    if (was && now == NULL)
+        return 0;
     if ((good(w) && !good(n)) ||
         (w == WR_CELL_DETECTED && n != WR_CELL_DETECTED && now != NULL))
         return add_change(&d->regressions, &d->nregressions, row, scenario,

@@ -168,8 +168,9 @@ static void plan_id(wr_run_t *run, const wr_plan_opts_t *o)
         wsr_faults_format(&run->injects[i], text, sizeof(text));
         h = fnv(h, text);
     }
-    snprintf(text, sizeof(text), "%llu/%d/%d", o->seed,
-             o->repeat > 0 ? o->repeat : 1, (int)o->no_sync);
+    snprintf(text, sizeof(text), "%llu/%d/%d/%d", o->seed,
+             o->repeat > 0 ? o->repeat : 1, (int)o->no_sync,
+             (int)o->exposed_cells);
     h = fnv(h, text);
     if (o->chaos != NULL) {
         snprintf(text, sizeof(text), "chaos %d/%d/%d/%d", o->chaos->close_percent,
@@ -284,6 +285,11 @@ int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
                 wr_run_clear(run);
                 return -EINVAL;
             }
+            /* Only where a scenario exposes the row's fault: elsewhere a
+             * fault row shows side effects, not a detection. */
+            if (o->exposed_cells && f.mask != 0 &&
+                (f.mask & scs[si]->exposes.mask) == 0)
+                continue;
             if (seen(run, ci, scs[si], &f))
                 continue;
             note_inject(run, &f);

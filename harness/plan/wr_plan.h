@@ -60,6 +60,10 @@ typedef struct {
                                    case, or NULL: the scenario's pinned
                                    one, if any */
     bool external;             /* the target is not ours: no faults */
+    bool exposed_cells;        /* a fault set only for the scenarios that
+                                  expose one of its faults (matrix
+                                  --cells exposed); nothing injected:
+                                  every scenario */
     bool fit_faults;           /* a matrix: a cluster's faults are planned
                                   for cluster scenarios only (else such a
                                   case is an error) */

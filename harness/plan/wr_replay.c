@@ -150,8 +150,8 @@ int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
             snprintf(err, errlen, "%s: no such file", path);
             return -ENOENT;
         }
-        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column,
-                 je.text);
+        snprintf(err, errlen, "%s:%d:%d: not a wsrace replay.json (%s)",
+                 path, je.line, je.column, je.text);
         return -EINVAL;
     }
     if (!json_is_object(j) || !json_is_integer(json_object_get(j, "wsrace_replay")))

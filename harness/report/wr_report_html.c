@@ -624,6 +624,8 @@ static void put_legend(FILE *f)
           "</span>"
           "<span><i class=\"sw\" style=\"background:#6b7280\"></i>harness / "
           "gateway</span>"
+          "<span><i class=\"sw\" style=\"background:#db2777\"></i>schedule: "
+          "a sync-point arrival parked, its release</span>"
           "<span><i class=\"sw\" style=\"border:2px solid #dc2626;"
           "border-radius:50%\"></i>evidence of a FAIL</span>"
           "<span>lane background: machine state (grey: connecting or "

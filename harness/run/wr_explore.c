@@ -62,7 +62,10 @@ typedef struct {
 
 bool wr_explore_is_finding(const wr_case_t *c)
 {
-    bool designed = (c->faults.mask & c->scenario->exposes.mask) != 0;
+    /* A scenario promises its exposure through its own windows: without
+     * them (--no-sync) nothing is promised. */
+    bool designed = (c->faults.mask & c->scenario->exposes.mask) != 0 &&
+                    !c->no_sync;
 
     for (int k = 0; k < WSR_CHECK__COUNT; k++) {
         if (!c->ran[k] || c->results[k].verdict != WR_FAIL)
@@ -288,6 +291,13 @@ static void progress(const explorer_t *x, int64_t t0, bool final)
     fflush(stdout);
 }
 
+/* How often the progress line is written: rewritten every second on a
+ * terminal, a line every ten seconds in a log. */
+static int64_t progress_every(void)
+{
+    return isatty(STDOUT_FILENO) ? 1000000000LL : 10000000000LL;
+}
+
 /* Runs the jobs (child processes, or this one with a shared scheduler)
  * until the budget ends. */
 static wr_status_t run_jobs(explorer_t *x, struct wr_sched *shared)
@@ -317,7 +327,7 @@ static wr_status_t run_jobs(explorer_t *x, struct wr_sched *shared)
             } else {
                 x->sh->infra = 0;
             }
-            if (wr_now_ns() - last > 1000000000LL) {
+            if (wr_now_ns() - last > progress_every()) {
                 progress(x, t0, false);
                 last = wr_now_ns();
             }
@@ -363,7 +373,7 @@ static wr_status_t run_jobs(explorer_t *x, struct wr_sched *shared)
         }
         if (stopping(x))
             atomic_store(&x->sh->stop, 1);
-        if (wr_now_ns() - last > 1000000000LL) {
+        if (wr_now_ns() - last > progress_every()) {
             progress(x, t0, false);
             last = wr_now_ns();
         }

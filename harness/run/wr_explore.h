@@ -41,8 +41,9 @@ typedef struct {
 } wr_explore_opts_t;
 
 /* A finding: an iteration that failed a check nothing promised. A case
- * whose injected fault its scenario exposes fails by design: only a
- * check expected to PASS makes it a finding. */
+ * whose injected fault its scenario exposes, with the scenario's sync
+ * actions (its windows) in force, fails by design: only a check expected
+ * to PASS makes it a finding. */
 bool wr_explore_is_finding(const wr_case_t *c);
 
 /* Explores and writes the report; fills run (free with wr_run_free).

@@ -503,14 +503,15 @@ static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
 
     wr_sched_record(s, h);
     wr_sched_stats(s, &st);
-    harness_event(h, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
+    harness_event(h, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}",
                                "event", "sched.stats", "strategy",
                                wr_sched_kind_name(c->sched.kind), "arrivals",
                                (json_int_t)st.arrivals, "decisions",
                                (json_int_t)st.decisions, "forced",
                                (json_int_t)st.forced, "replayed",
                                (json_int_t)st.replayed, "freed",
-                               (json_int_t)st.freed, "diverged",
+                               (json_int_t)st.freed, "ahead",
+                               (json_int_t)st.ahead, "diverged",
                                (json_int_t)st.diverged, "timeouts",
                                (json_int_t)st.timeouts, "targets",
                                st.targets));

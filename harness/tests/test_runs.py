@@ -93,7 +93,7 @@ def verdicts(s):
 
 def test_matrix():
     rd = TMP + "/m"
-    r = run(["matrix", "--seeds", "2", "--faults",
+    r = run(["matrix", "--cells", "all", "--seeds", "2", "--faults",
              "fallback-ready,registry-leak", "--report-dir", rd,
              scen("fallback-ready"), scen("registry-leak")])
     ok(r.returncode == 0, "matrix: exit 0 when every detection is N/N and "
@@ -121,10 +121,30 @@ def test_matrix():
        r.stdout, "matrix: printed on the terminal", r.stdout)
     md = open(os.path.join(rd, "latest", "report.md")).read()
     ok("DETECTED 2/2" in md, "matrix: report.md has the matrix", md[:2000])
+    # The default: a fault row only where a scenario exposes the fault.
+    rd = TMP + "/m-exposed"
+    r = run(["matrix", "--seeds", "2", "--faults",
+             "fallback-ready,registry-leak", "--report-dir", rd,
+             scen("fallback-ready"), scen("registry-leak")])
+    s = summary(rd)
+    c = cells(s)
+    planned = sorted(set((x["scenario"]["name"], ",".join(x["inject"]))
+                         for x in s["cases"]))
+    ok(r.returncode == 0 and planned == [
+        ("fallback-ready", ""), ("fallback-ready", "fallback-ready"),
+        ("registry-leak", ""), ("registry-leak", "registry-leak")],
+       "matrix --cells exposed (the default): each fault only where a "
+       "scenario exposes it, nothing injected everywhere", str(planned))
+    ok(c[("fallback-ready", "fallback-ready", "false_readiness")] ==
+       "DETECTED" and ("registry-leak", "fallback-ready", "registry_leak")
+       not in c or c[("registry-leak", "fallback-ready", "registry_leak")]
+       == "not run",
+       "matrix --cells exposed: the detections, and no cell for a fault "
+       "where nothing exposes it", str(c)[:1500])
 
     # A gateway that ignores --inject: the detection is MISSED, exit 1.
     rd2 = TMP + "/m-missed"
-    r = run(["matrix", "--seeds", "1", "--faults", "fallback-ready",
+    r = run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready",
              "--target", DROP_INJECT, "--report-dir", rd2,
              scen("fallback-ready")])
     c = cells(summary(rd2))
@@ -134,7 +154,7 @@ def test_matrix():
 
     # A gateway that leaks without being asked: FALSE ALARM, exit 1.
     rd3 = TMP + "/m-false"
-    r = run(["matrix", "--seeds", "1", "--faults", "fallback-ready",
+    r = run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready",
              "--target", LEAKY, "--report-dir", rd3, scen("fallback-ready")])
     c = cells(summary(rd3))
     ok(r.returncode == 1 and
@@ -143,7 +163,7 @@ def test_matrix():
        r.stdout)
 
     # Bad input: named, exit 2, nothing written.
-    r = run(["matrix", "--faults", "no-such", "--report-dir", TMP + "/m-bad",
+    r = run(["matrix", "--cells", "all", "--faults", "no-such", "--report-dir", TMP + "/m-bad",
              scen("fallback-ready")])
     ok(r.returncode == 2 and "no-such" in r.stdout and
        not os.path.exists(TMP + "/m-bad"),
@@ -153,16 +173,16 @@ def test_matrix():
 def test_baseline():
     rd = TMP + "/b"
     base = TMP + "/baseline.json"
-    r = run(["matrix", "--seeds", "1", "--faults", "fallback-ready",
+    r = run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready",
              "--write-baseline", base, "--report-dir", rd,
              scen("fallback-ready")])
     ok(r.returncode == 0 and os.path.exists(base),
        "baseline: --write-baseline writes the matrix", r.stdout)
-    r = run(["matrix", "--seeds", "1", "--faults", "fallback-ready",
+    r = run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready",
              "--baseline", base, "--report-dir", rd, scen("fallback-ready")])
     ok(r.returncode == 0 and "0 regression(s)" in r.stdout,
        "baseline: the same gateway has no regression", r.stdout)
-    r = run(["matrix", "--seeds", "1", "--faults", "fallback-ready",
+    r = run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready",
              "--baseline", base, "--target", DROP_INJECT, "--report-dir", rd,
              scen("fallback-ready")])
     ok(r.returncode == 1 and "REGRESSION" in r.stdout and
@@ -174,7 +194,7 @@ def test_baseline():
     bad = os.path.join(TMP, "not-a-baseline.json")
     with open(bad, "w") as f:
         f.write('{"cells": 3}')
-    r = run(["matrix", "--baseline", bad, "--report-dir", rd,
+    r = run(["matrix", "--cells", "all", "--baseline", bad, "--report-dir", rd,
              scen("fallback-ready")])
     ok(r.returncode == 2 and "not-a-baseline.json" in r.stdout,
        "baseline: a bad file exits 2 naming it", r.stdout)
@@ -247,7 +267,7 @@ def test_diff():
 
 
 def test_shards():
-    args = ["matrix", "--seeds", "2", "--faults",
+    args = ["matrix", "--cells", "all", "--seeds", "2", "--faults",
             "fallback-ready,duplicate-registration",
             scen("fallback-ready"), scen("duplicate-registration")]
     whole = TMP + "/s-whole"
@@ -298,7 +318,7 @@ def test_shards():
        open(os.path.join(whole, "latest", "junit.xml")).read().count(
            "<testcase"), "merge: junit.xml with every testcase")
     other = TMP + "/s-other"
-    run(["matrix", "--seeds", "1", "--faults", "fallback-ready", "--shard",
+    run(["matrix", "--cells", "all", "--seeds", "1", "--faults", "fallback-ready", "--shard",
          "1/3", "--report-dir", other, scen("fallback-ready")])
     r = run(["merge", dirs[0], os.path.realpath(other + "/latest"),
              dirs[2], "--out", TMP + "/s-mixed"])
@@ -323,7 +343,7 @@ def test_store():
 
 def test_jobs_interrupt():
     rd = TMP + "/j"
-    p = subprocess.Popen([WSRACE, "matrix", "--seeds", "3", "--jobs", "3",
+    p = subprocess.Popen([WSRACE, "matrix", "--cells", "all", "--seeds", "3", "--jobs", "3",
                           "--faults", "stuck-swap", "--report-dir", rd,
                           scen("golden-path")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -19,7 +19,7 @@
   var COLOR = {
     state: '#2563eb', coord: '#7c3aed', reg: '#ea580c', send: '#16a34a',
     recv: '#0d9488', close: '#374151', fail: '#dc2626', harness: '#6b7280',
-    other: '#9aa5b1'
+    sched: '#db2777', other: '#9aa5b1'
   };
   var STATE = {
     CONNECTING: '#e5e7eb', ACCEPTED: '#dbeafe', AUTHENTICATED: '#bfdbfe',
@@ -32,6 +32,7 @@
     var n = String(o.event || '');
     if (o.type === 'fail' || /fail|error|swallow/.test(n)) return 'fail';
     if (n === 'machine.transition') return 'state';
+    if (n.indexOf('sched.') === 0) return 'sched';
     if (n === 'coordinator.phase') return 'coord';
     if (n.indexOf('registry.') === 0 || n.indexOf('swap.') === 0) return 'reg';
     if (n === 'client.send' || n.indexOf('message.') === 0) return 'send';
