@@ -1038,7 +1038,7 @@ unsigned wr__history_chains(const wr_history_t *h)
     return h->chains;
 }
 
-void wr__history_permute(wr_history_t *h, size_t *from)
+void wr__history_permute(wr_history_t *h, uint32_t *from)
 {
     /* In place, one cycle at a time, the view and the records' refs
      * alike, so ordering needs no second copy of the events. A position
@@ -1057,12 +1057,12 @@ void wr__history_permute(wr_history_t *h, size_t *from)
 
             h->view[q] = h->view[next];
             h->ref[q] = h->ref[next];
-            from[q] = q;
+            from[q] = (uint32_t)q;
             q = next;
         }
         h->view[q] = tmp;
         h->ref[q] = tref;
-        from[q] = q;
+        from[q] = (uint32_t)q;
     }
     for (size_t p = 0; p < h->len; p++)
         h->view[p].index = (uint32_t)p;

@@ -68,6 +68,6 @@ wr_event_t *wr__history_view(wr_history_t *h);
 
 /* Reorders the events: the one at from[k] goes to position k, view and
  * records alike. from is left as the identity. */
-void wr__history_permute(wr_history_t *h, size_t *from);
+void wr__history_permute(wr_history_t *h, uint32_t *from);
 
 #endif

@@ -18,7 +18,7 @@
  * qsort stable. Gateway events sort by chain first. */
 typedef struct {
     int64_t key;    /* seq (gateway) or ns (others) */
-    size_t index;   /* position in add order */
+    uint32_t index; /* position in add order */
     unsigned chain; /* gateway events: their trace; 0 for the others */
 } order_t;
 
@@ -108,17 +108,22 @@ static bool merge_chains(const wr_event_t *view, order_t *gw, size_t ngw,
     return true;
 }
 
+/* The sort's own memory is two arrays of keys, 16 bytes an event, and
+ * the permutation, 4: it comes on top of the view, at the case's peak. */
 void wr_history_sort(wr_history_t *h)
 {
     order_t *gw, *other;
-    size_t ngw = 0, nother = 0, i = 0, j = 0, k = 0, *from, len;
+    size_t ngw = 0, nother = 0, i = 0, j = 0, k = 0, len;
+    uint32_t *from;
     wr_event_t *view;
 
     len = wr_history_len(h);
     if (h == NULL || (view = wr__history_view(h)) == NULL || len < 2)
         return;
-    gw = malloc(len * sizeof(*gw));
-    other = malloc(len * sizeof(*other));
+    for (size_t n = 0; n < len; n++)
+        ngw += view[n].src == WR_SRC_GATEWAY;
+    gw = malloc((ngw + 1) * sizeof(*gw));
+    other = malloc((len - ngw + 1) * sizeof(*other));
     from = malloc(len * sizeof(*from));
     if (gw == NULL || other == NULL || from == NULL) {
         /* Out of memory: add order stays, which for a runner that adds the
@@ -128,11 +133,13 @@ void wr_history_sort(wr_history_t *h)
         free(from);
         return;
     }
+    ngw = 0;
     for (size_t n = 0; n < len; n++) {
         if (view[n].src == WR_SRC_GATEWAY)
-            gw[ngw++] = (order_t){(int64_t)view[n].seq, n, view[n].chain};
+            gw[ngw++] =
+                (order_t){(int64_t)view[n].seq, (uint32_t)n, view[n].chain};
         else
-            other[nother++] = (order_t){view[n].ns, n, 0};
+            other[nother++] = (order_t){view[n].ns, (uint32_t)n, 0};
     }
     qsort(gw, ngw, sizeof(*gw), order_cmp);
     qsort(other, nother, sizeof(*other), order_cmp);
