@@ -7,6 +7,9 @@
                                          one load run's files -> JSON record
   analyze.py repro REPORT_DIR MODE BUG FILE [SAME_AS]
                                          one wsrace repro run -> JSON record
+  analyze.py profile PERF_DATA N         one profiled wsrace run (perf record
+                                         with call graphs, the gateway its
+                                         child) -> where the CPU went, JSON
   analyze.py report BENCH_DIR            raw/*.json -> bench.json, bench.md
 
 Handshake = connect started -> welcome (connection_established) received,
@@ -14,13 +17,20 @@ on the client's clock (wsrace: its history; the peers measure it
 themselves). The gateway's trace gives the same figures from the server
 side for every client that drives the gateway (conn.open -> welcome.sent),
 so wsrace, Node ws and Artillery are also compared on one instrument.
+Client CPU. wsrace starts the gateway itself (through the server's
+rusage wrapper) and reaps it, so the CPU that wait4() reports for wsrace
+holds the gateway's too; wsrace's own CPU is that minus the server's
+figure. The peers are not the gateway's parents: theirs is their own.
+
 Standard library only (Debian's /usr/bin/python3).
 """
+import collections
 import glob
 import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 
 
@@ -148,8 +158,9 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
     r = {"tool": tool, "connections": n, "rep": rep, "ok": False,
          "error": None, "tool_rusage": read_json(tool_rusage),
          "server_rusage": read_json(server_rusage)}
+    wsrace = tool.startswith("wsrace")  # this build's, or a compared one
     try:
-        if tool in ("wsrace", "wsrace-cluster"):
+        if wsrace:
             r["client"] = wsrace_load(client, n)
         else:
             r["client"] = read_json(client) or {}
@@ -160,12 +171,20 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
         r["error"] = f"no figures: {e}"
         return r
     c = r["client"]
+    # The client's own CPU (see the module comment).
+    cpu = (r["tool_rusage"] or {}).get("cpu_s")
+    srv = (r["server_rusage"] or {}).get("cpu_s")
+    # A cluster's two gateways and Redis are wsrace's children too, with
+    # no figure of their own to take out: its own CPU is not known.
+    r["tool_own_cpu_s"] = (None if tool == "wsrace-cluster"
+                           else cpu - srv if wsrace and cpu is not None
+                           and srv is not None else cpu)
     welcomed = c.get("welcomed", c.get("gateway", {}).get("welcomed", 0))
     if tool == "artillery":
         welcomed = c.get("gateway", {}).get("welcomed", 0)
     if welcomed != n:
         r["error"] = f"{welcomed} of {n} connections welcomed"
-    elif tool in ("wsrace", "wsrace-cluster") and not c.get("as_expected"):
+    elif wsrace and not c.get("as_expected"):
         r["error"] = "a check did not PASS: " + json.dumps(c.get("verdicts"))
     elif r["tool_rusage"] is None:
         r["error"] = "no rusage of the client"
@@ -208,6 +227,148 @@ def repro(report_dir, mode, bug, file, same_as=None):
 
 
 # --------------------------------------------------------------------------
+# Profiles
+# --------------------------------------------------------------------------
+
+OWN_BINARIES = ("wsrace", "wsrace-gateway")
+
+
+def role_of(comm, pid, tid):
+    """Which part of which process a thread is (the threads are named:
+    wsrace-loop, gw-loop, gw-worker; each process's main thread has its
+    own role)."""
+    if comm == "wsrace":
+        return "wsrace: history, checks, reports (main thread)" \
+            if pid == tid else "wsrace: other threads"
+    if comm == "wsrace-loop":
+        return "wsrace: client engine (service loops)"
+    if comm in ("wsrace-gateway", "gw-loop"):
+        # The first loop runs on the main thread.
+        return "gateway: service loops"
+    if comm == "gw-worker":
+        return "gateway: worker pool (handshake, messages, close, trace)"
+    return "other: " + comm
+
+
+def frame_name(sym, dso, ip):
+    """A frame's function; lws's static functions have no symbol in
+    Debian's build: they are named by their offset in the library."""
+    base = os.path.basename(dso)
+    if sym and sym != "[unknown]":
+        return sym, base
+    return "%s+0x%s" % (base or "?", ip), base
+
+
+def kernel_entry(named):
+    """What a sample in the kernel was there for: a page fault, or the
+    system call its user-space wrapper made (the first frame out of the
+    kernel), or else an interrupt or the scheduler."""
+    kfns = [f for f, d in named if d == "[kernel.kallsyms]"]
+    user = next((f for f, d in named if d != "[kernel.kallsyms]"), None)
+    if any("page_fault" in f for f in kfns):
+        return "page faults"
+    if user is None:
+        return "interrupts, scheduling"
+    name = re.sub(r"^(__GI_|__libc_|_)+", "", user)
+    name = re.sub(r"^(libc_|GI_)+", "", name)
+    if re.search(r"lll_lock|futex|pthread_cond|pthread_mutex", user):
+        return "futex() (locks, condition variables)"
+    return name + "()"
+
+
+def perf_samples(data):
+    """(comm, pid, tid, period ns, frames) per sample of a perf.data with
+    call graphs; frames innermost first, each (function, dso)."""
+    out = subprocess.run(
+        ["perf", "script", "-i", data, "-F",
+         "comm,pid,tid,period,ip,sym,dso"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        check=False).stdout
+    head = re.compile(r"^(\S.*?)\s+(\d+)/(\d+)\s+(\d+)\s*$")
+    frame = re.compile(r"^\s+([0-9a-f]+)\s+(.*?)\s+\((.*)\)\s*$")
+    cur = None
+    for line in out.splitlines():
+        m = head.match(line)
+        if m:
+            if cur:
+                yield cur
+            cur = (m.group(1), int(m.group(2)), int(m.group(3)),
+                   int(m.group(4)), [])
+            continue
+        m = frame.match(line)
+        if m and cur:
+            ip, sym, dso = m.groups()
+            if dso == "inlined":  # an inlined call: the next frame's dso
+                dso = ""
+            cur[4].append((ip, sym, dso))
+    if cur:
+        yield cur
+
+
+def profile(data, n, top=8):
+    """Where the CPU of one profiled run went: per process role, its CPU
+    seconds and share, its hottest functions by self time (with the
+    function of our own code that led there), and our own functions by
+    inclusive time."""
+    roles = {}
+    total = 0
+    for comm, pid, tid, period, frames in perf_samples(data):
+        # Inlined frames take the dso of the frame that holds them.
+        named = []
+        for i, (ip, sym, dso) in enumerate(frames):
+            if not dso:
+                dso = next((d for _, _, d in frames[i + 1:] if d), "")
+            named.append(frame_name(sym, dso, ip))
+        if not named:
+            continue
+        r = roles.setdefault(role_of(comm, pid, tid), {
+            "ns": 0, "self": collections.Counter(),
+            "own": collections.Counter(), "kernel": collections.Counter(),
+            "via": collections.defaultdict(collections.Counter)})
+        r["ns"] += period
+        total += period
+        self_fn = named[0]
+        if self_fn[1] == "[kernel.kallsyms]":
+            # One entry: in this VM kernel time lands mostly on
+            # pvm_irq_enable, wherever interrupts come back on; what the
+            # kernel was doing is told by the system call (or fault) the
+            # stack came in through.
+            self_fn = ("kernel (system calls, page faults, network)",
+                       "[kernel.kallsyms]")
+            r["kernel"][kernel_entry(named)] += period
+        r["self"][self_fn] += period
+        own = [f for f, d in named if d in OWN_BINARIES]
+        for f in dict.fromkeys(own):  # once per sample: inclusive
+            r["own"][f] += period
+        if self_fn[1] not in OWN_BINARIES and own:
+            r["via"][self_fn][own[0]] += period
+    entry = {"main", "_start", "__libc_start_main_impl",
+             "__libc_start_call_main", "start_thread", "clone3", "serve",
+             "gw_server_run", "loop_main", "worker_main", "watch_main",
+             "run_cases", "run_case", "cmd_run", "wr_cli_main"}
+    out = {"available": total > 0, "connections": n,
+           "cpu_s": total / 1e9, "roles": []}
+    for name, r in sorted(roles.items(), key=lambda kv: -kv[1]["ns"]):
+        ns = r["ns"]
+        for f in list(r["own"]):
+            if f in entry or r["own"][f] >= 0.9 * ns:
+                del r["own"][f]  # a thread's entry: everything is under it
+        out["roles"].append({
+            "role": name, "cpu_s": ns / 1e9,
+            "share": ns / total if total else 0,
+            "self": [{"function": f, "dso": d, "share": v / ns,
+                      "via": (r["via"][(f, d)].most_common(1)[0][0]
+                              if r["via"][(f, d)] else None)}
+                     for (f, d), v in r["self"].most_common(top)],
+            "own": [{"function": f, "share": v / ns}
+                    for f, v in r["own"].most_common(top)],
+            "kernel": [{"what": k, "share": v / ns}
+                       for k, v in r["kernel"].most_common(5)],
+        })
+    return out
+
+
+# --------------------------------------------------------------------------
 # The report
 # --------------------------------------------------------------------------
 
@@ -238,16 +399,19 @@ LOAD_FIGURES = {
     "gw_handshake_p99_ms": "client.gateway.handshake_p99_ms",
     "gw_messages_per_s": "client.gateway.messages_per_s",
     "tool_rss_mb": "tool_rusage.maxrss_kb",
-    "tool_cpu_s": "tool_rusage.cpu_s",
+    "tool_cpu_s": "tool_own_cpu_s",
     "tool_wall_s": "tool_rusage.wall_s",
     "server_rss_mb": "server_rusage.maxrss_kb",
     "server_cpu_s": "server_rusage.cpu_s",
 }
-TOOLS = ["wsrace", "wsrace-cluster", "node-ws", "artillery", "lws-echo"]
+TOOLS = ["wsrace", "wsrace-compare", "wsrace-cluster", "node-ws",
+         "node-ws-compare", "artillery", "lws-echo"]
 TOOL_NAMES = {
     "wsrace": "wsrace",
+    "wsrace-compare": "wsrace, compared build (its own gateway)",
     "wsrace-cluster": "wsrace, 2 gateways sharing Redis (cluster mode)",
     "node-ws": "Node.js `ws` client",
+    "node-ws-compare": "Node.js `ws` client, compared build's gateway",
     "artillery": "Artillery (ws engine)",
     "lws-echo": "lws client + lws echo server (ceiling)",
 }
@@ -358,12 +522,17 @@ def report(bench_dir):
     history = None
     if os.path.exists(os.path.join(raw, "history-load.json")):
         history = json.load(open(os.path.join(raw, "history-load.json")))
+    profiles = [json.load(open(p)) for p in
+                sorted(glob.glob(os.path.join(raw, "profile-*.json")),
+                       key=lambda p: int(re.sub(r"\D", "", os.path.basename(p))
+                                         or 0))]
     load = load_table(loads)
     rep = repro_table(repros)
     targets = evaluate_targets(load, rep)
     bench = {"run_id": machine.get("run_id"), "machine": machine,
              "load": load, "repro": rep, "overhead": overhead,
-             "history_load": history, "targets": targets}
+             "history_load": history, "profiles": profiles,
+             "targets": targets}
     with open(os.path.join(bench_dir, "bench.json"), "w") as f:
         json.dump(bench, f, indent=1)
     with open(os.path.join(bench_dir, "bench.md"), "w") as f:
@@ -401,6 +570,23 @@ def evaluate_targets(load, rep):
             out.append({"target": f">= 3x the Node ws client's handshake "
                         f"rate at {n:,} connections",
                         "measured": f"{x:.2f}x", "met": x >= 3})
+        if ws_ and nd and ws_["tool_cpu_s"] and nd["tool_cpu_s"]:
+            a = ws_["tool_cpu_s"]["median"] * 1e6 / n
+            b = nd["tool_cpu_s"]["median"] * 1e6 / n
+            out.append({"target": f"client CPU per connection at most the "
+                        f"Node ws client's at {n:,} connections (wsrace's "
+                        f"own, its gateway's left out)",
+                        "measured": f"{a:,.0f} µs against {b:,.0f} µs",
+                        "met": a <= b})
+        ec = next((r for r in load if r["tool"] == "lws-echo"
+                   and r["connections"] == n), None)
+        if n == 1000 and ws_ and ec and ws_["handshakes_per_s"] and \
+                ec["handshakes_per_s"]:
+            x = (ws_["handshakes_per_s"]["median"]
+                 / ec["handshakes_per_s"]["median"])
+            out.append({"target": ">= 0.6x the lws echo pair's handshake "
+                        "rate (the ceiling) at 1,000 connections",
+                        "measured": f"{x:.2f}x", "met": x >= 0.6})
     for r in rep:
         if r["mode"] != "windows":
             continue
@@ -422,39 +608,94 @@ def evaluate_targets(load, rep):
 
 
 BOTTLENECKS = [
-    "**The gateway's event loop.** `wsrace-gateway` serves every connection "
-    "from one lws context on one thread: lws's poll loop scans all N "
-    "descriptors on each wake-up and lws inserts each connection's timeout "
-    "into one sorted list in linear time (`lws_dll2_add_sorted`). At 10,000 "
-    "connections the gateway's CPU is about the same whoever drives it "
-    "(wsrace, Node `ws`), and the lws echo server, also one context on "
-    "one thread but with no auth, JSON or worker pool, slows down the same "
-    "way from 1,000 to 10,000 connections.",
-    "**wsrace's engine: lws's poll loop.** At 1,000 connections per service "
-    "thread, `sock_poll`/`tcp_poll` were about half of the engine's CPU and "
-    "`lws_dll2_add_sorted` a fifth. Now: 250 connections per thread (about "
-    "a quarter less CPU for the case) and step bounds checked by the "
-    "worker's 20 ms tick instead of one lws timer each. What is left needs "
-    "an epoll loop (lws's libev/libuv event-lib plugins) in the engine.",
-    "**Memory of a case.** While the connections are held the harness uses "
-    "about 8 KiB each. Checking needs the case's whole history in memory: "
-    "about 41 events per connection, each a 208-byte struct plus its JSON "
-    "line (~175 bytes), about 15.5 KiB per connection, so the process "
-    "peaks near 20 KiB per connection (it was 33 KiB: the sort no longer "
-    "copies the events, the engine frees its connections before the "
-    "history takes its events, keeps only messages a later step can "
-    "expect, and uses 1 KiB lws rx buffers). Below 16 KiB needs a compact "
-    "event (string ids, lines read back from history.jsonl on demand), a "
-    "change to wr_history.h and every checker. The HTML report reads the "
-    "case's history.jsonl again with jansson, a second peak of about the "
-    "same height.",
-    "**Two cores, shared.** The client and the gateway compete for the "
-    "same two cores, and other work ran on the machine during the run "
-    "(see the load averages): treat single figures with care, the spreads "
-    "are real. Contention also favours the side with more threads: the lws "
-    "echo pair (3 threads) loses more to other work than wsrace (one "
-    "thread per 250 connections) and the gateway (16 workers).",
+    "**Read the profiles above.** Each size has one: the parts are "
+    "wsrace's client engine (its service loops), wsrace's main thread "
+    "(history, checks, reports, after the connections are closed), the "
+    "gateway's service loops and its worker pool. Most of what is left is "
+    "kernel time, by system call.",
+    "**The gateway.** One service loop per core, each an lws context on "
+    "its own epoll loop (lws's libev plugin on a loop of ours) with its "
+    "own SO_REUSEPORT listener; no lws idle-ping timers. Its loops spend "
+    "their time in send() (one per frame) and in lws's linear scan of its "
+    "descriptor table at every socket insert and close (Debian builds lws "
+    "with asserts; the table is as long as ulimit -n). Its worker pool "
+    "spends about half of its time tracing: one write(2) per event, which "
+    "is what keeps the trace complete up to a crash, and futex() handoffs.",
+    "**wsrace's engine.** Each service thread is an lws client context on "
+    "its own epoll loop, 250 connections each (lws still keeps one "
+    "linearly sorted list of the timeouts it sets during each handshake "
+    "per context); its own timers are libev's. Events are recorded in the "
+    "history's compact form, with no JSON text. What is left: send(), "
+    "epoll_wait(), lws's read of /dev/urandom for each key and frame mask, "
+    "close().",
+    "**Memory of a case.** The history keeps about 25 bytes per event "
+    "(strings interned once, events by shape) and rebuilds JSON lines on "
+    "demand; the checkers read a flat view of every event, 240 bytes each, "
+    "which is the case's peak (10,000 connections: about 100 MB of the "
+    "process's 140). The HTML timeline reads history.jsonl into the same "
+    "compact form.",
+    "**Two cores, shared.** wsrace and the gateway share the same two "
+    "cores, and other work ran on the machine during the run (see the "
+    "load averages): treat single figures with care, the spreads are "
+    "real. A handshake rate is bounded by the CPU of wsrace and its "
+    "gateway together; the Node client's, by its one thread.",
 ]
+
+
+def share_text(x):
+    return f"{100 * x:.0f}%" if x >= 0.095 else f"{100 * x:.1f}%"
+
+
+def lws_note(function):
+    """What an unnamed lws function is, when we know it (Debian's
+    libwebsockets17 4.1.6-3 has no symbols for its static functions)."""
+    m = re.match(r"libwebsockets\.so\.17\+0x([0-9a-f]+)$", function)
+    if m and 0x10700 <= int(m.group(1), 16) < 0x10740:
+        return (function + " (lws's linear scan of its descriptor table, "
+                "which Debian's build, asserts on, runs at every socket "
+                "insert and close)")
+    return function
+
+
+def profile_markdown(prof):
+    """The profile of one size: per part of each process, its CPU, its
+    hottest functions, our functions and what the kernel did."""
+    L = []
+    p = L.append
+    n = prof["connections"]
+    p(f"#### Where the CPU went at {n:,} connections\n")
+    p(f"One more wsrace run under `perf record -e cpu-clock --call-graph "
+      f"dwarf` (not one of the timed runs): {prof['cpu_s']:.1f} s of CPU "
+      "in all, wsrace's and its gateway's. *Self*: time in the function "
+      "itself (through which function of ours); *ours*: time in our "
+      "functions and what they called; *kernel*: the system call (or page "
+      "fault) that kernel time came through.\n")
+    for r in prof["roles"]:
+        if r["share"] < 0.01:
+            continue
+        p(f"- **{r['role']}**: {r['cpu_s']:.2f} s, {share_text(r['share'])}")
+        self_ = " · ".join(
+            f"{lws_note(x['function'])} {share_text(x['share'])}"
+            + (f" (via `{x['via']}`)" if x["via"] else "")
+            for x in r["self"][:5])
+        p(f"  - self: {self_}")
+        if r["own"]:
+            p("  - ours: " + " · ".join(
+                f"`{x['function']}` {share_text(x['share'])}" for x in r["own"][:6]))
+        if r.get("kernel"):
+            p("  - kernel: " + " · ".join(
+                f"{x['what']} {share_text(x['share'])}" for x in r["kernel"][:4]))
+    top = prof["roles"][0] if prof["roles"] else None
+    if top:
+        user = [x for x in top["self"] if x["dso"] != "[kernel.kallsyms]"]
+        kern = top.get("kernel") or []
+        p(f"\nLargest part at {n:,}: *{top['role']}* "
+          f"({share_text(top['share'])} of the CPU)"
+          + (f"; its kernel time mostly {kern[0]['what']}" if kern else "")
+          + (f"; its hottest function of its own, "
+             f"{lws_note(user[0]['function'])} ({share_text(user[0]['share'])})"
+             if user else "") + ".\n")
+    return L
 
 
 def markdown(b):
@@ -474,7 +715,9 @@ def markdown(b):
                      ("nofile", "descriptor limit (ulimit -n, raised)"),
                      ("lws", "libwebsockets"), ("node", "Node.js"),
                      ("ws", "ws (npm)"), ("artillery", "Artillery (npm)"),
-                     ("valgrind", "valgrind"), ("runs", "runs per figure"),
+                     ("valgrind", "valgrind"),
+                     ("compare", "compared with (--compare)"),
+                     ("runs", "runs per figure"),
                      ("seeds", "seeds per bug"), ("git", "git")]:
         p(f"| {label} | {m.get(k, '–')} |")
     p("\nEvery figure is the median of its runs with (min–max); the "
@@ -504,7 +747,9 @@ def markdown(b):
       "the client's clock; *gw* = conn.open → welcome.sent in the gateway's "
       "trace (one instrument for every client of the gateway). Memory and "
       "CPU are of the whole process (wsrace's include checking the "
-      "history and writing the report); *KiB / conn* = peak RSS / N, "
+      "history and writing the report; its CPU is its own: the gateway it "
+      "starts and reaps is left out, see bench/analyze.py); "
+      "*KiB / conn* = peak RSS / N, "
       "*held* = the peak while the process ran more than two threads, "
       "i.e. for wsrace while its engine holds the connections, before the "
       "single-threaded check and report of the case. The cluster row is "
@@ -513,7 +758,8 @@ def markdown(b):
       "robin): every registry operation is a round trip to Redis, so its "
       "× wsrace is the cluster's handshake rate beside a lone gateway's; "
       "its server columns are empty (two gateways and Redis, not one "
-      "process).\n")
+      "process), and so is its client CPU (theirs cannot be taken out of "
+      "it).\n")
     for n in sorted({r["connections"] for r in b["load"]}):
         p(f"### {n:,} concurrent connections\n")
         p("| tool | runs ok | handshakes/s | × wsrace | p50 ms | p99 ms "
@@ -540,9 +786,16 @@ def markdown(b):
               f"{fmt(kib(r['tool_bytes_per_connection_held']), 1)} | "
               f"{fmt(r['server_rss_mb'])} | "
               f"{fmt(r['server_cpu_s'], 2)} |")
-            for e in r["errors"][:2]:
-                p(f"\n> {r['tool']} at {n:,}: {e}\n")
         p("")
+        for r in b["load"]:
+            if r["connections"] == n:
+                for e in r["errors"][:2]:
+                    p(f"> {r['tool']} at {n:,}: {e}\n")
+        prof = next((x for x in b.get("profiles", [])
+                     if x.get("connections") == n and x.get("available")),
+                    None)
+        if prof:
+            L.extend(profile_markdown(prof))
     p("## 3. Time to a reproduction\n")
     p("Each seed bug, injected, over many seeds (`wsrace run --inject "
       "exposed --repeat N`). *With race windows*: the scenario as written; "
@@ -631,13 +884,16 @@ def markdown(b):
     for note in m.get("notes", []):
         p(f"- {note}")
     p("\n## Bottlenecks\n")
-    p("Profiled with `perf record` at 10,000 connections while writing "
-      "the benchmark; not re-measured by each run.\n")
+    p("What the code does about its costs, and where this run's profiles "
+      "point (section 1–2).\n")
     for note in BOTTLENECKS:
         p(f"- {note}")
     p("\n## Rerun\n")
     p("```sh\nscripts/bench            # full: 1,000 / 5,000 / 10,000 "
-      "connections, 3 runs each, 100 seeds per bug (about 18 min)\n"
+      "connections, 3 runs each, 100 seeds per bug, profiles (about 20 "
+      "min)\n"
+      "scripts/bench --compare ../other/build   # and another build side "
+      "by side\n"
       "scripts/bench --quick    # 1,000 connections, 2 runs, 10 seeds "
       "(about 2 min)\n"
       "scripts/bench --runs 5 --seeds 100 --sizes '1000 10000'\n"
@@ -661,6 +917,8 @@ def main(argv):
                                 *argv[5:9])))
     elif len(argv) >= 6 and argv[1] == "repro":
         print(json.dumps(repro(*argv[2:7])))
+    elif len(argv) >= 4 and argv[1] == "profile":
+        print(json.dumps(profile(argv[2], int(argv[3]))))
     elif len(argv) >= 3 and argv[1] == "report":
         report(argv[2])
     else:

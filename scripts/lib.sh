@@ -16,7 +16,8 @@ WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
 # server, so the distribution's service is not used).
 WSRACE_PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config
-  libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev
+  libcriterion-dev libssl-dev libjansson-dev
   libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
   libxml2-utils libxml2-dev libhiredis-dev redis-server
 )

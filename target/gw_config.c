@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gw_sync.h"
 
@@ -17,9 +18,10 @@ void gw_config_usage(FILE *out)
           "                      [--sync POINT:ACTION]... [--sync-file FILE]\n"
           "                      [--sync-control PATH]\n"
           "                      [--trace FILE]\n"
-          "                      [--workers N] [--service-latency MS] "
-          "[--seed N]\n"
-          "                      [--max-message BYTES] [--max-queue N]\n"
+          "                      [--workers N] [--loops N] "
+          "[--service-latency MS]\n"
+          "                      [--seed N]"
+          " [--max-message BYTES] [--max-queue N]\n"
           "                      [--registry memory | redis://HOST:PORT]\n"
           "                      [--instance-id N] [--incarnation N] "
           "[--registry-ttl MS]\n"
@@ -45,6 +47,8 @@ void gw_config_usage(FILE *out)
           "                        release (docs/sync-control.md; also\n"
           "                        $WSRACE_SYNC_CONTROL)\n"
           "  --workers N           handshake worker threads (default 16)\n"
+          "  --loops N             service loops (threads) sharing the port\n"
+          "                        (default: one per core, at most 8)\n"
           "  --service-latency MS  simulated service start-up (default 0)\n"
           "  --seed N              seed for jitter and generated ids (default "
           "1)\n"
@@ -65,6 +69,23 @@ void gw_config_usage(FILE *out)
           "GET /healthz, /debug/registry, /debug/ready?id=KEY "
           "(loopback only).\n",
           out);
+}
+
+/* One loop per core: a loop only moves bytes (the handshake runs on the
+ * worker pool), so more loops than cores add thread switches and no
+ * throughput (4 loops on 2 cores were no faster than 2), while each loop
+ * fewer leaves the others more connections, and lws's per-context costs
+ * (its sorted timeout list, its descriptor-table scans) grow with the
+ * connections of one context. At most 8: each loop is one more lws
+ * context to create (and its descriptor table to allocate). */
+unsigned gw_config_loops(const gw_config_t *cfg)
+{
+    long n;
+
+    if (cfg->loops > 0)
+        return cfg->loops;
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 8 ? 8 : (unsigned)n;
 }
 
 static int parse_u64(const char *s, unsigned long long min,
@@ -276,6 +297,10 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
             if (parse_u64(val, 1, 1024, &v))
                 return bad(err, opt, val, "1..1024");
             cfg->workers = (unsigned)v;
+        } else if (strcmp(opt, "--loops") == 0) {
+            if (parse_u64(val, 1, GW_LOOPS_MAX, &v))
+                return bad(err, opt, val, "1..64");
+            cfg->loops = (unsigned)v;
         } else if (strcmp(opt, "--service-latency") == 0) {
             if (parse_u64(val, 0, 600000, &v))
                 return bad(err, opt, val, "milliseconds 0..600000");

@@ -32,6 +32,7 @@ typedef struct {
     const char *trace_path; /* NULL: no trace */
     const char *sync_control; /* runner's socket (docs/sync-control.md) */
     unsigned workers;
+    unsigned loops; /* service loops; 0: one per core (gw_config_loops) */
     unsigned service_latency_ms;
     uint64_t seed;
     size_t max_message;
@@ -53,6 +54,11 @@ typedef struct {
 #define GW_INCARNATION_MAX 255
 
 #define GW_DEV_SECRET "wsrace-development-secret"
+#define GW_LOOPS_MAX  64 /* --loops bound */
+
+/* The service loops to run: cfg->loops, or by default one per online
+ * core, at most 8 (see gw_config.c). */
+unsigned gw_config_loops(const gw_config_t *cfg);
 
 /* Parses argv into cfg (defaults first, WSRACE_SECRET from the
  * environment). Returns 0, or 2 after printing a message naming the bad

@@ -45,6 +45,7 @@ struct gw_conn {
     char session[GW_KEY_MAX]; /* requested session id, "" when none */
     char user[GW_USER_MAX];   /* set by the auth step (handshake job only) */
     void *transport;          /* service thread only */
+    void *owner; /* the transport's loop; set before gw_conn_start() */
     _Atomic bool wake_queued;
     _Atomic bool close_done;
 
@@ -196,6 +197,16 @@ void gw_conn_set_transport(gw_conn_t *c, void *t)
 void *gw_conn_transport(const gw_conn_t *c)
 {
     return c->transport;
+}
+
+void gw_conn_set_owner(gw_conn_t *c, void *owner)
+{
+    c->owner = owner;
+}
+
+void *gw_conn_owner(const gw_conn_t *c)
+{
+    return c->owner;
 }
 
 bool gw_conn_mark_wake(gw_conn_t *c)

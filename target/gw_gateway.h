@@ -105,6 +105,12 @@ gw_conn_t *gw_conn_ref(gw_conn_t *c);
 void gw_conn_set_transport(gw_conn_t *c, void *t);
 void *gw_conn_transport(const gw_conn_t *c);
 
+/* The transport's loop that serves c, for the sink to wake: set once, on
+ * the service thread, before gw_conn_start() (the pool's queue publishes
+ * it to the workers); read from any thread. NULL until set. */
+void gw_conn_set_owner(gw_conn_t *c, void *owner);
+void *gw_conn_owner(const gw_conn_t *c);
+
 /* Wake de-duplication for the sink: test-and-set, and clear. */
 bool gw_conn_mark_wake(gw_conn_t *c);
 void gw_conn_clear_wake(gw_conn_t *c);

@@ -40,6 +40,7 @@ static void *worker_main(void *arg)
     gw_pool_t *p = w->pool;
 
     gw_trace_set_thread_name(w->name);
+    pthread_setname_np(pthread_self(), "gw-worker"); /* for ps and perf */
     for (;;) {
         job_t *j;
 

@@ -1,14 +1,19 @@
-/* gw_server.c - libwebsockets glue: one protocol serving HTTP and WS.
+/* gw_server.c - libwebsockets glue: one protocol serving HTTP and WS, on
+ * one or more service loops that share the port (gw_loop.h).
  *
- * Threads: every lws call happens on the service thread, except
- * lws_cancel_service(), which workers reach through gw_sink_t.wake. Workers
- * queue connections needing a flush on `pending` (guarded by `lock`, which
- * also guards `alive`); the service thread drains it on
- * LWS_CALLBACK_EVENT_WAIT_CANCELLED and asks lws for writable callbacks.
- * Lock order: `lock` is a leaf (nothing else is taken while it is held,
- * lws_cancel_service only writes to a pipe). */
+ * Threads: each loop's lws calls happen on that loop's thread, except the
+ * wake-up, which workers reach through gw_sink_t.wake: a connection is
+ * served by the loop that accepted it, whose svc_t it carries
+ * (gw_conn_owner). Workers queue connections needing a flush on that
+ * loop's `pending` (guarded by its `lock`, which also guards `alive`);
+ * the loop drains it when woken and asks lws for writable callbacks.
+ * The HTTP endpoints read shared state only (the registry, under its
+ * lock, and atomics), so any loop answers them.
+ * Lock order: `lock` is a leaf (nothing else is taken while it is held;
+ * gw_loop_wake() only signals the loop). */
 #include "gw_server.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <pthread.h>
@@ -16,19 +21,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gw_loop.h"
 #include "gw_proto.h"
 #include "wsr_token.h"
 
 #define PROTOCOL_NAME "wsrace.v1"
 
-struct gw_server {
-    gw_gateway_t *gw;
-    struct lws_context *ctx;
-    size_t max_message;
+/* One of these is created for each service loop. */
+typedef struct {
+    gw_server_t *s;
+    gw_loop_t *loop;
+    pthread_t th;         /* its thread (loops after the first) */
+    char name[16];        /* its thread's name in the trace */
     pthread_mutex_t lock; /* guards pending, npending, cap, alive */
     gw_conn_t **pending;  /* connections to flush (each a reference) */
     size_t npending, cap;
-    bool alive; /* ctx may be woken */
+    bool alive; /* the loop may be woken */
+} svc_t;
+
+struct gw_server {
+    gw_gateway_t *gw;
+    size_t max_message;
+    svc_t *svc; /* one per loop */
+    unsigned nloops;
 };
 
 /* One of these is created for each HTTP request or WebSocket connection. */
@@ -42,50 +57,53 @@ typedef struct {
     size_t http_len, http_off;
 } pss_t;
 
-static gw_server_t *server_of(struct lws *wsi)
+static svc_t *svc_of(struct lws *wsi)
 {
     return lws_context_user(lws_get_context(wsi));
 }
 
 /* ------------------------------------------------------------------ */
-/* Waking the service thread                                            */
+/* Waking a service loop                                                */
 /* ------------------------------------------------------------------ */
 
 static void sink_wake(void *ctx, gw_conn_t *c)
 {
-    gw_server_t *s = ctx;
+    svc_t *v = gw_conn_owner(c);
 
-    if (!gw_conn_mark_wake(c))
-        return; /* already queued */
-    pthread_mutex_lock(&s->lock);
-    if (s->alive && s->npending == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        gw_conn_t **p = realloc(s->pending, cap * sizeof(*p));
+    (void)ctx;
+    if (v == NULL || !gw_conn_mark_wake(c))
+        return; /* not served yet, or already queued */
+    pthread_mutex_lock(&v->lock);
+    if (v->alive && v->npending == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        gw_conn_t **p = realloc(v->pending, cap * sizeof(*p));
         if (p) {
-            s->pending = p;
-            s->cap = cap;
+            v->pending = p;
+            v->cap = cap;
         }
     }
-    if (s->alive && s->npending < s->cap) {
-        s->pending[s->npending++] = gw_conn_ref(c);
-        lws_cancel_service(s->ctx);
+    if (v->alive && v->npending < v->cap) {
+        v->pending[v->npending++] = gw_conn_ref(c);
+        gw_loop_wake(v->loop);
     } else {
         gw_conn_clear_wake(c);
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&v->lock);
 }
 
-static void drain_pending(gw_server_t *s)
+/* The loop's wake function: flushes the connections workers queued. */
+static void drain_pending(void *arg)
 {
+    svc_t *v = arg;
     gw_conn_t **list;
     size_t n;
 
-    pthread_mutex_lock(&s->lock);
-    list = s->pending;
-    n = s->npending;
-    s->pending = NULL;
-    s->npending = s->cap = 0;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&v->lock);
+    list = v->pending;
+    n = v->npending;
+    v->pending = NULL;
+    v->npending = v->cap = 0;
+    pthread_mutex_unlock(&v->lock);
     for (size_t i = 0; i < n; i++) {
         struct lws *wsi = gw_conn_transport(list[i]);
         gw_conn_clear_wake(list[i]);
@@ -328,18 +346,25 @@ static int ws_receive(gw_server_t *s, struct lws *wsi, pss_t *pss,
     return 0;
 }
 
+/* Writes the frames queued, while the socket takes them (each frame is a
+ * write of its own; a choked socket gets the rest on its next writable
+ * callback), then the close when one was asked for. */
 static int ws_writeable(struct lws *wsi, pss_t *pss)
 {
-    gw_frame_t *f = gw_conn_pop_frame(pss->conn);
+    gw_frame_t *f;
     char reason[96];
     int code;
 
-    if (f) {
-        int n = lws_write(wsi, (unsigned char *)f->data + LWS_PRE, f->len,
-                          LWS_WRITE_TEXT);
-        free(f);
-        if (n < 0)
-            return -1;
+    if ((f = gw_conn_pop_frame(pss->conn)) != NULL) {
+        do {
+            int n = lws_write(wsi, (unsigned char *)f->data + LWS_PRE,
+                              f->len, LWS_WRITE_TEXT);
+
+            free(f);
+            if (n < 0)
+                return -1;
+        } while (!lws_send_pipe_choked(wsi) &&
+                 (f = gw_conn_pop_frame(pss->conn)) != NULL);
         lws_callback_on_writable(wsi); /* more frames, or a close */
         return 0;
     }
@@ -370,14 +395,13 @@ static void pss_release(pss_t *pss)
 static int callback(struct lws *wsi, enum lws_callback_reasons reason,
                     void *user, void *in, size_t len)
 {
-    gw_server_t *s = server_of(wsi);
+    svc_t *v = svc_of(wsi);
+    gw_server_t *s = v ? v->s : NULL;
     pss_t *pss = user;
 
     switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (s)
-            drain_pending(s);
-        return 0;
+        return 0; /* wakes come through gw_loop_wake(); non-zero breaks lws */
     case LWS_CALLBACK_HTTP:
         return http_request(s, wsi, pss, in ? (const char *)in : "/");
     case LWS_CALLBACK_HTTP_WRITEABLE:
@@ -398,6 +422,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (!pss->conn)
             return -1;
         gw_conn_set_transport(pss->conn, wsi);
+        gw_conn_set_owner(pss->conn, v); /* before any worker sees it */
         gw_conn_start(pss->conn);
         return 0;
     case LWS_CALLBACK_RECEIVE:
@@ -419,81 +444,110 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* Runs one loop after the first on its own thread. */
+static void *loop_main(void *arg)
+{
+    svc_t *v = arg;
+
+    gw_trace_set_thread_name(v->name);
+    pthread_setname_np(pthread_self(), "gw-loop"); /* for ps and perf */
+    gw_loop_run(v->loop);
+    return NULL;
+}
+
 gw_server_t *gw_server_new(gw_gateway_t *gw, const gw_server_opts_t *opts,
                            int *port, char *err, size_t errlen)
 {
-    struct lws_context_creation_info info;
-    struct lws_vhost *vh;
     gw_server_t *s = calloc(1, sizeof(*s));
+    unsigned n = opts->loops ? opts->loops : 1;
 
-    if (!s) {
+    if (!s || !(s->svc = calloc(n, sizeof(*s->svc)))) {
+        free(s);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     s->gw = gw;
     s->max_message = opts->max_message;
-    s->alive = true;
-    pthread_mutex_init(&s->lock, NULL);
     gw->params.frame_headroom = LWS_PRE;
+    lws_set_log_level(LLL_ERR, NULL);
+    if (gw_loop_reserve_port(opts->host, opts->port, port, err, errlen) != 0)
+        goto fail;
+    /* One after another: libev's loop creation is not thread-safe. */
+    for (; s->nloops < n; s->nloops++) {
+        svc_t *v = &s->svc[s->nloops];
+        gw_loop_opts_t lo = {
+            .host = opts->host,
+            .port = *port,
+            .protocols = protocols,
+            .user = v,
+            .wake = drain_pending,
+            .wake_arg = v,
+            .timeout_secs = 10,
+        };
+
+        v->s = s;
+        v->alive = true;
+        snprintf(v->name, sizeof(v->name), "svc%u", s->nloops);
+        pthread_mutex_init(&v->lock, NULL);
+        v->loop = gw_loop_new(&lo, err, errlen);
+        if (!v->loop) {
+            pthread_mutex_destroy(&v->lock);
+            goto fail;
+        }
+    }
     gw->sink.wake = sink_wake;
     gw->sink.ctx = s;
-
-    lws_set_log_level(LLL_ERR, NULL);
-    memset(&info, 0, sizeof(info));
-    info.port = opts->port;
-    info.iface = opts->host;
-    info.protocols = protocols;
-    info.user = s;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
-                   LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-    if (!strchr(opts->host, ':'))
-        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.timeout_secs = 10;
-    s->ctx = lws_create_context(&info);
-    if (!s->ctx) {
-        snprintf(err, errlen, "cannot listen on %s:%d", opts->host, opts->port);
-        goto fail;
-    }
-    vh = lws_get_vhost_by_name(s->ctx, "default");
-    *port = vh ? lws_get_vhost_listen_port(vh) : -1;
-    if (*port <= 0) {
-        snprintf(err, errlen, "no listening port on %s", opts->host);
-        lws_context_destroy(s->ctx);
-        goto fail;
-    }
     return s;
 fail:
-    gw->sink.wake = NULL;
-    pthread_mutex_destroy(&s->lock);
-    free(s);
+    gw_server_free(s);
     return NULL;
 }
 
-void gw_server_run(gw_server_t *s, _Atomic bool *stop)
+int gw_server_run(gw_server_t *s)
 {
-    gw_trace_set_thread_name("svc");
-    while (!atomic_load(stop))
-        if (lws_service(s->ctx, 0) < 0)
+    unsigned started = 1, k;
+    int rc = 0;
+
+    for (; started < s->nloops; started++)
+        if (pthread_create(&s->svc[started].th, NULL, loop_main,
+                           &s->svc[started]) != 0) {
+            rc = -EAGAIN;
+            gw_server_interrupt(s);
             break;
+        }
+    gw_trace_set_thread_name(s->svc[0].name);
+    gw_loop_run(s->svc[0].loop);
+    gw_trace_set_thread_name("main"); /* the name's storage is s's */
+    for (k = 1; k < started; k++)
+        pthread_join(s->svc[k].th, NULL);
+    return rc;
 }
 
 void gw_server_interrupt(gw_server_t *s)
 {
-    pthread_mutex_lock(&s->lock);
-    if (s->alive)
-        lws_cancel_service(s->ctx);
-    pthread_mutex_unlock(&s->lock);
+    for (unsigned k = 0; k < s->nloops; k++) {
+        svc_t *v = &s->svc[k];
+
+        pthread_mutex_lock(&v->lock);
+        if (v->alive)
+            gw_loop_stop(v->loop);
+        pthread_mutex_unlock(&v->lock);
+    }
 }
 
 void gw_server_close(gw_server_t *s)
 {
-    if (!s || !s->ctx)
+    if (!s)
         return;
-    pthread_mutex_lock(&s->lock);
-    s->alive = false; /* from now on wakes are ignored */
-    pthread_mutex_unlock(&s->lock);
-    lws_context_destroy(s->ctx); /* CLOSED for every connection */
-    s->ctx = NULL;
+    /* From now on wakes are ignored, on every loop, before any of them
+     * closes its connections (their close paths wake other loops too). */
+    for (unsigned k = 0; k < s->nloops; k++) {
+        pthread_mutex_lock(&s->svc[k].lock);
+        s->svc[k].alive = false;
+        pthread_mutex_unlock(&s->svc[k].lock);
+    }
+    for (unsigned k = 0; k < s->nloops; k++)
+        gw_loop_close(s->svc[k].loop); /* CLOSED for every connection */
 }
 
 void gw_server_free(gw_server_t *s)
@@ -501,11 +555,19 @@ void gw_server_free(gw_server_t *s)
     if (!s)
         return;
     gw_server_close(s);
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->npending; i++)
-        gw_conn_unref(s->pending[i]);
-    free(s->pending);
-    pthread_mutex_unlock(&s->lock);
-    pthread_mutex_destroy(&s->lock);
+    for (unsigned k = 0; k < s->nloops; k++) {
+        svc_t *v = &s->svc[k];
+
+        gw_loop_free(v->loop);
+        pthread_mutex_lock(&v->lock);
+        for (size_t i = 0; i < v->npending; i++)
+            gw_conn_unref(v->pending[i]);
+        free(v->pending);
+        pthread_mutex_unlock(&v->lock);
+        pthread_mutex_destroy(&v->lock);
+    }
+    if (s->gw->sink.ctx == s)
+        s->gw->sink.wake = NULL;
+    free(s->svc);
     free(s);
 }

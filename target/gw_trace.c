@@ -7,8 +7,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -97,45 +100,149 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+/* A growable line. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} line_t;
+
+static void put(line_t *l, const char *s, size_t n)
+{
+    if (l->oom)
+        return;
+    if (l->len + n > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 512;
+        char *p;
+
+        while (cap < l->len + n)
+            cap *= 2;
+        if ((p = realloc(l->p, cap)) == NULL) {
+            l->oom = true;
+            return;
+        }
+        l->p = p;
+        l->cap = cap;
+    }
+    memcpy(l->p + l->len, s, n);
+    l->len += n;
+}
+
+static void put_u64(line_t *l, uint64_t v)
+{
+    char num[24];
+
+    put(l, num, (size_t)snprintf(num, sizeof(num), "%" PRIu64, v));
+}
+
+/* ,"name":"value" as jansson writes it. A value with bytes to escape or
+ * to check goes through jansson; one that is not UTF-8 is left out, as
+ * jansson leaves it out of an object. */
+static void put_member(line_t *l, const char *name, const char *value)
+{
+    const char *c;
+    char *text;
+    json_t *j;
+
+    for (c = value; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f ||
+            *c == '"' || *c == '\\')
+            break;
+    if (*c == '\0') {
+        put(l, ",\"", 2);
+        put(l, name, strlen(name));
+        put(l, "\":\"", 3);
+        put(l, value, (size_t)(c - value));
+        put(l, "\"", 1);
+        return;
+    }
+    j = json_string(value);
+    text = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    if (text == NULL)
+        return;
+    put(l, ",\"", 2);
+    put(l, name, strlen(name));
+    put(l, "\":", 2);
+    put(l, text, strlen(text));
+    free(text);
+}
+
+/* Drops the members of fields that the event sets itself (as
+ * json_object_update_missing() kept the event's). */
+static void drop_own(json_t *fields, int instance, uint64_t conn,
+                     const char *key)
+{
+    static const char *const own[] = {"seq", "ns", "thread", "event"};
+
+    for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
+        json_object_del(fields, own[i]);
+    if (instance >= 0)
+        json_object_del(fields, "instance");
+    if (conn)
+        json_object_del(fields, "conn");
+    if (key)
+        json_object_del(fields, "key");
+}
+
+/* The line is built outside the lock, but for its seq, which goes in
+ * front of it under the lock: the lock covers the seq and the write, so
+ * file order stays seq order, and nothing slower. The members and their
+ * order are jansson's: seq, ns, thread, event, instance, conn, key, then
+ * the fields (a field the event sets itself is dropped). */
 uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
                        const char *event, json_t *fields)
 {
+    enum { SEQ_ROOM = 32 }; /* {"seq":N, fits in front of the rest */
+    line_t l = {0};
     uint64_t seq = 0;
-    json_t *o;
-    char *line;
+    char *tail = NULL, head[SEQ_ROOM];
+    int hlen;
 
     if (!t) {
         json_decref(fields);
         return 0;
     }
-    o = json_object();
-    json_object_set_new(o, "seq", json_integer(0)); /* set under the lock */
-    json_object_set_new(o, "ns", json_integer((json_int_t)gw_now_ns()));
-    json_object_set_new(o, "thread", json_string(thread_name));
-    json_object_set_new(o, "event", json_string(event));
-    if (t->instance >= 0)
-        json_object_set_new(o, "instance", json_integer(t->instance));
-    if (conn)
-        json_object_set_new(o, "conn", json_integer((json_int_t)conn));
-    if (key)
-        json_object_set_new(o, "key", json_string(key));
     if (fields)
-        json_object_update_missing(o, fields);
+        drop_own(fields, t->instance, conn, key);
+    if (fields && json_object_size(fields) > 0)
+        tail = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(fields);
+    put(&l, head, SEQ_ROOM); /* room, filled under the lock */
+    put(&l, ",\"ns\":", 6);
+    put_u64(&l, gw_now_ns());
+    put_member(&l, "thread", thread_name);
+    put_member(&l, "event", event);
+    if (t->instance >= 0) {
+        put(&l, ",\"instance\":", 12);
+        put_u64(&l, (uint64_t)t->instance);
+    }
+    if (conn) {
+        put(&l, ",\"conn\":", 8);
+        put_u64(&l, conn);
+    }
+    if (key)
+        put_member(&l, "key", key);
+    if (tail) {
+        put(&l, ",", 1);
+        put(&l, tail + 1, strlen(tail) - 1); /* its closing brace too */
+        free(tail);
+    } else {
+        put(&l, "}", 1);
+    }
+    put(&l, "\n", 1);
+    if (l.oom) {
+        free(l.p);
+        return 0;
+    }
 
     pthread_mutex_lock(&t->lock);
     seq = ++t->seq;
-    json_integer_set(json_object_get(o, "seq"), (json_int_t)seq);
-    line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (line) {
-        size_t len = strlen(line);
-        line[len] = '\n'; /* json_dumps leaves room for the NUL only */
-        write_all(t->fd, line, len + 1);
-        line[len] = '\0';
-    }
+    hlen = snprintf(head, sizeof(head), "{\"seq\":%" PRIu64, seq);
+    memcpy(l.p + SEQ_ROOM - hlen, head, (size_t)hlen);
+    write_all(t->fd, l.p + SEQ_ROOM - hlen, l.len - SEQ_ROOM + (size_t)hlen);
     pthread_mutex_unlock(&t->lock);
-    free(line);
-    json_decref(o);
+    free(l.p);
     return seq;
 }
 

@@ -1,9 +1,10 @@
 /* main.c - wsrace-gateway: parse the command line, start the gateway,
  * serve until SIGINT/SIGTERM, shut down in order.
  *
- * Threads: main (the lws service thread), a signal thread (sigwait), the
- * worker pool. SIGINT/SIGTERM are blocked before any thread exists, so
- * only the signal thread takes them. */
+ * Threads: main (the first service loop), one thread per further loop
+ * (--loops), a signal thread (sigwait), the worker pool. SIGINT/SIGTERM
+ * are blocked before any thread exists, so only the signal thread takes
+ * them. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -99,7 +100,8 @@ static int serve(const gw_config_t *cfg)
     gw_server_t *server = NULL;
     gw_gateway_t gw;
     gw_params_t params = {0};
-    gw_server_opts_t opts = {cfg->host, cfg->port, cfg->max_message};
+    gw_server_opts_t opts = {cfg->host, cfg->port, cfg->max_message,
+                             gw_config_loops(cfg)};
     pthread_t sig_tid;
     sigctx_t sc;
     char err[256], faults[256], syncs[1024];
@@ -184,29 +186,31 @@ static int serve(const gw_config_t *cfg)
     if (cfg->redis_port > 0)
         /* A cluster's instance says which registry it shares, and which
          * restart of itself it is. */
-        gw_trace_emitf(trace, 0, NULL, "gateway.start",
-                       "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i,s:s,s:i,s:i,s:i}",
-                       "version", WSRACE_VERSION, "pid", (int)getpid(), "host",
-                       cfg->host, "port", port, "faults", faults, "sync", syncs,
-                       "seed", (json_int_t)cfg->seed, "workers", cfg->workers,
-                       "registry", "redis", "redis_port", cfg->redis_port,
-                       "incarnation", (int)cfg->incarnation, "ttl_ms",
-                       (int)cfg->registry_ttl_ms);
+        gw_trace_emitf(
+            trace, 0, NULL, "gateway.start",
+            "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i,s:i,s:s,s:i,s:i,s:i}", "version",
+            WSRACE_VERSION, "pid", (int)getpid(), "host", cfg->host, "port",
+            port, "faults", faults, "sync", syncs, "seed",
+            (json_int_t)cfg->seed, "workers", cfg->workers, "loops",
+            (int)opts.loops, "registry", "redis", "redis_port",
+            cfg->redis_port, "incarnation", (int)cfg->incarnation, "ttl_ms",
+            (int)cfg->registry_ttl_ms);
     else
         gw_trace_emitf(trace, 0, NULL, "gateway.start",
-                       "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i}", "version",
+                       "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i,s:i}", "version",
                        WSRACE_VERSION, "pid", (int)getpid(), "host", cfg->host,
                        "port", port, "faults", faults, "sync", syncs, "seed",
-                       (json_int_t)cfg->seed, "workers", cfg->workers);
+                       (json_int_t)cfg->seed, "workers", cfg->workers, "loops",
+                       (int)opts.loops);
     fprintf(stderr, "wsrace-gateway %s: faults [%s] sync [%s]\n",
             WSRACE_VERSION, faults, syncs);
     printf("listening %s:%d\n", cfg->host, port);
     fflush(stdout);
 
-    gw_server_run(server, &stop);
+    gw_server_run(server);
 
     if (!atomic_load(&stop))
-        pthread_cancel(sig_tid); /* the loop failed; no signal came */
+        pthread_cancel(sig_tid); /* a loop failed; no signal came */
     pthread_join(sig_tid, NULL);
     rc = atomic_load(&stop) ? 0 : 3;
 

@@ -29,6 +29,7 @@
  * are the events around the crash or the shutdown). Later violations add
  * their tool.error while there is room. Any thread; no locks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -113,11 +114,14 @@ static void check_tool(const wr_history_t *h, const tool_check_t *tc,
         const wr_event_t *ev = wr_history_at(h, i);
         bool is_error = wr__check_is(ev, "tool.error");
         json_t *o;
+        char *line;
 
         if (!is_error && !wr__check_is(ev, "tool.report"))
             continue;
-        if (ev->line == NULL ||
-            (o = json_loads(ev->line, JSON_DISABLE_EOF_CHECK, NULL)) == NULL)
+        line = wr_event_line(ev);
+        o = line ? json_loads(line, JSON_DISABLE_EOF_CHECK, NULL) : NULL;
+        free(line);
+        if (o == NULL)
             continue;
         if (is_error && violates(tc, jstr(o, "class"))) {
             const char *top = jstr(o, "top");

@@ -533,6 +533,7 @@ static void put_evidence(FILE *f, const wr_case_t *c, int64_t t0)
                 wsr_check_name((wsr_check_id_t)k));
         for (size_t j = 0; j < wr__report_nevidence(r); j++) {
             const wr_event_t *e = r->evidence[j];
+            char *line;
 
             if (e == NULL)
                 continue;
@@ -550,7 +551,9 @@ static void put_evidence(FILE *f, const wr_case_t *c, int64_t t0)
             fputs("</code></td><td><code>", f);
             put_html(f, e->key ? e->key : "-");
             fputs("</code></td><td class=\"line\">", f);
-            put_html(f, e->line ? e->line : "");
+            line = wr_event_line(e);
+            put_html(f, line ? line : "");
+            free(line);
             fputs("</td></tr>\n", f);
         }
         fputs("</tbody></table>\n", f);

@@ -224,9 +224,13 @@ static json_t *checks_list_json(unsigned mask)
 /* An event's line as JSON (its text when it does not parse). */
 static json_t *event_line_json(const wr_event_t *e)
 {
-    json_t *line = e->line ? json_loads(e->line, 0, NULL) : NULL;
+    char *text = wr_event_line(e);
+    json_t *line = text ? json_loads(text, 0, NULL) : NULL;
 
-    return line ? line : jstr(e->line);
+    if (line == NULL)
+        line = jstr(text);
+    free(text);
+    return line;
 }
 
 static json_t *case_json(const wr_case_t *c)

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "judge/wr_judge.h"
@@ -111,13 +112,16 @@ static void junit_evidence(FILE *f, const wr_case_t *c,
         fputs("\n\nEvidence:", f);
     for (size_t k = 0; k < wr__report_nevidence(r); k++) {
         const wr_event_t *e = r->evidence[k];
+        char *line;
 
         if (e == NULL)
             continue;
         fprintf(f, "\nseq=%" PRIu64 " ns=%" PRId64 " ", e->seq, e->ns);
         put_xml(f, e->event ? e->event : "?", false);
         fputc(' ', f);
-        put_xml(f, e->line ? e->line : "", false);
+        line = wr_event_line(e);
+        put_xml(f, line ? line : "", false);
+        free(line);
     }
     fputs("\n\nReplay: ", f);
     put_xml(f, c->replay, false);

@@ -221,9 +221,11 @@ static void other_fields(FILE *f, size_t *n, const char *line)
 /* A tool error: its kind, what it says and its stack, frame by frame. */
 static void tool_fields(FILE *f, const wr_event_t *e)
 {
-    json_t *o = json_loads(e->line, 0, NULL), *frames, *v;
+    char *line = wr_event_line(e);
+    json_t *o = line ? json_loads(line, 0, NULL) : NULL, *frames, *v;
     size_t n = 0, i;
 
+    free(line);
     field_s(f, &n, "tool", json_string_value(json_object_get(o, "tool")));
     field_s(f, &n, "kind", json_string_value(json_object_get(o, "kind")));
     field_s(f, &n, "what", json_string_value(json_object_get(o, "what")));
@@ -278,8 +280,13 @@ static void event_fields(FILE *f, const wr_event_t *e)
         field_i(f, &n, "sig", e->sig);
     if (e->count >= 0)
         field_i(f, &n, "count", e->count);
-    if (n == ids && e->line != NULL)
-        other_fields(f, &n, e->line);
+    if (n == ids) {
+        char *line = wr_event_line(e);
+
+        if (line != NULL)
+            other_fields(f, &n, line);
+        free(line);
+    }
 }
 
 /* The evidence of r as a fenced block: seq, ms since the case's first

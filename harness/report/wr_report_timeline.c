@@ -76,6 +76,21 @@ static json_t *jstr(const char *s)
     return j;
 }
 
+/* Writes ASCII JSON text with < > & as \u escapes (see put_json()). */
+static void put_script_text(FILE *f, const char *text)
+{
+    const char *run = text, *p;
+
+    for (p = text; *p != '\0'; p++) {
+        if (*p != '<' && *p != '>' && *p != '&')
+            continue;
+        fwrite(run, 1, (size_t)(p - run), f);
+        fprintf(f, "\\u%04x", (unsigned)*p);
+        run = p + 1;
+    }
+    fputs(run, f);
+}
+
 /* Writes j (stolen) as JSON that is safe inside a <script> block: ASCII
  * only (so U+2028/9 are escaped too), and < > & as \u escapes, which JSON
  * allows in strings, the only place they can occur. Returns 0 or
@@ -90,12 +105,7 @@ static int put_json(FILE *f, json_t *j)
     json_decref(j);
     if (text == NULL)
         return -ENOMEM;
-    for (const char *p = text; *p != '\0'; p++) {
-        if (*p == '<' || *p == '>' || *p == '&')
-            fprintf(f, "\\u%04x", (unsigned)*p);
-        else
-            fputc(*p, f);
-    }
+    put_script_text(f, text);
     free(text);
     return 0;
 }
@@ -114,114 +124,59 @@ static bool streq(const char *a, const char *b)
  * History: a case's events, read from its history.jsonl
  * ---------------------------------------------------------------------- */
 
-/* One event of a case's history, as much as the timeline needs. Read here
- * rather than through wr_history.c: a timeline needs a few fields of every
- * event, the checkers' flat struct and interning are not needed. */
+/* One event of a case's history, as much as the timeline needs: its
+ * strings are the history's (interned), its line is rebuilt from the
+ * history when it is embedded. The history file is read into a history of
+ * its own (compact: a few bytes an event; see history/wr_history.h) and
+ * decoded once into these, so a 10,000-connection case costs some 90
+ * bytes an event here, not a parsed copy of every line. */
 typedef struct {
-    int64_t ns;     /* CLOCK_MONOTONIC ns */
-    uint64_t seq;   /* gateway trace seq; 0 otherwise */
-    uint64_t conn;  /* gateway connection id; 0 when none */
-    int client;     /* scenario client index; -1 when none */
-    wr_src_t src;   /* who recorded it */
-    char *event;    /* "registry.rekey", ...; never NULL */
-    char *key, *to; /* NULL when absent */
-    char *line;     /* the event as one JSON object */
+    int64_t ns;      /* CLOCK_MONOTONIC ns */
+    uint64_t seq;    /* gateway trace seq; 0 otherwise */
+    uint64_t conn;   /* gateway connection id; 0 when none */
+    int client;      /* scenario client index; -1 when none */
+    wr_src_t src;    /* who recorded it */
+    const char *event; /* "registry.rekey", ...; never NULL */
+    const char *key, *to; /* NULL when absent */
+    uint32_t index;  /* its index in the history it comes from */
 } hev_t;
 
 typedef struct {
+    wr_history_t *own;        /* read from history.jsonl, or NULL */
+    const wr_history_t *from; /* the history the events come from */
     hev_t *v;
-    size_t n, cap;
+    size_t n;
     size_t skipped; /* lines that were not JSON objects with an event */
 } hist_t;
 
 static void hist_free(hist_t *h)
 {
-    for (size_t i = 0; i < h->n; i++) {
-        free(h->v[i].event);
-        free(h->v[i].key);
-        free(h->v[i].to);
-        free(h->v[i].line);
-    }
     free(h->v);
+    wr_history_free(h->own);
     memset(h, 0, sizeof(*h));
 }
 
-/* Appends an event with copies of the strings given. Returns 0 or
- * -ENOMEM (nothing appended). */
-static int hist_push(hist_t *h, const hev_t *e)
+/* Decodes every event of h->from into h->v. Returns 0 or -ENOMEM. */
+static int hist_decode(hist_t *h)
 {
-    hev_t c = *e;
+    size_t n = wr_history_len(h->from);
 
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 256;
-        hev_t *v = realloc(h->v, cap * sizeof(*v));
-
-        if (v == NULL)
-            return -ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
-    c.event = strdup(e->event ? e->event : "?");
-    c.key = e->key ? strdup(e->key) : NULL;
-    c.to = e->to ? strdup(e->to) : NULL;
-    c.line = strdup(e->line ? e->line : "");
-    if (c.event == NULL || c.line == NULL || (e->key && c.key == NULL) ||
-        (e->to && c.to == NULL)) {
-        free(c.event);
-        free(c.key);
-        free(c.to);
-        free(c.line);
+    h->v = calloc(n ? n : 1, sizeof(*h->v));
+    if (h->v == NULL)
         return -ENOMEM;
+    for (h->n = 0; h->n < n; h->n++) {
+        wr_event_t e;
+
+        if (wr_history_get(h->from, h->n, &e) != 0)
+            return -ENOMEM;
+        h->v[h->n] = (hev_t){e.ns,  e.seq,   e.conn, e.client, e.src,
+                             e.event, e.key, e.to,   e.index};
     }
-    h->v[h->n++] = c;
     return 0;
 }
 
-static int64_t jint(json_t *o, const char *name, int64_t dflt)
-{
-    json_t *v = json_object_get(o, name);
-
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
-
-static const char *jtext(json_t *o, const char *name)
-{
-    return json_string_value(json_object_get(o, name));
-}
-
-/* Appends the event of one history line; a line that is not a JSON object
- * with an "event" is counted in skipped. Returns 0 or -ENOMEM. */
-static int hist_add_line(hist_t *h, const char *line)
-{
-    json_t *o = json_loads(line, 0, NULL);
-    const char *src = jtext(o, "src");
-    hev_t e = {0};
-    int rc;
-
-    if (!json_is_object(o) || jtext(o, "event") == NULL) {
-        json_decref(o);
-        h->skipped++;
-        return 0;
-    }
-    e.ns = jint(o, "ns", 0);
-    e.seq = (uint64_t)jint(o, "seq", 0);
-    e.conn = (uint64_t)jint(o, "conn", 0);
-    e.client = (int)jint(o, "client", -1);
-    e.src = streq(src, "client")    ? WR_SRC_CLIENT
-            : streq(src, "harness") ? WR_SRC_HARNESS
-                                    : WR_SRC_GATEWAY;
-    e.event = (char *)jtext(o, "event");
-    e.key = (char *)jtext(o, "key");
-    if (e.key == NULL)
-        e.key = (char *)jtext(o, "session");
-    e.to = (char *)jtext(o, "to");
-    e.line = (char *)line;
-    rc = hist_push(h, &e);
-    json_decref(o);
-    return rc;
-}
-
-/* Reads a history.jsonl. Returns 0 or negative errno. */
+/* Reads a history.jsonl; a line that is not an event is counted in
+ * skipped. Returns 0 or negative errno. */
 static int hist_load(hist_t *h, const char *path)
 {
     FILE *f = fopen(path, "re");
@@ -232,17 +187,27 @@ static int hist_load(hist_t *h, const char *path)
 
     if (f == NULL)
         return -errno;
+    if ((h->own = wr_history_new()) == NULL) {
+        fclose(f);
+        return -ENOMEM;
+    }
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
-        if (len > 0)
-            rc = hist_add_line(h, line);
+        if (len == 0)
+            continue;
+        rc = wr_history_add_line(h->own, WR_SRC_GATEWAY, line);
+        if (rc == -EINVAL) {
+            h->skipped++;
+            rc = 0;
+        }
     }
     if (rc == 0 && ferror(f))
         rc = -EIO;
     free(line);
     fclose(f);
-    return rc;
+    h->from = h->own;
+    return rc == 0 ? hist_decode(h) : rc;
 }
 
 /* Reads dir/<case dir>/history.jsonl into h. Returns 0 or negative
@@ -262,18 +227,10 @@ static int load_history(const char *dir, const char *casedir, hist_t *h)
  * -ENOMEM. */
 static int hist_from_case(hist_t *h, const wr_case_t *c)
 {
-    size_t n = c->history != NULL ? wr_history_len(c->history) : 0;
-    int rc = 0;
-
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const wr_event_t *w = wr_history_at(c->history, i);
-        hev_t e = {w->ns,          w->seq,        w->conn,
-                   w->client,      w->src,        (char *)w->event,
-                   (char *)w->key, (char *)w->to, w->line};
-
-        rc = hist_push(h, &e);
-    }
-    return rc;
+    if (c->history == NULL)
+        return 0;
+    h->from = c->history;
+    return hist_decode(h);
 }
 
 /* The case's events: its history file, or what the run kept in memory
@@ -329,7 +286,8 @@ typedef struct {
 
 /* One of these is built per case, from its whole history. */
 typedef struct {
-    const hev_t *ev; /* the case's events, in history order */
+    const wr_history_t *hist; /* where the events' lines are */
+    const hev_t *ev;          /* the case's events, in history order */
     size_t n;
     int64_t t0;    /* ns of h's first event: the time origin */
     int64_t span;  /* last event's ns - t0, at least 0 */
@@ -673,6 +631,7 @@ static int tl_build(tl_t *tl, const hist_t *h, const wr_case_t *c, size_t cap)
     int rc;
 
     memset(tl, 0, sizeof(*tl));
+    tl->hist = h->from;
     tl->ev = h->v;
     tl->n = h->n;
     if (tl->n > 0) {
@@ -720,20 +679,46 @@ static json_t *lane_label(const tl_t *tl, const lane_t *ln)
 
 /* The event as the object of its JSON line, or {"event", "raw"} when the
  * line is not one. */
-static json_t *event_object(const hev_t *e)
+static json_t *event_object(const hev_t *e, char *line)
 {
-    json_t *o = e->line != NULL ? json_loads(e->line, 0, NULL) : NULL;
+    json_t *o = line != NULL ? json_loads(line, 0, NULL) : NULL;
 
-    if (json_is_object(o))
+    if (json_is_object(o)) {
+        free(line);
         return o;
+    }
     json_decref(o);
     o = json_object();
     if (o == NULL || json_object_set_new(o, "event", jstr(e->event)) != 0 ||
-        json_object_set_new(o, "raw", jstr(e->line)) != 0) {
+        json_object_set_new(o, "raw", jstr(line ? line : "")) != 0) {
         json_decref(o);
-        return NULL;
+        o = NULL;
     }
+    free(line);
     return o;
+}
+
+/* Writes the event's line as put_json() would write the object it holds.
+ * A line of printable ASCII without a space or an escape is that object
+ * written compactly already (the history writes lines as jansson does):
+ * it goes out as it is; any other is parsed and written again. Returns 0
+ * or -ENOMEM. */
+static int put_event(FILE *f, const tl_t *tl, const hev_t *e)
+{
+    wr_event_t ev;
+    char *line = wr_history_get(tl->hist, e->index, &ev) == 0
+                     ? wr_event_line(&ev)
+                     : NULL;
+    const char *p;
+
+    for (p = line; p != NULL && *p > ' ' && *p < 0x7f && *p != '\\'; p++)
+        ;
+    if (p != NULL && *p == '\0' && line[0] == '{') {
+        put_script_text(f, line);
+        free(line);
+        return 0;
+    }
+    return put_json(f, event_object(e, line));
 }
 
 static int put_lanes(FILE *f, const tl_t *tl)
@@ -770,7 +755,7 @@ static int put_events(FILE *f, const tl_t *tl)
             continue;
         fprintf(f, "%s[%" PRId64 ",%d,%u,", n++ ? ",\n" : "\n", e->ns - tl->t0,
                 out, tl->evmask[i]);
-        rc = put_json(f, event_object(e));
+        rc = put_event(f, tl, e);
         fputc(']', f);
     }
     fputs("]", f);

@@ -182,11 +182,16 @@ static int add_event(wr_history_t *h, json_t *line)
         return 0;
     if (text == NULL)
         return -ENOMEM;
-    for (size_t i = 0; i < wr_history_len(h); i++)
-        if (strcmp(wr_history_at(h, i)->line, text) == 0) {
+    for (size_t i = 0; i < wr_history_len(h); i++) {
+        char *have = wr_event_line(wr_history_at(h, i));
+        bool same = have != NULL && strcmp(have, text) == 0;
+
+        free(have);
+        if (same) {
             free(text);
             return 0;
         }
+    }
     rc = wr_history_add_line(h, WR_SRC_HARNESS, text);
     free(text);
     return rc == -EINVAL ? 0 : rc;
@@ -262,8 +267,12 @@ static int load_checks(wr_case_t *c, json_t *checks, wr_history_t *h)
     keys = calloc(wr_history_len(h) + 1, sizeof(*keys));
     if (keys == NULL)
         return -ENOMEM;
-    for (size_t k = 0; k < wr_history_len(h); k++)
-        keys[k] = canon_text(wr_history_at(h, k)->line);
+    for (size_t k = 0; k < wr_history_len(h); k++) {
+        char *line = wr_event_line(wr_history_at(h, k));
+
+        keys[k] = line ? canon_text(line) : NULL;
+        free(line);
+    }
     json_object_foreach(checks, name, o)
     {
         int k = wsr_check_from_name(name);

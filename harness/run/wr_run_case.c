@@ -323,8 +323,11 @@ static void keep_evidence(wr_case_t *c, wr_history_t *h)
     wr_history_set_has_trace(small, wr_history_has_trace(h));
     for (size_t i = 0; i < m; i++) {
         const wr_event_t *ev = wr_history_at(h, idx[i]);
+        char *line = wr_event_line(ev);
+        int rc = line ? wr_history_add_line(small, ev->src, line) : -ENOMEM;
 
-        if (wr_history_add_line(small, ev->src, ev->line) != 0) {
+        free(line);
+        if (rc != 0) {
             wr_history_free(small);
             return;
         }

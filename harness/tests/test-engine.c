@@ -112,9 +112,12 @@ static size_t count(const fixture_t *f, const char *event, const char *type,
 /* The "thread" member of a client event's line. */
 static int thread_of(const wr_event_t *e)
 {
-    const char *p = strstr(e->line, "\"thread\":");
+    char *line = wr_event_line(e);
+    const char *p = line ? strstr(line, "\"thread\":") : NULL;
+    int thread = p ? atoi(p + 9) : -1;
 
-    return p ? atoi(p + 9) : -1;
+    free(line);
+    return thread;
 }
 
 Test(engine, barrier_releases_every_client_across_threads_together,

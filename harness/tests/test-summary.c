@@ -448,8 +448,12 @@ Test(summary, evidence_events_come_back_as_history_lines, .timeout = 10)
 
                 cr_assert(not(zero(ptr, (void *)y)), "%s %s #%zu", a->id,
                           wsr_check_name(k), e);
-                cr_assert(eq(int, same_line(x->line, y->line) ? 1 : 0, 1),
-                          "%s\n%s", x->line, y->line);
+                char *lx = wr_event_line(x), *ly = wr_event_line(y);
+
+                cr_assert(eq(int, same_line(lx, ly) ? 1 : 0, 1), "%s\n%s", lx,
+                          ly);
+                free(lx);
+                free(ly);
                 cr_assert(eq(str, (char *)y->event, (char *)x->event));
                 cr_assert(eq(i64, y->ns, x->ns));
                 cr_assert(eq(u64, y->seq, x->seq));

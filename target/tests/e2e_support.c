@@ -55,6 +55,16 @@ void e2e_cleanup(void)
     nmade = 0;
 }
 
+/* WSRACE_TEST_TIME_SCALE (set by the tool setups), at least 1: a
+ * gateway under valgrind on a loaded machine takes seconds to start. */
+static double time_scale(void)
+{
+    const char *e = getenv("WSRACE_TEST_TIME_SCALE");
+    double s = e ? atof(e) : 1.0;
+
+    return s > 1.0 ? s : 1.0;
+}
+
 int e2e_gateway_start(e2e_gateway_t *g, const char *const *args)
 {
     const char *bin = getenv("WSRACE_GATEWAY");
@@ -108,7 +118,7 @@ int e2e_gateway_start(e2e_gateway_t *g, const char *const *args)
         _exit(127);
     }
     close(out[1]);
-    deadline = now_ms() + 5000;
+    deadline = now_ms() + (long long)(5000 * time_scale());
     while (!strchr(line, '\n') && now_ms() < deadline &&
            got < sizeof(line) - 1) {
         struct pollfd pfd = {out[0], POLLIN, 0};
