@@ -1,6 +1,7 @@
 /* gw_server.h - The libwebsockets transport of the gateway: WebSocket
- * endpoint /ws and the loopback HTTP endpoints /healthz, /debug/registry
- * and /debug/ready?id=K, on one port, served by one lws service thread. */
+ * endpoint /ws and the HTTP endpoints of gw_http.h (/healthz,
+ * /debug/registry, /debug/ready?id=K on loopback; POST /ticket), on one
+ * port, served by one lws service thread. */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
 
@@ -16,6 +17,7 @@ typedef struct {
     const char *host;   /* address to bind, e.g. "127.0.0.1" */
     int port;           /* 0: any free port */
     size_t max_message; /* bytes; a larger message closes with 1009 */
+    unsigned handshake_timeout_s; /* TCP accept to upgrade done; 0: 10 */
 } gw_server_opts_t;
 
 /* Creates the lws context listening on opts, serving gw. On success returns
