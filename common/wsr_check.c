@@ -12,6 +12,8 @@ static const char *const names[WSR_CHECK__COUNT] = {
     [WSR_CHECK_REGISTRY_LEAK] = "registry_leak",
     [WSR_CHECK_ISOLATION] = "isolation",
     [WSR_CHECK_NO_LOST_MESSAGES] = "no_lost_messages",
+    [WSR_CHECK_STEPS] = "steps",
+    [WSR_CHECK_IDENTITY] = "identity",
     [WSR_CHECK_MEMORY_SAFETY] = "memory_safety",
     [WSR_CHECK_DATA_RACE] = "data_race",
 };

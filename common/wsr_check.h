@@ -17,6 +17,8 @@ typedef enum {
     WSR_CHECK_REGISTRY_LEAK,
     WSR_CHECK_ISOLATION,
     WSR_CHECK_NO_LOST_MESSAGES,
+    WSR_CHECK_STEPS,         /* the scenario's own steps (expect, ...) */
+    WSR_CHECK_IDENTITY,      /* welcomed as asked, and not refused after */
     WSR_CHECK_MEMORY_SAFETY, /* an analysis tool's memory errors, leaks */
     WSR_CHECK_DATA_RACE,     /* an analysis tool's races, lock order */
     WSR_CHECK__COUNT
@@ -25,7 +27,7 @@ typedef enum {
 #define WSR_CHECK_BIT(id) (1u << (id))
 
 /* The checks of every scenario (its default `checks: all`). */
-#define WSR_CHECKS_ALL ((1u << (WSR_CHECK_NO_LOST_MESSAGES + 1)) - 1)
+#define WSR_CHECKS_ALL ((1u << (WSR_CHECK_IDENTITY + 1)) - 1)
 
 /* The checks of an analysis tool's report: they run when the gateway ran
  * under valgrind or was a sanitizer build. */

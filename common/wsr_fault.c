@@ -35,20 +35,22 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
          "insert are separate critical sections, so concurrent "
          "registrations both create a machine",
          true, B(DUPLICATE_REGISTRATION),
-         B(ISOLATION) | B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(LIVENESS),
+         B(ISOLATION) | B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(LIVENESS) |
+             B(SCOPE_LOSS),
          "two live machines under one key share its messages and its "
          "unregistration; a connection that silently got the first one's "
-         "machine has its own ready step refused and is never ready",
+         "machine has its own ready step refused and is never ready, and "
+         "its refusals and its close take the live one's machine with it",
          0, -1},
     [WSR_FAULT_SCOPE_LOSS] =
         {"scope-loss", {"crash", "error", "swallow", NULL}, "test 6",
          "the swap uses the registry handle of the init step, whose scope "
          "has ended",
          true, B(SCOPE_LOSS),
-         B(LIVENESS) | B(REGISTRY_LEAK) | B(NO_LOST_MESSAGES),
+         B(LIVENESS) | B(REGISTRY_LEAK) | B(NO_LOST_MESSAGES) | B(STEPS),
          "connections that lose their machine are never ready, their "
-         "messages never complete, and the stranded preliminary machine is "
-         "never unregistered",
+         "messages never complete (so the scenario's own expects fail), and "
+         "the stranded preliminary machine is never unregistered",
          /* the crash is a read through a null handle */
          B(MEMORY_SAFETY), WSR_SCOPE_CRASH},
     [WSR_FAULT_EARLY_WELCOME] =
@@ -60,9 +62,11 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
         {"stuck-swap", {NULL}, NULL,
          "the key swap re-creates the machine in CONNECTING; it never "
          "becomes ready",
-         false, B(LIVENESS), B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK),
-         "a connection that is never ready never completes its messages, "
-         "and its failed machine may stay registered",
+         false, B(LIVENESS),
+         B(NO_LOST_MESSAGES) | B(REGISTRY_LEAK) | B(STEPS),
+         "a connection that is never ready is never welcomed and never "
+         "completes its messages (the scenario's own expects fail), and its "
+         "failed machine may stay registered",
          0, -1},
     [WSR_FAULT_REGISTRY_LEAK] =
         {"registry-leak", {NULL}, NULL,

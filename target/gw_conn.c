@@ -452,14 +452,26 @@ static void kick_locked(gw_conn_t *c)
     }
 }
 
-/* The readiness gate for messages. `lock` held. */
-static bool gate_locked(gw_conn_t *c)
+static void machine_field(gw_conn_t *c, const char *key, json_t *o);
+
+/* The readiness gate for message m, traced as message.gate. `lock`
+ * held. */
+static bool gate_locked(gw_conn_t *c, const inmsg_t *m)
 {
-    if (wsr_fault_on(&c->gw->params.faults, WSR_FAULT_COORDINATOR_GAP))
+    if (wsr_fault_on(&c->gw->params.faults, WSR_FAULT_COORDINATOR_GAP)) {
         /* coordinator-gap: the coordinator's word alone, unlinked from the
          * state machine. */
-        return gw_coord_phase(c->coord) == WSR_CO_READY;
-    return gw_registry_ready_for_messages(c->registry, c->key, c->coord, c->id);
+        bool ready = gw_coord_phase(c->coord) == WSR_CO_READY;
+        json_t *f = json_pack("{s:s?,s:s}", "correlation_id",
+                              m->correlation_id, "decision",
+                              ready ? "process" : "wait");
+
+        machine_field(c, c->key, f);
+        gw_trace_emit(c->gw->trace, c->id, c->key, "message.gate", f);
+        return ready;
+    }
+    return gw_registry_ready_for_messages(c->registry, c->key, c->coord, c->id,
+                                          m->correlation_id);
 }
 
 static void machine_field(gw_conn_t *c, const char *key, json_t *o)
@@ -506,7 +518,6 @@ static void processor_job(void *arg)
     for (;;) {
         inmsg_t *m;
         bool ready;
-        json_t *f;
 
         pthread_mutex_lock(&c->lock);
         if (!c->in_head || c->closed) {
@@ -521,12 +532,8 @@ static void processor_job(void *arg)
 
         pthread_mutex_lock(&c->lock);
         memcpy(key, c->key, sizeof(key));
-        ready = gate_locked(c);
         m = c->in_head;
-        f = json_pack("{s:s?,s:s}", "correlation_id", m->correlation_id,
-                      "decision", ready ? "process" : "wait");
-        machine_field(c, key, f);
-        gw_trace_emit(c->gw->trace, c->id, key, "message.gate", f);
+        ready = gate_locked(c, m);
         if (!ready) {
             /* Parked: the ready step kicks the processor again. */
             c->processing = false;

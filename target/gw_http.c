@@ -74,7 +74,6 @@ static json_t *healthz(gw_gateway_t *gw)
 
 static json_t *ready(gw_gateway_t *gw, const gw_http_req_t *r, int *status)
 {
-    wsr_state_t st;
     bool registered, is_ready;
     size_t len = 0;
     const char *id = gw_http_arg(r->args, r->nargs, "id", &len);
@@ -85,10 +84,7 @@ static json_t *ready(gw_gateway_t *gw, const gw_http_req_t *r, int *status)
         return error(status, 400, "id is longer than 127 bytes");
     if (!gw_text_printable(id, len))
         return error(status, 400, "id is not printable UTF-8");
-    registered = gw_registry_state(gw->registry, id, 0, &st) == 0;
-    is_ready = gw_registry_is_ready(gw->registry, id, 0);
-    gw_trace_emitf(gw->trace, 0, id, "debug.ready", "{s:b,s:b}", "registered",
-                   registered, "ready", is_ready);
+    is_ready = gw_registry_answer_ready(gw->registry, id, &registered);
     return json_pack("{s:s,s:b,s:b}", "id", id, "registered", registered,
                      "ready", is_ready);
 }

@@ -438,14 +438,40 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
     return rc;
 }
 
-bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
-                                    const gw_coord_t *coord, uint64_t conn)
+bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
+                              bool *registered)
 {
+    entry_t *e;
     bool ready;
 
     pthread_mutex_lock(&r->lock);
+    e = lookup_locked(r, key, 0);
+    ready = is_ready_locked(r, key, 0);
+    *registered = e != NULL;
+    gw_trace_emitf(r->trace, 0, key, "debug.ready", "{s:b,s:b,s:s}",
+                   "registered", e != NULL, "ready", ready, "machine",
+                   e ? wsr_state_name(e->machine.state) : "absent");
+    pthread_mutex_unlock(&r->lock);
+    return ready;
+}
+
+bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
+                                    const gw_coord_t *coord, uint64_t conn,
+                                    const char *correlation_id)
+{
+    entry_t *e;
+    bool ready;
+
+    pthread_mutex_lock(&r->lock);
+    e = lookup_locked(r, key, conn);
     ready = is_ready_locked(r, key, conn) && coord &&
             gw_coord_phase(coord) == WSR_CO_READY;
+    gw_trace_emitf(r->trace, conn, key, "message.gate", "{s:s?,s:s,s:s,s:s}",
+                   "correlation_id", correlation_id, "decision",
+                   ready ? "process" : "wait", "machine",
+                   e ? wsr_state_name(e->machine.state) : "absent",
+                   "coordinator",
+                   coord ? wsr_coord_phase_name(gw_coord_phase(coord)) : "none");
     pthread_mutex_unlock(&r->lock);
     return ready;
 }

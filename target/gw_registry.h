@@ -94,9 +94,20 @@ int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
                            uint64_t conn);
 
 /* The correct message gate: key's machine is ready (gw_registry_is_ready)
- * and coord is READY_FOR_MESSAGES, read in one critical section. */
+ * and coord is READY_FOR_MESSAGES, read in one critical section, which
+ * also traces the decision ("message.gate": correlation_id, decision
+ * process | wait, the machine and coordinator read): the trace places the
+ * decision exactly among the registry's changes. */
 bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
-                                    const gw_coord_t *coord, uint64_t conn);
+                                    const gw_coord_t *coord, uint64_t conn,
+                                    const char *correlation_id);
+
+/* The answer of /debug/ready: whether key's machine is in the ready set
+ * (gw_registry_is_ready), with *registered set when key has a machine,
+ * read in one critical section that also traces the answer
+ * ("debug.ready": registered, ready and the machine state read). */
+bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
+                              bool *registered);
 
 /* Entries in r, and entries under key (2 or more only under faults). */
 size_t gw_registry_count(gw_registry_t *r);

@@ -47,6 +47,12 @@ static void run_one(wsr_check_id_t id, const wr_history_t *h,
     case WSR_CHECK_NO_LOST_MESSAGES:
         wr__check_no_lost(h, cl, opts, out);
         break;
+    case WSR_CHECK_STEPS:
+        wr__check_steps(h, cl, out);
+        break;
+    case WSR_CHECK_IDENTITY:
+        wr__check_identity(h, cl, out);
+        break;
     case WSR_CHECK_MEMORY_SAFETY:
         wr__check_memory_safety(h, out);
         break;

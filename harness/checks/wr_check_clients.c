@@ -43,6 +43,24 @@ static bool closed_by_client(const cconn_t *c)
            (c->closed != NULL && wr__check_eq(c->closed->by, "client"));
 }
 
+/* Whether the client closed on purpose without waiting for its answers:
+ * a chaos close (the engine drains before every other close). */
+static bool hung_up(const cconn_t *c)
+{
+    return c->close_req != NULL && wr__check_eq(c->close_req->why, "chaos");
+}
+
+/* Whether the gateway ended the attempt with a close code that says why
+ * (not a normal closure, not a vanished transport) before the client
+ * closed it: a visible end, not a silent loss. */
+static bool server_ended(const cconn_t *c)
+{
+    return c->closed != NULL && wr__check_eq(c->closed->by, "peer") &&
+           c->closed->code != 1000 && c->closed->code != 1005 &&
+           c->closed->code != 1006 &&
+           (c->close_req == NULL || c->closed < c->close_req);
+}
+
 /* Whether ev tells a client its key (connection_id). */
 static bool names_key(const wr_event_t *ev)
 {
@@ -56,9 +74,105 @@ static bool names_key(const wr_event_t *ev)
 /* false_readiness                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Something said "ready" for a key whose machine was not: a processed
- * message, a debug answer, a welcome; black-box, a probe of a key nobody
- * holds, or a welcomed client whose own key then probes not ready. */
+/* The state of conn's machine under key as the model has it: its own
+ * machine first, else the newest live one (as the gateway looks it up). */
+static wsr_state_t model_state_of(const model_t *md, const char *key,
+                                  uint64_t conn)
+{
+    int i = wr__check_model_find(md, key, conn);
+
+    return i >= 0 ? md->m[i].state : WSR_ST_NONE;
+}
+
+/* Judges one gateway event that says a key is ready, or lets a message
+ * through, against the machine the model replays from the trace. The
+ * gateway traces its readiness answers and its message gate inside the
+ * registry's critical section, so the model at those events is exactly
+ * what the registry held; the state the event itself reports is checked
+ * against it too, never taken instead of it. */
+static void readiness_event(const wr_history_t *h, const model_t *md,
+                            const gconn_t *c, const wr_event_t *ev,
+                            wr_check_result_t *r)
+{
+    wsr_state_t st = model_state_of(md, ev->key, ev->conn);
+    wsr_state_t said =
+        ev->machine ? wsr_state_from_name(ev->machine) : WSR_ST_NONE;
+
+    if (wr__check_is(ev, "message.gate") &&
+        wr__check_eq(ev->decision, "process")) {
+        if (!wsr_state_is_ready(st) || (ev->machine && !wsr_state_is_ready(said))) {
+            if (wr__check_violation(
+                    r,
+                    "conn %llu's message gate let '%s' through under key "
+                    "'%s' while its machine was %s (seq %llu)",
+                    (unsigned long long)ev->conn,
+                    wr__check_str(ev->correlation_id), wr__check_str(ev->key),
+                    wsr_state_name(wsr_state_is_ready(st) ? said : st),
+                    (unsigned long long)ev->seq)) {
+                wr__check_cite(r, ev);
+                wr__check_cite(r, wr__check_next_ready(h, ev));
+            }
+        }
+    } else if (wr__check_is(ev, "message.process")) {
+        /* Processing needs a gate that let this very message through. */
+        if ((c == NULL || c->gate == NULL ||
+             !wr__check_eq(c->gate->correlation_id, ev->correlation_id)) &&
+            wr__check_violation(
+                r,
+                "conn %llu processed message '%s' under key '%s' with no "
+                "gate letting it through (its machine was %s; seq %llu)",
+                (unsigned long long)ev->conn,
+                wr__check_str(ev->correlation_id), wr__check_str(ev->key),
+                wsr_state_name(st), (unsigned long long)ev->seq)) {
+            wr__check_cite(r, c ? c->gate : NULL);
+            wr__check_cite(r, ev);
+        }
+    } else if (wr__check_is(ev, "welcome.sent") &&
+               ev->connection_ready == 1) {
+        /* Only the connection's own handshake moves its machine until its
+         * close begins, which follows the welcome: the model is exact. */
+        int own = wr__check_model_own(md, ev->key, ev->conn);
+        wsr_state_t mine = own >= 0 ? md->m[own].state : st;
+
+        if (!wsr_state_is_ready(mine) &&
+            wr__check_violation(
+                r,
+                "conn %llu was welcomed with connection_ready true while "
+                "its machine under '%s' was %s (seq %llu)",
+                (unsigned long long)ev->conn, wr__check_str(ev->key),
+                wsr_state_name(mine), (unsigned long long)ev->seq)) {
+            wr__check_cite(r, ev);
+            wr__check_cite(r, wr__check_next_ready(h, ev));
+        }
+    } else if (wr__check_is(ev, "debug.ready") && ev->ready >= 0) {
+        bool ready = wr__check_model_any_ready(md, ev->key);
+
+        if ((ev->ready == 1) != ready) {
+            if (wr__check_violation(
+                    r,
+                    "/debug/ready answered %s for '%s' while its machine "
+                    "was %s (seq %llu)",
+                    ev->ready == 1 ? "ready" : "not ready",
+                    wr__check_str(ev->key), wsr_state_name(st),
+                    (unsigned long long)ev->seq))
+                wr__check_cite(r, ev);
+        } else if (ev->machine != NULL && said != st &&
+                   wr__check_violation(
+                       r,
+                       "/debug/ready read '%s' as %s while the registry "
+                       "held %s (seq %llu)",
+                       wr__check_str(ev->key), ev->machine,
+                       wsr_state_name(st), (unsigned long long)ev->seq)) {
+            wr__check_cite(r, ev);
+        }
+    }
+}
+
+/* Something said "ready" for a key whose machine was not, or "not ready"
+ * for one that was: a message gate, a processed message, a debug answer,
+ * a welcome, each judged against the model (readiness_event); black-box,
+ * a probe of a key nobody holds, or a welcomed client whose own key then
+ * probes not ready. */
 void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
                                wr_check_result_t *r)
 {
@@ -70,51 +184,11 @@ void wr__check_false_readiness(const wr_history_t *h, const clients_t *cl,
     for (size_t i = 0; i < len && !md.oom && !g.oom; i++) {
         const wr_event_t *ev = wr_history_at(h, i);
         gconn_t *c;
-        wsr_state_t st;
 
         if (wr__check_from_gateway(ev)) {
             wr__check_model_apply(&md, ev);
             c = wr__check_gconn_note(&g, ev);
-            if (wr__check_is(ev, "message.process") &&
-                wr__check_not_ready(&md, ev, c, &st)) {
-                if (wr__check_violation(
-                        r,
-                        "conn %llu processed message '%s' under key "
-                        "'%s' while its machine was %s (seq %llu)",
-                        (unsigned long long)ev->conn,
-                        wr__check_str(ev->correlation_id),
-                        wr__check_str(ev->key), wsr_state_name(st),
-                        (unsigned long long)ev->seq)) {
-                    wr__check_cite(r, c ? c->gate : NULL);
-                    wr__check_cite(r, ev);
-                    wr__check_cite(r, wr__check_next_ready(h, ev));
-                }
-            } else if (wr__check_is(ev, "welcome.sent") &&
-                       ev->connection_ready == 1 &&
-                       wr__check_not_ready(&md, ev, c, &st)) {
-                if (wr__check_violation(
-                        r,
-                        "conn %llu was welcomed with connection_ready "
-                        "true while its machine under '%s' was %s "
-                        "(seq %llu)",
-                        (unsigned long long)ev->conn, wr__check_str(ev->key),
-                        wsr_state_name(st), (unsigned long long)ev->seq)) {
-                    wr__check_cite(r, ev);
-                    wr__check_cite(r, wr__check_next_ready(h, ev));
-                }
-            } else if (wr__check_is(ev, "debug.ready") && ev->ready == 1 &&
-                       (ev->registered == 0 ||
-                        (ev->registered == -1 &&
-                         !wr__check_model_any_ready(&md, ev->key)))) {
-                /* registered true with ready true is the gateway's own
-                 * atomic reading; the model may only lag it. */
-                if (wr__check_violation(
-                        r,
-                        "/debug/ready answered ready for '%s', which "
-                        "had no machine (seq %llu)",
-                        wr__check_str(ev->key), (unsigned long long)ev->seq))
-                    wr__check_cite(r, ev);
-            }
+            readiness_event(h, &md, c, ev, r);
             continue;
         }
         if (!wr__check_from_client(ev) || !wr__check_is(ev, "client.probe") ||
@@ -524,7 +598,12 @@ typedef struct {
 } send_t;
 
 /* Every user_message with a correlation id gets its agent_completed (or a
- * visible rejection) on the same connection, in time, in send order. */
+ * visible rejection: an error_message for it) on the same connection, in
+ * send order, before the connection ends. The engine drains before it
+ * closes (it waits for what the gateway owes), so a message unanswered at
+ * the client's close is lost, unless the gateway refused the connection
+ * or ended it with a stated cause first, or the client hung up on purpose
+ * (a chaos close). */
 void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
                        const wr_check_opts_t *opts, wr_check_result_t *r)
 {
@@ -536,6 +615,7 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
     int *last = calloc(cl->n ? cl->n : 1, sizeof(int));  /* +1: answered */
     int *loose = calloc(cl->n ? cl->n : 1, sizeof(int)); /* uncorrelated */
     bool oom = count == NULL || last == NULL || loose == NULL;
+    size_t answered = 0, refused_n = 0, ended_n = 0, hung_n = 0;
 
     for (size_t i = 0; i < len && !oom; i++) {
         const wr_event_t *ev = wr_history_at(h, i);
@@ -617,25 +697,33 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
         if (m->answer != NULL) {
             int64_t took = m->answer->ns - m->send->ns;
 
-            if (bound <= 0 || took <= bound)
+            if (bound <= 0 || took <= bound) {
+                answered++;
                 continue;
+            }
             snprintf(why, sizeof(why),
                      "was answered only after %.1f ms "
                      "(bound %.1f ms)",
                      ms(took), ms(bound));
-        } else if (refused(c) ||
-                   (c->closed != NULL && c->closed->code == 1009)) {
-            continue; /* the server refused the connection or the message */
+        } else if (refused(c)) {
+            refused_n++; /* the server refused the connection */
+            continue;
+        } else if (server_ended(c)) {
+            ended_n++; /* closed by the gateway with a stated cause */
+            continue;
         } else if (loose[m->attempt] > 0) {
             loose[m->attempt]--; /* an uncorrelated error answered it */
+            answered++;
+            continue;
+        } else if (stop != NULL && closed_by_client(c) && hung_up(c)) {
+            hung_n++; /* the client hung up on purpose, first */
             continue;
         } else if (stop != NULL && closed_by_client(c)) {
-            if (bound <= 0 || stop->ns - m->send->ns < bound)
-                continue; /* the client hung up first: cannot tell */
             snprintf(why, sizeof(why),
-                     "got no reply in %.1f ms, before the "
-                     "client closed",
-                     ms(stop->ns - m->send->ns));
+                     "was never answered: %.1f ms later the client closed "
+                     "(%s) after waiting for its answers",
+                     ms(stop->ns - m->send->ns),
+                     wr__check_str(c->close_req ? c->close_req->why : NULL));
         } else if (c->closed != NULL) {
             snprintf(why, sizeof(why),
                      "got no reply before the %s closed "
@@ -660,11 +748,15 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
     }
     if (oom)
         wr__check_out_of_memory(r);
+    else if (ns == 0)
+        wr__check_finish(r, WR_PASS, "no user message was sent");
     else
         wr__check_finish(
             r, WR_PASS,
-            "every user message was answered on its connection, in order%s",
-            ns == 0 ? " (none was sent)" : "");
+            "%zu of %zu user messages were answered on their connection, in "
+            "order; %zu went with a refused connection, %zu with one the "
+            "gateway closed for a stated cause, %zu with a chaos hang-up",
+            answered, ns, refused_n, ended_n, hung_n);
     free(s);
     free(count);
     free(last);

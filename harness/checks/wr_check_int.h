@@ -274,6 +274,12 @@ void wr__check_isolation(const wr_history_t *h, const clients_t *cl,
 void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
                        const wr_check_opts_t *opts, wr_check_result_t *r);
 
+/* In wr_check_flow.c: */
+void wr__check_steps(const wr_history_t *h, const clients_t *cl,
+                     wr_check_result_t *r);
+void wr__check_identity(const wr_history_t *h, const clients_t *cl,
+                        wr_check_result_t *r);
+
 /* In wr_check_tool.c (tool.error and tool.report events, wr_tool.h): */
 void wr__check_memory_safety(const wr_history_t *h, wr_check_result_t *r);
 void wr__check_data_race(const wr_history_t *h, wr_check_result_t *r);

@@ -19,11 +19,44 @@
 /* scope_loss                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Whether ev changes what the registry holds (an event the registry
+ * traces under its lock). */
+static bool registry_change(const wr_event_t *ev)
+{
+    return wr__check_is(ev, "registry.register") ||
+           wr__check_is(ev, "registry.unregister") ||
+           wr__check_is(ev, "registry.rekey") ||
+           wr__check_is(ev, "machine.transition");
+}
+
+/* At a registry change of key: the live, welcomed connection that holds
+ * key (holders: key -> gconn index) must still own a machine under it, in
+ * the ready set, unless its own close has begun. Returns the violating
+ * connection, or NULL. */
+static gconn_t *holder_lost(const model_t *md, gconns_t *g,
+                            const pmap_t *holders, const char *key)
+{
+    int at = key ? wr__check_pmap_get(holders, wr__check_pkey(key), 0) : -1;
+    gconn_t *c;
+    int own;
+
+    if (at < 0)
+        return NULL;
+    c = &g->c[at];
+    if (c->ended != NULL || c->shared || c->flagged ||
+        !wr__check_eq(c->final_key, key))
+        return NULL;
+    own = wr__check_model_own(md, key, c->id);
+    return own >= 0 && wsr_state_is_ready(md->m[own].state) ? NULL : c;
+}
+
 /* The connection's key swap lost its registry handle, or the gateway died:
  * trace events swap.begin handle=out-of-scope, swap.error, swap.swallowed;
- * a live connection whose final key holds no machine of its own; a target
- * killed by a signal. Black-box: a valid connection closed 1011 before it
- * was welcomed. */
+ * a live connection whose final key holds no machine of its own; a live,
+ * welcomed connection whose machine left the ready set or its key at any
+ * registry change, its own or another connection's; a target killed by a
+ * signal. Black-box: a valid connection closed 1011 before it was
+ * welcomed. */
 void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
                           wr_check_result_t *r)
 {
@@ -32,6 +65,7 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
     uint64_t crash_conn = 0; /* the connection the crash is blamed on */
     model_t md = {0};
     gconns_t g = {0};
+    pmap_t holders = {0}; /* key -> the welcomed connection holding it */
 
     if (cl->crash != NULL) {
         const wr_event_t *last = NULL, *oos = NULL;
@@ -105,6 +139,41 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
             continue;
         wr__check_model_apply(&md, ev);
         c = wr__check_gconn_note(&g, ev);
+        if (c != NULL && wr__check_is(ev, "welcome.sent") &&
+            c->final_key != NULL && !c->shared) {
+            int *v = wr__check_pmap_at(&holders, wr__check_pkey(c->final_key),
+                                       0, true);
+
+            if (v == NULL)
+                g.oom = true;
+            else
+                *v = (int)(c - g.c);
+        }
+        if (registry_change(ev)) {
+            for (int k = 0; k < 2; k++) {
+                const char *key = k == 0 ? ev->key : ev->from;
+                gconn_t *lost = holder_lost(&md, &g, &holders, key);
+
+                if (lost == NULL || (k == 1 && wr__check_eq(key, ev->key)))
+                    continue;
+                lost->flagged = true;
+                if (wr__check_violation(
+                        r,
+                        "conn %llu, welcomed and live under '%s', was left "
+                        "with %s by %s %s of conn %llu (seq %llu)",
+                        (unsigned long long)lost->id, key,
+                        wr__check_model_own(&md, key, lost->id) >= 0
+                            ? "a machine out of the ready set"
+                            : "no machine",
+                        lost->id == ev->conn ? "its own" : "the",
+                        ev->event, (unsigned long long)ev->conn,
+                        (unsigned long long)ev->seq)) {
+                    focus = lost->id;
+                    wr__check_cite(r, lost->welcome);
+                    wr__check_cite(r, ev);
+                }
+            }
+        }
         if (c == NULL)
             continue;
         lost_handle = (wr__check_is(ev, "swap.begin") &&
@@ -163,10 +232,12 @@ void wr__check_scope_loss(const wr_history_t *h, const clients_t *cl,
     else
         wr__check_finish(
             r, WR_PASS,
-            "every key swap used the endpoint's registry handle and every "
-            "live connection kept its machine");
+            "every key swap used the endpoint's registry handle, every live "
+            "connection kept its machine, and every welcomed one kept it "
+            "ready until its own close, at every registry change");
     wr__check_model_free(&md);
     wr__check_gconns_free(&g);
+    wr__check_pmap_free(&holders);
 }
 
 /* ------------------------------------------------------------------ */

@@ -30,6 +30,7 @@
 #endif
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,7 @@ typedef struct out_msg {
     char *text;
     char *msg_type;       /* for the record: "user_message", or NULL (raw) */
     char *correlation_id; /* for the record, or NULL */
+    bool chaos;           /* a chaos burst message */
 } out_msg_t;
 
 /* One of these is created for each scenario client. Only its worker's
@@ -96,6 +98,26 @@ typedef struct {
     lws_sorted_usec_list_t sul; /* step timer */
     int64_t bound_ns;           /* step bound checked by the tick; 0: none */
     sul_cb_t bound_cb;          /* what runs when bound_ns has passed */
+    /* What the gateway still owes this connection: the correlation ids of
+     * the user_messages sent on it that no agent_completed or
+     * error_message has answered yet. */
+    char **pending;
+    size_t npending, cappending;
+    bool draining;       /* waiting for pending answers before a close */
+    size_t drained_step; /* the step a drain was done for; SIZE_MAX: none */
+    int64_t drain_start_ns;
+    int failed_steps;      /* steps of this client that were not met */
+    const char *last_recv; /* type of the last message received (static) */
+    /* Chaos (see wr_engine.h); drawn once, at set-up, from chaos_rng. */
+    uint64_t chaos_rng;
+    size_t first_connect;  /* index of the first connect step */
+    size_t chaos_close_at; /* close before this step; SIZE_MAX: never */
+    bool chaos_reconnect;  /* after that close, connect again */
+    int chaos_burst;       /* user_messages sent right after the upgrade */
+    bool chaos_done;       /* the chaos close happened */
+    bool chaos_closing;    /* the close under way is the chaos one */
+    int chaos_waited;      /* polls for the old session to go */
+    int chaos_seq;         /* numbers chaos correlation ids */
 } client_t;
 
 /* One of these is created for each service thread. */
@@ -119,6 +141,7 @@ struct worker {
 
 struct engine {
     const wr_engine_opts_t *o;
+    const wr_chaos_t *chaos; /* in force: opts' or the scenario's */
     double scale;
     worker_t *workers;
     int nworkers;
@@ -202,9 +225,12 @@ static void record(client_t *c, const char *event, const char *type,
 static void step_failed(client_t *c, const wr_step_t *s, const char *why)
 {
     c->w->st.steps_failed++;
+    c->failed_steps++;
     record(c, "client.step_failed", "fail",
-           json_pack("{s:s,s:i,s:i,s:s}", "step", wr_step_kind_name(s->kind),
-                     "line", s->line, "column", s->column, "error", why));
+           json_pack("{s:s,s:i,s:i,s:i,s:s,s:s?}", "step",
+                     wr_step_kind_name(s->kind), "index", (int)c->step,
+                     "line", s->line, "column", s->column, "error", why,
+                     "last_recv", c->last_recv));
 }
 
 /* An expect step that was not met: why is "timeout" or "connection
@@ -235,6 +261,50 @@ static void drop_outgoing(client_t *c)
         out_msg_free(m);
     }
     c->out_tail = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* What the gateway owes                                               */
+/* ------------------------------------------------------------------ */
+
+static void pending_add(client_t *c, const char *cid)
+{
+    char *copy = strdup(cid);
+
+    if (copy == NULL)
+        return;
+    if (c->npending == c->cappending) {
+        size_t cap = c->cappending ? c->cappending * 2 : 8;
+        char **p = realloc(c->pending, cap * sizeof(*p));
+
+        if (p == NULL) {
+            free(copy);
+            return;
+        }
+        c->pending = p;
+        c->cappending = cap;
+    }
+    c->pending[c->npending++] = copy;
+}
+
+/* Takes cid off the pending list; whether it was there. */
+static bool pending_answered(client_t *c, const char *cid)
+{
+    for (size_t k = 0; k < c->npending; k++) {
+        if (strcmp(c->pending[k], cid) != 0)
+            continue;
+        free(c->pending[k]);
+        c->pending[k] = c->pending[--c->npending];
+        return true;
+    }
+    return false;
+}
+
+static void pending_clear(client_t *c)
+{
+    for (size_t k = 0; k < c->npending; k++)
+        free(c->pending[k]);
+    c->npending = 0;
 }
 
 static void run_steps(client_t *c);
@@ -367,6 +437,9 @@ static void client_finished(client_t *c)
     if (c->finished)
         return;
     c->finished = true;
+    record(c, "client.finished", "info",
+           json_pack("{s:i,s:i}", "count", (int)c->grp->nsteps, "failed",
+                     c->failed_steps));
     if (atomic_fetch_add(&e->finished, 1) + 1 == (int)e->nclients) {
         atomic_store(&e->ending, 1);
         wake_all(e);
@@ -472,16 +545,18 @@ static void start_connect(client_t *c, const wr_step_t *s)
     }
 }
 
-static void probe(client_t *c, const wr_step_t *s)
+/* Asks the gateway whether key is ready (GET /debug/ready?id=KEY) and
+ * records the answer; why is NULL for a step, "chaos" for chaos. Returns
+ * 1 for an answer of registered, 0 for one of not registered, -1 for no
+ * answer. */
+static int probe_key(client_t *c, const char *key, const char *why)
 {
     engine_t *e = c->w->e;
-    char *key =
-        wr_scenario_expand(s->key, c->i, c->g, c->user, c->session, e->o->seed);
     char path[512], *body = NULL;
     json_t *j = NULL;
-    int st;
+    int st, registered = -1;
 
-    snprintf(path, sizeof(path), "/debug/ready?id=%s", key ? key : "");
+    snprintf(path, sizeof(path), "/debug/ready?id=%s", key);
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
     st = wr_http_get(e->o->host, e->o->port, path, scaled(e, PROBE_TIMEOUT_MS),
@@ -489,28 +564,184 @@ static void probe(client_t *c, const wr_step_t *s)
     if (st == 200)
         j = json_loads(body, 0, NULL);
     if (j != NULL && json_is_boolean(json_object_get(j, "ready"))) {
+        registered = json_is_true(json_object_get(j, "registered"));
         record(c, "client.probe", "ok",
-               json_pack("{s:s,s:O,s:O}", "key", key, "registered",
+               json_pack("{s:s,s:O,s:O,s:s?}", "key", key, "registered",
                          json_object_get(j, "registered"), "ready",
-                         json_object_get(j, "ready")));
+                         json_object_get(j, "ready"), "why", why));
     } else {
         record(c, "client.probe", "fail",
-               json_pack("{s:s,s:i,s:s}", "key", key ? key : "", "code", st,
-                         "error", "no readiness answer"));
-        step_failed(c, s, "probe failed");
+               json_pack("{s:s,s:i,s:s,s:s?}", "key", key, "code", st,
+                         "error", "no readiness answer", "why", why));
     }
     json_decref(j);
     free(body);
+    return registered;
+}
+
+static void probe(client_t *c, const wr_step_t *s)
+{
+    engine_t *e = c->w->e;
+    char *key =
+        wr_scenario_expand(s->key, c->i, c->g, c->user, c->session, e->o->seed);
+
+    if (probe_key(c, key ? key : "", NULL) < 0)
+        step_failed(c, s, "probe failed");
     free(key);
 }
 
-static void enqueue(client_t *c, char *text, const char *type, const char *cid)
+/* ------------------------------------------------------------------ */
+/* Draining and chaos                                                  */
+/* ------------------------------------------------------------------ */
+
+static void drain_done(client_t *c, bool ok, const char *why)
+{
+    cancel_timer(c);
+    c->draining = false;
+    c->waiting = false;
+    c->drained_step = c->step;
+    record(c, "client.drain", ok ? "ok" : "fail",
+           json_pack("{s:i,s:f,s:s?}", "left", (int)c->npending, "waited_ms",
+                     (double)(wr_now_ns() - c->drain_start_ns) / 1e6, "error",
+                     why));
+}
+
+static void drain_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    client_t *c = lws_container_of(sul, client_t, sul);
+
+    if (!c->draining)
+        return;
+    drain_done(c, false, "timeout");
+    run_steps(c);
+}
+
+/* Before a close (a close step, or the end of the steps): when the
+ * gateway still owes answers on the open connection, waits for them, up
+ * to the scenario's drain_ms. Returns whether it waits. */
+static bool start_drain(client_t *c)
+{
+    engine_t *e = c->w->e;
+    int ms = e->o->scenario->drain_ms;
+
+    if (!c->open || c->npending == 0 || ms <= 0 || c->drained_step == c->step)
+        return false;
+    c->draining = true;
+    c->waiting = true;
+    c->drain_start_ns = wr_now_ns();
+    record(c, "client.drain", "invoke",
+           json_pack("{s:i}", "pending", (int)c->npending));
+    set_bound(c, scaled(e, ms), drain_timeout_cb);
+    return true;
+}
+
+/* A probe of this client's own key, another client's or a key nobody
+ * holds, at random: chaos between steps. */
+static void chaos_probe(client_t *c)
+{
+    engine_t *e = c->w->e;
+    uint64_t r;
+    char key[160];
+
+    if (e->chaos == NULL || e->chaos->probe_percent <= 0 ||
+        (int)(next_rand(&c->chaos_rng) % 100) >= e->chaos->probe_percent)
+        return;
+    r = next_rand(&c->chaos_rng);
+    if (r % 3 == 0)
+        snprintf(key, sizeof(key), "%s", c->session);
+    else if (r % 3 == 1)
+        snprintf(key, sizeof(key), "%s",
+                 e->clients[(r / 3) % e->nclients].session);
+    else
+        snprintf(key, sizeof(key), "absent-%llu-%d-%d",
+                 (unsigned long long)e->o->seed, c->g, c->chaos_seq++);
+    probe_key(c, key, "chaos");
+}
+
+static void chaos_close_timeout_cb(lws_sorted_usec_list_t *sul)
+{
+    client_t *c = lws_container_of(sul, client_t, sul);
+
+    if (!c->chaos_closing)
+        return;
+    /* The close did not complete in time: give the client up. */
+    c->chaos_closing = false;
+    c->waiting = false;
+    record(c, "client.abandoned", "info",
+           json_pack("{s:i,s:s,s:s}", "step", (int)c->step, "why", "chaos",
+                     "error", "close timeout"));
+    c->step = c->grp->nsteps;
+    client_finished(c);
+}
+
+/* Before step k: the chaos close, when this is its moment. Returns
+ * whether the client now waits for its connection to go. */
+static bool chaos_before_step(client_t *c)
+{
+    if (c->chaos_done || c->step != c->chaos_close_at)
+        return false;
+    c->chaos_done = true;
+    if (!c->open)
+        return false;
+    c->chaos_closing = true;
+    c->closing = true;
+    record(c, "client.close", "invoke",
+           json_pack("{s:s,s:i}", "why", "chaos", "pending",
+                     (int)c->npending));
+    lws_callback_on_writable(c->wsi);
+    c->waiting = true;
+    set_bound(c, scaled(c->w->e, 5000), chaos_close_timeout_cb);
+    return true;
+}
+
+/* Polls until the gateway no longer holds this client's session (its
+ * old connection's close has run), then connects again and replays the
+ * steps from the first connect. A gateway that keeps the session longer
+ * than the bound gets the reconnect anyway (and may refuse it). */
+static void chaos_reconnect_cb(lws_sorted_usec_list_t *sul)
+{
+    client_t *c = lws_container_of(sul, client_t, sul);
+    int registered = probe_key(c, c->session, "chaos");
+
+    if (registered == 1 && ++c->chaos_waited * 20 < scaled(c->w->e, 2000)) {
+        set_timer(c, 20, chaos_reconnect_cb);
+        return;
+    }
+    record(c, "client.reconnect", "info",
+           json_pack("{s:s,s:i}", "why", "chaos", "waited_ms",
+                     c->chaos_waited * 20));
+    c->waiting = false;
+    c->step = c->first_connect;
+    c->drained_step = SIZE_MAX;
+    pending_clear(c);
+    run_steps(c);
+}
+
+/* The chaos close is done: reconnect, or give up the rest of the steps. */
+static void chaos_after_close(client_t *c)
+{
+    c->chaos_closing = false;
+    cancel_timer(c);
+    if (c->chaos_reconnect && !atomic_load(&c->w->e->ending)) {
+        c->chaos_waited = 0;
+        set_timer(c, 1, chaos_reconnect_cb);
+        return;
+    }
+    c->waiting = false;
+    record(c, "client.abandoned", "info",
+           json_pack("{s:i,s:s}", "step", (int)c->step, "why", "chaos"));
+    c->step = c->grp->nsteps;
+    client_finished(c);
+}
+
+static out_msg_t *enqueue(client_t *c, char *text, const char *type,
+                          const char *cid)
 {
     out_msg_t *m = calloc(1, sizeof(*m));
 
     if (m == NULL) {
         free(text);
-        return;
+        return NULL;
     }
     m->text = text;
     m->msg_type = type ? strdup(type) : NULL;
@@ -521,6 +752,7 @@ static void enqueue(client_t *c, char *text, const char *type, const char *cid)
         c->out_head = m;
     c->out_tail = m;
     lws_callback_on_writable(c->wsi);
+    return m;
 }
 
 /* Expands every string of a JSON value in place. */
@@ -581,10 +813,15 @@ static void run_steps(client_t *c)
 
         if (atomic_load(&e->ending) && !c->finished) {
             record(c, "client.abandoned", "info",
-                   json_pack("{s:s}", "step", wr_step_kind_name(s->kind)));
+                   json_pack("{s:i,s:s,s:s}", "step", (int)c->step, "kind",
+                             wr_step_kind_name(s->kind), "why",
+                             "the case ended"));
             c->step = c->grp->nsteps;
             break;
         }
+        if (chaos_before_step(c))
+            return;
+        chaos_probe(c);
         switch (s->kind) {
         case WR_STEP_CONNECT:
             if (c->open || c->connecting) {
@@ -647,8 +884,12 @@ static void run_steps(client_t *c)
                 step_failed(c, s, "close on a closed connection");
                 break;
             }
+            if (start_drain(c))
+                return;
             c->closing = true;
-            record(c, "client.close", "invoke", NULL);
+            record(c, "client.close", "invoke",
+                   json_pack("{s:s,s:i}", "why", "step", "pending",
+                             (int)c->npending));
             lws_callback_on_writable(c->wsi);
             c->waiting = true;
             set_bound(c, scaled(e, 5000), step_timeout_cb);
@@ -656,8 +897,13 @@ static void run_steps(client_t *c)
         }
         c->step++;
     }
-    if (!c->waiting && c->step >= c->grp->nsteps)
+    if (!c->waiting && c->step >= c->grp->nsteps && !c->finished) {
+        if (!atomic_load(&e->ending) && chaos_before_step(c))
+            return;
+        if (start_drain(c))
+            return;
         client_finished(c);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -711,7 +957,7 @@ static void on_message(client_t *c, const char *text, size_t len)
     if (json_is_object(data)) {
         json_t *v;
         if ((v = json_object_get(data, "user_id")) && json_is_string(v))
-            json_object_set(f, "user", v);
+            json_object_set(f, "user_id", v);
         if ((v = json_object_get(data, "code")) && json_is_string(v))
             json_object_set(f, "error", v);
         if ((v = json_object_get(data, "connection_id")) && json_is_string(v))
@@ -720,6 +966,23 @@ static void on_message(client_t *c, const char *text, size_t len)
             json_object_set(f, "connection_ready", v);
     }
     record(c, "client.recv", "info", f);
+    c->last_recv = type == NULL                                     ? NULL
+                   : strcmp(type, "agent_completed") == 0           ? "agent_completed"
+                   : strcmp(type, "connection_established") == 0    ? "connection_established"
+                   : strcmp(type, "error_message") == 0             ? "error_message"
+                                                                    : "other";
+    if (type != NULL &&
+        (strcmp(type, "agent_completed") == 0 ||
+         strcmp(type, "error_message") == 0) &&
+        json_is_string(json_object_get(m, "correlation_id")) &&
+        pending_answered(
+            c, json_string_value(json_object_get(m, "correlation_id"))) &&
+        c->draining && c->npending == 0) {
+        drain_done(c, true, NULL);
+        json_decref(m);
+        run_steps(c);
+        return;
+    }
     if (type != NULL && strcmp(type, "connection_established") == 0) {
         c->w->st.established++;
         record(c, "client.established", "ok",
@@ -769,6 +1032,15 @@ static void on_gone(client_t *c, const char *by, const char *error)
                          -1));
     }
     drop_outgoing(c);
+    if (c->chaos_closing) {
+        chaos_after_close(c);
+        return;
+    }
+    if (c->draining) {
+        drain_done(c, false, "connection closed");
+        run_steps(c);
+        return;
+    }
     if (!c->waiting || c->step >= c->grp->nsteps)
         return;
     s = &c->grp->steps[c->step];
@@ -816,6 +1088,21 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
         if (c->waiting && c->step < c->grp->nsteps &&
             c->grp->steps[c->step].kind == WR_STEP_CONNECT) {
             record(c, "client.connect", "ok", NULL);
+            for (int k = 0; !c->chaos_done && k < c->chaos_burst; k++) {
+                char cid[64], *text;
+                out_msg_t *m;
+
+                snprintf(cid, sizeof(cid), "chaos-%d-%d", c->g, c->chaos_seq++);
+                text = json_dumps(
+                    json_pack("{s:s,s:{s:s},s:s}", "type", "user_message",
+                              "data", "content", "chaos burst",
+                              "correlation_id", cid),
+                    JSON_COMPACT);
+                if (text != NULL && (m = enqueue(c, text, "user_message",
+                                                 cid)) != NULL)
+                    m->chaos = true;
+            }
+            c->chaos_burst = 0;
             step_done(c);
         } else {
             /* The connect step timed out before the upgrade: close it. */
@@ -855,9 +1142,12 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
                 return -1;
             memcpy(buf + LWS_PRE, m->text, n);
             record(c, "client.send", "invoke",
-                   json_pack("{s:s?,s:s?,s:i}", "msg_type", m->msg_type,
+                   json_pack("{s:s?,s:s?,s:i,s:s?}", "msg_type", m->msg_type,
                              "correlation_id", m->correlation_id, "bytes",
-                             (int)n));
+                             (int)n, "why", m->chaos ? "chaos" : NULL));
+            if (m->msg_type != NULL && m->correlation_id != NULL &&
+                strcmp(m->msg_type, "user_message") == 0)
+                pending_add(c, m->correlation_id);
             wrote = lws_write(wsi, buf + LWS_PRE, n, LWS_WRITE_TEXT);
             free(buf);
             c->out_head = m->next;
@@ -943,7 +1233,8 @@ static void begin_closing(worker_t *w)
 
         if (!c->finished) {
             record(c, "client.abandoned", "info",
-                   json_pack("{s:i}", "step", (int)c->step));
+                   json_pack("{s:i,s:s}", "step", (int)c->step, "why",
+                             "the case ended"));
             cancel_timer(c);
             c->waiting = false;
             c->finished = true;
@@ -951,7 +1242,8 @@ static void begin_closing(worker_t *w)
         if (c->open && !c->closing) {
             c->closing = true;
             record(c, "client.close", "invoke",
-                   json_pack("{s:s}", "why", "end of run"));
+                   json_pack("{s:s,s:i}", "why", "end of run", "pending",
+                             (int)c->npending));
             lws_callback_on_writable(c->wsi);
         }
     }
@@ -1067,6 +1359,37 @@ static int make_token(const engine_t *e, client_t *c)
     return c->token ? 0 : -ENOMEM;
 }
 
+/* Draws the client's chaos once, from its own stream of the seed, so a
+ * case replays (see wr_engine.h). */
+static void setup_chaos(const engine_t *e, client_t *c)
+{
+    const wr_chaos_t *ch = e->chaos;
+    size_t n = c->grp->nsteps;
+
+    c->chaos_rng = e->o->seed ^ 0xc4a05c4a05ULL ^
+                   ((uint64_t)(c->g + 1) * 0xd1b54a32d192ed03ULL);
+    c->chaos_close_at = SIZE_MAX;
+    c->first_connect = n;
+    for (size_t k = 0; k < n && c->first_connect == n; k++)
+        if (c->grp->steps[k].kind == WR_STEP_CONNECT)
+            c->first_connect = k;
+    if (ch == NULL || c->first_connect == n)
+        return;
+    if (ch->close_percent > 0 &&
+        (int)(next_rand(&c->chaos_rng) % 100) < ch->close_percent) {
+        /* Anywhere after the upgrade: right after it is mid-handshake,
+         * after the last step is a close without a drain. */
+        c->chaos_close_at =
+            c->first_connect + 1 +
+            (size_t)(next_rand(&c->chaos_rng) % (n - c->first_connect));
+        c->chaos_reconnect =
+            (int)(next_rand(&c->chaos_rng) % 100) < ch->reconnect_percent;
+    }
+    if (ch->burst > 0)
+        c->chaos_burst =
+            (int)(next_rand(&c->chaos_rng) % (uint64_t)(ch->burst + 1));
+}
+
 static int setup_clients(engine_t *e)
 {
     const wr_scenario_t *sc = e->o->scenario;
@@ -1096,6 +1419,8 @@ static int setup_clients(engine_t *e)
             c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
                                             NULL, e->o->seed);
             c->inbox = json_array();
+            c->drained_step = SIZE_MAX;
+            setup_chaos(e, c);
             if (!c->user || !c->session || !c->inbox || make_token(e, c)) {
                 free(order);
                 return -ENOMEM;
@@ -1172,6 +1497,8 @@ static void release_clients(engine_t *e)
         free(c->rx);
         json_decref(c->inbox);
         drop_outgoing(c);
+        pending_clear(c);
+        free(c->pending);
     }
     free(e->clients);
     e->clients = NULL;
@@ -1221,6 +1548,9 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
     memset(&e, 0, sizeof(e));
     memset(st, 0, sizeof(*st));
     e.o = o;
+    e.chaos = o->chaos != NULL && o->chaos->on ? o->chaos
+              : o->scenario->chaos.on          ? &o->scenario->chaos
+                                               : NULL;
     e.scale = o->time_scale > 0 ? o->time_scale : 1.0;
     e.nworkers = o->threads > 0
                      ? o->threads

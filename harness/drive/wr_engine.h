@@ -9,6 +9,16 @@
  * across threads. Every random choice (start jitter, sleep jitter, which
  * thread a client lands on) is drawn from the run's seed.
  *
+ * A client that reaches a close (its `close` step, or the end of its
+ * steps) first drains: it waits, up to the scenario's drain_ms, for the
+ * answer to every user_message it sent on the connection, so that a
+ * message the gateway accepted and never answered is seen as lost, not
+ * excused by the client's own hang-up. Client-side chaos (the scenario's
+ * `chaos` block, or --chaos) closes clients abruptly at random points,
+ * reconnects them with the same session, sends bursts before the welcome
+ * and probes readiness at random moments, every choice from the client's
+ * seed; chaos events carry "why": "chaos".
+ *
  * What each client does and sees is recorded as client events (see
  * wr_history.h) and appended to the history when the run ends. */
 #ifndef WR_ENGINE_H
@@ -33,6 +43,8 @@ typedef struct {
     int threads;                 /* 0: enough for WR_ENGINE_PER_THREAD */
     double time_scale;           /* multiplies every timeout; 0 means 1 */
     atomic_int *stop; /* set (by a signal handler) to abort */
+    /* Client-side chaos: NULL for the scenario's own `chaos` block. */
+    const wr_chaos_t *chaos;
 } wr_engine_opts_t;
 
 typedef struct {

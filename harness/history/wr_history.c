@@ -192,6 +192,7 @@ typedef enum {
     F_COUNT,   /* count */
     F_SESSION, /* client.connect session: key when "key" is absent */
     F_SRC,     /* src */
+    F_LINE,    /* line: a scenario line */
 } kind_t;
 
 typedef struct {
@@ -220,6 +221,7 @@ static const field_t fields[] = {
     {"from", S(from)},
     {"handle", S(handle)},
     {"key", S(key)},
+    {"line", F_LINE, 0},
     {"linked", B(linked)},
     {"machine", S(machine)},
     {"msg_type", S(msg_type)},
@@ -233,11 +235,14 @@ static const field_t fields[] = {
     {"sig", F_SIG, 0},
     {"src", F_SRC, 0},
     {"state", S(state)},
+    {"step", S(step)},
     {"stopped", B(stopped)},
     {"to", S(to)},
     {"token", S(token)},
     {"type", S(type)},
     {"user", S(user)},
+    {"user_id", S(user_id)},
+    {"why", S(why)},
 };
 
 #undef S
@@ -338,6 +343,8 @@ static int apply(wr_history_t *h, parse_t *p, const char *name, size_t len,
         ev->conn = (uint64_t)v->n;
     else if (f->kind == F_CLIENT)
         ev->client = (int)v->n;
+    else if (f->kind == F_LINE)
+        ev->line_no = (int)v->n;
     else if (f->kind == F_SIG)
         ev->sig = (int)v->n;
     else

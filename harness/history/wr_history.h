@@ -73,6 +73,9 @@ typedef struct wr_event {
     const char *error;          /* error code or text */
     const char *token;          /* client.connect: valid|expired|... */
     const char *by;             /* client.closed: peer|client|transport */
+    const char *user_id;        /* client.recv: the user a welcome names */
+    const char *why;            /* client.close, client.abandoned: reason */
+    const char *step;           /* client.step_failed: the step's kind */
     int8_t linked;              /* coordinator.phase linked */
     int8_t connection_ready;    /* welcome flag */
     int8_t ready, registered;   /* debug.ready / client.probe answer */
@@ -80,6 +83,7 @@ typedef struct wr_event {
     int code;                   /* close code, exit code; -1 when absent */
     int sig;                    /* target.exit signal; 0 when none */
     int64_t count;              /* target.registry entries; -1 when absent */
+    int line_no;                /* client.step_failed: scenario line; 0 */
     char *line;                 /* the event as one JSON object, no newline */
 } wr_event_t;
 

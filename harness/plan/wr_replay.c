@@ -153,9 +153,11 @@ int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
     if (!json_is_object(sc))
         BAD("'scenario' must be an object");
     text = opt_str(sc, "text", &bad);
-    s = opt_str(sc, "path", &bad);
     if (bad || text == NULL || text[0] == '\0')
         BAD("'scenario.text' must hold the scenario's text");
+    s = opt_str(sc, "path", &bad);
+    if (bad)
+        BAD("'scenario.path' must be a string");
     if (s != NULL && strlen(s) > 1024)
         BAD("'scenario.path' is too long");
     if ((s = opt_str(j, "case", &bad)) != NULL) {
@@ -163,6 +165,8 @@ int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
             BAD("'case' is too long");
         snprintf(r->case_id, sizeof(r->case_id), "%s", s);
     }
+    if (bad)
+        BAD("'case' must be a string");
     s = opt_str(j, "inject", &bad);
     if (bad)
         BAD("'inject' must be a fault list");

@@ -36,6 +36,8 @@
 #define BARRIER_WITHIN_MS  10000 /* barrier */
 #define DEFAULT_READY_MS   5000
 #define DEFAULT_TIMEOUT_MS 30000
+#define DEFAULT_DRAIN_MS   2000
+#define MAX_BURST          64
 #define MAX_GROUP_COUNT    100000
 #define MAX_WORKERS        1024
 #define MIN_MAX_MESSAGE    64
@@ -723,12 +725,61 @@ static int parse_clients(wr__yaml_ctx_t *c, struct fy_node *v, wr_scenario_t *s)
     return check_barriers(c, s);
 }
 
+/* Reads the `chaos` mapping. */
+static int parse_chaos(wr__yaml_ctx_t *c, struct fy_node *n, wr_chaos_t *o)
+{
+    enum { CLOSE, RECONNECT, BURST, PROBE, N };
+    static const char *const names[N] = {"close_percent",
+                                         "reconnect_percent", "burst",
+                                         "probe_percent"};
+    struct fy_node *keys[N], *vals[N];
+    char buf[96];
+    int rc;
+
+    if (!wr__yaml_is_mapping(n))
+        return wr__yaml_fail(c, n, "'chaos' must be a mapping, got %s",
+                             wr__yaml_shown(n, buf, sizeof buf));
+    if ((rc = wr__yaml_take_keys(c, n, "'chaos'", names, N, keys, vals)) < 0)
+        return rc;
+    o->on = true;
+    if (keys[CLOSE] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[CLOSE], "close_percent", 0, 100,
+                               &o->close_percent)) < 0)
+        return rc;
+    if (keys[RECONNECT] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[RECONNECT], "reconnect_percent", 0,
+                               100, &o->reconnect_percent)) < 0)
+        return rc;
+    if (keys[BURST] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[BURST], "burst", 0, MAX_BURST,
+                               &o->burst)) < 0)
+        return rc;
+    if (keys[PROBE] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[PROBE], "probe_percent", 0, 100,
+                               &o->probe_percent)) < 0)
+        return rc;
+    return 0;
+}
+
 static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
 {
-    enum { NAME, DESC, EXPOSES, GATEWAY, CLIENTS, CHECKS, READY, TIMEOUT, N };
+    enum {
+        NAME,
+        DESC,
+        EXPOSES,
+        GATEWAY,
+        CLIENTS,
+        CHECKS,
+        READY,
+        TIMEOUT,
+        DRAIN,
+        CHAOS,
+        N
+    };
     static const char *const names[N] = {
-        "name",    "description", "exposes",          "gateway",
-        "clients", "checks",      "ready_timeout_ms", "timeout_ms"};
+        "name",       "description",      "exposes",    "gateway",
+        "clients",    "checks",           "ready_timeout_ms",
+        "timeout_ms", "drain_ms",         "chaos"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -776,6 +827,12 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         (rc = wr__yaml_get_int(c, vals[TIMEOUT], "timeout_ms", 1, INT_MAX,
                                &s->timeout_ms)) < 0)
         return rc;
+    if (keys[DRAIN] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[DRAIN], "drain_ms", 0, 600000,
+                               &s->drain_ms)) < 0)
+        return rc;
+    if (keys[CHAOS] != NULL && (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
+        return rc;
     return parse_clients(c, vals[CLIENTS], s);
 }
 
@@ -809,6 +866,7 @@ static wr_scenario_t *parse_owned(wr__yaml_ctx_t *c, char *text)
     s->checks = WSR_CHECKS_ALL;
     s->ready_timeout_ms = DEFAULT_READY_MS;
     s->timeout_ms = DEFAULT_TIMEOUT_MS;
+    s->drain_ms = DEFAULT_DRAIN_MS;
     if ((s->path = strdup(c->path)) == NULL || text == NULL)
         goto out;
     rc = wr__yaml_load(c, text, &scenario_doc, &doc);

@@ -72,6 +72,26 @@ typedef struct {
 
 #define WR_SCENARIO_NAME_MAX 64 /* characters of a scenario's name */
 
+/* Client-side chaos, drawn from each client's seed so that a case
+ * replays: an abrupt close at a random point of a client's steps (the
+ * handshake included), a reconnect with the same session, a burst of
+ * messages before the welcome, readiness probes at random moments. */
+typedef struct {
+    bool on;               /* a chaos block was given (or --chaos) */
+    int close_percent;     /* clients that close abruptly once */
+    int reconnect_percent; /* of those, the ones that reconnect with the
+                              same session and run their steps again */
+    int burst;             /* up to this many user_messages right after
+                              the upgrade, before the welcome */
+    int probe_percent;     /* at each step, the chance of a probe of the
+                              client's own key, another's or an absent
+                              one */
+} wr_chaos_t;
+
+/* The chaos --chaos turns on for a scenario that has none. */
+#define WR_CHAOS_DEFAULT                                                       \
+    ((wr_chaos_t){true, 20, 50, 3, 20})
+
 typedef struct {
     char *path;        /* as given */
     char *text;        /* the whole file, for replay */
@@ -84,6 +104,10 @@ typedef struct {
     unsigned checks;      /* bit per wsr_check_id_t; default WSR_CHECKS_ALL */
     int ready_timeout_ms; /* liveness bound, default 5000 */
     int timeout_ms;       /* whole case bound, default 30000 */
+    int drain_ms; /* how long a client that finished its steps waits for
+                     the answers to its messages before it closes, default
+                     2000 */
+    wr_chaos_t chaos;
 } wr_scenario_t;
 
 /* Loads and validates path. On error returns NULL and writes

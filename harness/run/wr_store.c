@@ -43,6 +43,10 @@ int wr_store_mkdirs(const char *path)
     if (n >= sizeof(buf))
         return -ENAMETOOLONG;
     memcpy(buf, path, n + 1);
+    /* "reports/" names reports itself; lstat(2) of it with the slash
+     * would follow a link there. */
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
     for (char *p = buf + 1; *p; p++) {
         struct stat st;
 

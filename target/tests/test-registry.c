@@ -253,7 +253,7 @@ Test(registry, rekey_carries_the_machine_state, .timeout = 10)
     cr_assert(eq(sz, gw_registry_count(r), 1));
     /* The coordinator link moved with it: the ready step still works. */
     cr_assert(eq(int, gw_registry_mark_ready(r, "sess-1", co, 1), 0));
-    cr_assert(gw_registry_ready_for_messages(r, "sess-1", co, 1));
+    cr_assert(gw_registry_ready_for_messages(r, "sess-1", co, 1, NULL));
     gw_coord_unref(co);
     gw_registry_free(r);
 }
@@ -382,11 +382,11 @@ Test(registry, mark_ready_moves_machine_and_coordinator_together, .timeout = 10)
     gw_coord_t *co = coord_connected();
 
     register_at(r, "k", co, WSR_ST_SERVICES_READY, 1);
-    cr_assert(not(gw_registry_ready_for_messages(r, "k", co, 1)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "k", co, 1, NULL)));
     cr_assert(eq(int, gw_registry_mark_ready(r, "k", co, 1), 0));
     cr_assert(eq(int, state_of(r, "k"), WSR_ST_PROCESSING_READY));
     cr_assert(eq(int, gw_coord_phase(co), WSR_CO_READY));
-    cr_assert(gw_registry_ready_for_messages(r, "k", co, 1));
+    cr_assert(gw_registry_ready_for_messages(r, "k", co, 1, NULL));
     gw_coord_unref(co);
     gw_registry_free(r);
 }
@@ -399,7 +399,7 @@ Test(registry, mark_ready_of_absent_key_is_enoent_and_keeps_coordinator,
 
     cr_assert(eq(int, gw_registry_mark_ready(r, "ghost", co, 1), -ENOENT));
     cr_assert(eq(int, gw_coord_phase(co), WSR_CO_CONNECTED));
-    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1, NULL)));
     gw_coord_unref(co);
     gw_registry_free(r);
 }
@@ -446,15 +446,15 @@ Test(registry, ready_for_messages_needs_machine_and_coordinator, .timeout = 10)
     /* Machine ready, coordinator not. */
     register_at(r, "m", co, WSR_ST_PROCESSING_READY, 1);
     cr_assert(gw_registry_is_ready(r, "m", 1));
-    cr_assert(not(gw_registry_ready_for_messages(r, "m", co, 1)));
-    cr_assert(not(gw_registry_ready_for_messages(r, "m", NULL, 1)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "m", co, 1, NULL)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "m", NULL, 1, NULL)));
     /* Coordinator ready, machine not. */
     register_at(r, "c", ready, WSR_ST_SERVICES_READY, 2);
-    cr_assert(not(gw_registry_ready_for_messages(r, "c", ready, 2)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "c", ready, 2, NULL)));
     /* Coordinator ready, no machine at all. */
-    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", ready, 3)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", ready, 3, NULL)));
     /* Both. */
-    cr_assert(gw_registry_ready_for_messages(r, "m", ready, 1));
+    cr_assert(gw_registry_ready_for_messages(r, "m", ready, 1, NULL));
     gw_coord_unref(co);
     gw_coord_unref(ready);
     gw_registry_free(r);
@@ -466,9 +466,9 @@ Test(registry, fallback_ready_opens_the_gate_for_absent_key, .timeout = 10)
     gw_registry_t *r = registry(&f, NULL);
     gw_coord_t *co = coord_connected();
 
-    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1)));
+    cr_assert(not(gw_registry_ready_for_messages(r, "ghost", co, 1, NULL)));
     cr_assert(eq(int, gw_coord_advance(co, WSR_CO_READY), 0));
-    cr_assert(gw_registry_ready_for_messages(r, "ghost", co, 1),
+    cr_assert(gw_registry_ready_for_messages(r, "ghost", co, 1, NULL),
               "fallback-ready should let an absent key through");
     gw_coord_unref(co);
     gw_registry_free(r);
@@ -1011,4 +1011,80 @@ Test(registry, trace_has_register_events_in_seq_order, .timeout = 10)
     cr_assert(eq(int, lines, TRACE_KEYS *TRACE_THREADS));
     cr_assert(eq(int, ev_created, created));
     cr_assert(eq(int, ev_dup, dups));
+}
+
+/* The readings that the harness judges against its model are traced in
+ * the same critical section as the reading, with the state they read:
+ * the /debug/ready answer and the message gate. */
+Test(registry, readiness_answer_and_gate_trace_the_state_they_read,
+     .timeout = 10)
+{
+    char path[] = "/tmp/wsrace-test-registry-XXXXXX";
+    int fd = mkstemp(path);
+    gw_trace_t *t;
+    gw_registry_t *r;
+    gw_coord_t *co = coord_connected();
+    bool registered = true, ready;
+    json_error_t je;
+    json_t *o;
+    FILE *fp;
+    char *line = NULL;
+    size_t cap = 0;
+    int answers = 0, gates = 0;
+
+    cr_assert(ge(int, fd, 0));
+    close(fd);
+    t = gw_trace_open(path);
+    cr_assert(not(zero(ptr, t)));
+    r = gw_registry_new(NULL, NULL, t);
+    ready = gw_registry_answer_ready(r, "k", &registered);
+    cr_assert(not(ready));
+    cr_assert(not(registered));
+    register_at(r, "k", co, WSR_ST_SERVICES_READY, 1);
+    cr_assert(not(gw_registry_ready_for_messages(r, "k", co, 1, "c-1")));
+    cr_assert(eq(int, gw_registry_mark_ready(r, "k", co, 1), 0));
+    cr_assert(gw_registry_ready_for_messages(r, "k", co, 1, "c-2"));
+    ready = gw_registry_answer_ready(r, "k", &registered);
+    cr_assert(ready);
+    cr_assert(registered);
+    gw_registry_free(r);
+    gw_trace_close(t);
+    gw_coord_unref(co);
+
+    fp = fopen(path, "r");
+    cr_assert(not(zero(ptr, fp)));
+    while (getline(&line, &cap, fp) > 0) {
+        const char *ev, *machine;
+
+        o = json_loads(line, 0, &je);
+        cr_assert(not(zero(ptr, o)), "%s", je.text);
+        ev = json_string_value(json_object_get(o, "event"));
+        machine = json_string_value(json_object_get(o, "machine"));
+        if (strcmp(ev, "debug.ready") == 0) {
+            bool yes = json_is_true(json_object_get(o, "ready"));
+
+            cr_assert(eq(str, (char *)machine,
+                         answers == 0 ? "absent" : "PROCESSING_READY"));
+            cr_assert(eq(int, yes ? 1 : 0, answers == 0 ? 0 : 1));
+            answers++;
+        } else if (strcmp(ev, "message.gate") == 0) {
+            const char *d =
+                json_string_value(json_object_get(o, "decision"));
+
+            cr_assert(eq(str, (char *)machine,
+                         gates == 0 ? "SERVICES_READY" : "PROCESSING_READY"));
+            cr_assert(eq(str, (char *)d, gates == 0 ? "wait" : "process"));
+            cr_assert(eq(str,
+                         (char *)json_string_value(
+                             json_object_get(o, "correlation_id")),
+                         gates == 0 ? "c-1" : "c-2"));
+            gates++;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(fp);
+    unlink(path);
+    cr_assert(eq(int, answers, 2));
+    cr_assert(eq(int, gates, 2));
 }

@@ -177,7 +177,7 @@ static void reg_worker(int i, void *arg)
         EXPECT(gw_registry_rekey(s->reg, pre, key, conn) == 0, "%s", key);
         EXPECT(!gw_registry_is_ready(s->reg, key, conn), "%s", key);
         EXPECT(gw_registry_mark_ready(s->reg, key, co, conn) == 0, "%s", key);
-        EXPECT(gw_registry_ready_for_messages(s->reg, key, co, conn), "%s",
+        EXPECT(gw_registry_ready_for_messages(s->reg, key, co, conn, NULL), "%s",
                key);
         EXPECT(gw_registry_state(s->reg, key, conn, &st) == 0 &&
                    st == WSR_ST_PROCESSING_READY,
