@@ -34,6 +34,13 @@
 #include <string.h>
 
 #define SHOWN_VALUE_MAX 40 /* characters of a bad value quoted back */
+
+/* libfyaml expands aliases without a bound: seven levels of ten aliases
+ * each ("billion laughs") turn 445 bytes into 271 MB. A document is read
+ * only when it holds at most this many nodes with every alias expanded,
+ * nested at most this deep (README, "Limits"). */
+#define YAML_NODES_MAX 100000
+#define YAML_DEPTH_MAX 64
 #define YAML_STR_TAG    "tag:yaml.org,2002:str"
 
 /* ------------------------------------------------------------------ */
@@ -246,9 +253,43 @@ static int yaml_error(wr__yaml_ctx_t *c, struct fy_diag *d, const char *text,
                             e->msg ? e->msg : "syntax error");
 }
 
+/* Counts the nodes of n into *count as if every alias were expanded,
+ * stopping once the count passes YAML_NODES_MAX or the nesting
+ * YAML_DEPTH_MAX. Returns NULL within the bounds, else the node where they
+ * were passed: the outermost alias on the way, so that the error points
+ * at what the author wrote. The work is bounded by the count. */
+static struct fy_node *over_budget(struct fy_node *n, int depth, size_t *count)
+{
+    struct fy_node *bad = NULL, *item;
+    struct fy_node_pair *p;
+    void *it = NULL;
+
+    if (n == NULL)
+        return NULL;
+    if (++*count > YAML_NODES_MAX || depth > YAML_DEPTH_MAX)
+        return n;
+    if (fy_node_is_alias(n)) {
+        /* A dangling alias is the resolver's to report. */
+        bad = over_budget(fy_node_resolve_alias(n), depth + 1, count);
+        return bad != NULL ? n : NULL;
+    }
+    if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+        while (bad == NULL && (item = fy_node_sequence_iterate(n, &it)) != NULL)
+            bad = over_budget(item, depth + 1, count);
+    } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+        while (bad == NULL && (p = fy_node_mapping_iterate(n, &it)) != NULL)
+            if ((bad = over_budget(fy_node_pair_key(p), depth + 1, count)) ==
+                NULL)
+                bad = over_budget(fy_node_pair_value(p), depth + 1, count);
+    }
+    return bad;
+}
+
 int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
                   const wr__yaml_expect_t *expect, wr__yaml_doc_t *doc)
 {
+    struct fy_node *bad;
+    size_t count = 0;
     struct fy_parse_cfg cfg = {0};
     struct fy_document *extra = NULL;
     int rc = -ENOMEM;
@@ -280,6 +321,18 @@ int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
         else
             rc = wr__yaml_fail(c, fy_document_root(extra), "%s",
                                expect->second_document);
+        goto err;
+    }
+    if ((bad = over_budget(fy_document_root(doc->fyd), 0, &count)) != NULL) {
+        rc = count > YAML_NODES_MAX
+                 ? wr__yaml_fail(c, bad,
+                                 "aliases expand the document past %d "
+                                 "nodes (the limit): refused",
+                                 YAML_NODES_MAX)
+                 : wr__yaml_fail(c, bad,
+                                 "nested more than %d levels deep (the "
+                                 "limit, aliases expanded): refused",
+                                 YAML_DEPTH_MAX);
         goto err;
     }
     if (fy_document_resolve(doc->fyd) != 0) {

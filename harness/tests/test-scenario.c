@@ -390,6 +390,12 @@ Test(scenario, unknown_alias_is_refused)
     expect_file_error("bad-alias.yaml", "5:13", "invalid alias");
 }
 
+Test(scenario, alias_bomb_is_refused_at_the_alias)
+{
+    expect_file_error("bad-alias-bomb.yaml", "9:30",
+                      "aliases expand the document past 100000 nodes");
+}
+
 Test(scenario, unquoted_template_in_flow_mapping_gets_a_hint)
 {
     expect_file_error("bad-template-flow.yaml", "7:46", "quote the string");
@@ -419,7 +425,14 @@ Test(scenario, non_numeric_count_is_refused)
 
 Test(scenario, count_above_the_maximum_is_refused)
 {
-    expect_file_error("bad-count-range.yaml", "5:12", "from 1 to 100000");
+    expect_file_error("bad-count-range.yaml", "5:12", "from 1 to 20000");
+}
+
+Test(scenario, clients_over_the_scenario_limit_are_refused_at_the_group)
+{
+    expect_file_error("bad-too-many-clients.yaml", "9:5",
+                      "brings the scenario to 30000 clients, over the limit "
+                      "of 20000");
 }
 
 Test(scenario, name_outside_its_pattern_is_refused)
