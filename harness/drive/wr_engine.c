@@ -552,11 +552,19 @@ static void start_connect(client_t *c, const wr_step_t *s)
 static int probe_key(client_t *c, const char *key, const char *why)
 {
     engine_t *e = c->w->e;
-    char path[512], *body = NULL;
+    char path[512], *body = NULL, enc[sizeof(path) - 16];
     json_t *j = NULL;
     int st, registered = -1;
 
-    snprintf(path, sizeof(path), "/debug/ready?id=%s", key);
+    /* The key is percent-encoded: "s&x=1" is one id, not an id "s" and an
+     * argument x. */
+    if (wr_url_encode(key, enc, sizeof(enc)) != 0) {
+        record(c, "client.probe", "fail",
+               json_pack("{s:s,s:i,s:s,s:s?}", "key", key, "code", -1,
+                         "error", "key too long to probe", "why", why));
+        return -1;
+    }
+    snprintf(path, sizeof(path), "/debug/ready?id=%s", enc);
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
     st = wr_http_get(e->o->host, e->o->port, path, scaled(e, PROBE_TIMEOUT_MS),
@@ -1398,9 +1406,17 @@ static int setup_clients(engine_t *e)
     size_t g = 0;
 
     e->nclients = wr_scenario_clients(sc);
+    if (e->nclients > WR_SCENARIO_CLIENTS_MAX) {
+        e->nclients = 0; /* the loader refuses more; nothing to release */
+        return -E2BIG;
+    }
     e->clients = calloc(e->nclients ? e->nclients : 1, sizeof(client_t));
     order = calloc(e->nclients ? e->nclients : 1, sizeof(size_t));
     if (e->clients == NULL || order == NULL) {
+        /* release_clients walks nclients entries of clients: none. */
+        free(e->clients);
+        e->clients = NULL;
+        e->nclients = 0;
         free(order);
         return -ENOMEM;
     }
@@ -1547,6 +1563,8 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
 
     memset(&e, 0, sizeof(e));
     memset(st, 0, sizeof(*st));
+    if (n > WR_SCENARIO_CLIENTS_MAX)
+        return -E2BIG; /* the loader refuses such a scenario */
     e.o = o;
     e.chaos = o->chaos != NULL && o->chaos->on ? o->chaos
               : o->scenario->chaos.on          ? &o->scenario->chaos

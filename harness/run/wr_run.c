@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -339,6 +341,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             .path = o->gateway,
             .dir = dir,
             .wrapper = o->wrapper,
+            .secret = o->secret,
             .start_timeout_ms = (int)(10000 * scale),
         };
 
@@ -352,7 +355,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             to.wrapper = wrap;
         }
         if (wr_target_gateway_args(&args, c->scenario, &c->faults, c->seed,
-                                   o->secret, c->no_sync) != 0) {
+                                   c->no_sync) != 0) {
             wr_argv_free(&args);
             snprintf(c->target_error, sizeof(c->target_error),
                      "out of memory");
@@ -667,9 +670,18 @@ static wr_status_t run_jobs(wr_run_t *run, const wr_run_opts_t *o,
     fflush(stdout);
     fflush(stderr);
     for (size_t j = 0; j < jobs; j++) {
+        pid_t parent = getpid();
+
         pid[j] = fork();
         if (pid[j] == 0) {
-            wr_status_t r = run_cases(run, o, tmpdir, j, jobs);
+            wr_status_t r;
+
+            /* A job dies with the harness, even by SIGKILL; its gateways'
+             * lifelines then end with it. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(job_code(WR_STATUS_INTERRUPTED));
+            r = run_cases(run, o, tmpdir, j, jobs);
 
             snprintf(dir, sizeof(dir), "%s/.job-%zu", tmpdir, j);
             if (r != WR_STATUS_INTERRUPTED &&
@@ -810,6 +822,26 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
         fprintf(stderr, "wsrace %s: %s\n", po.kind ? po.kind : "run", err);
         return WR_STATUS_BAD_INPUT;
     }
+    {
+        /* Connections open at once: the largest case times the cases
+         * that run together. */
+        size_t most = 0, together = o->jobs > 1 ? (size_t)o->jobs : 1;
+
+        for (size_t i = 0; i < run->ncases; i++)
+            if (wr_scenario_clients(run->cases[i].scenario) > most)
+                most = wr_scenario_clients(run->cases[i].scenario);
+        if (together > run->ncases)
+            together = run->ncases;
+        if (most * together > WR_RUN_CLIENTS_MAX) {
+            fprintf(stderr,
+                    "wsrace %s: %zu case(s) of up to %zu clients at once "
+                    "(--jobs) would hold %zu connections, over the limit of "
+                    "%d; use fewer --jobs\n",
+                    po.kind ? po.kind : "run", together, most,
+                    most * together, WR_RUN_CLIENTS_MAX);
+            return WR_STATUS_BAD_INPUT;
+        }
+    }
     gmtime_r(&now, &tm);
     strftime(run->id, sizeof(run->id), "%Y%m%dT%H%M%SZ", &tm);
     snprintf(run->id + strlen(run->id), sizeof(run->id) - strlen(run->id),
@@ -834,10 +866,21 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
     wr_store_sweep(o->report_root);
     if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir,
                                 sizeof(tmpdir))) != 0) {
+        struct stat lst;
+        bool link =
+            lstat(o->report_root, &lst) == 0 && S_ISLNK(lst.st_mode);
+
+        /* The store never follows a link as its last component (a link
+         * planted there could point anywhere): a user's input error, as
+         * is a name the file system cannot hold. */
         fprintf(stderr, "wsrace: cannot create the run directory under %s: "
                         "%s\n",
-                o->report_root, strerror(-rc));
-        return WR_STATUS_INFRA;
+                o->report_root,
+                link ? "it is a symbolic link; give the directory itself"
+                     : strerror(-rc));
+        return link || rc == -ENAMETOOLONG || rc == -ENOTDIR
+                   ? WR_STATUS_BAD_INPUT
+                   : WR_STATUS_INFRA;
     }
 
     int64_t t0 = wr_now_ns();
