@@ -19,8 +19,10 @@ WSRACE_PACKAGES=(
   libxml2-utils libxml2-dev
 )
 
-# Needed by the tests only: headless Chromium renders the HTML report.
-WSRACE_TEST_PACKAGES=(chromium)
+# Needed by the tests only: headless Chromium renders the HTML report and
+# connects with a long token through a ticket; GNU time is the forking
+# --wrapper a SIGKILLed harness must not leave a gateway under.
+WSRACE_TEST_PACKAGES=(chromium time)
 
 log() { printf '%s\n' "wsrace: $*" >&2; }
 die() { log "error: $*"; exit 3; }
