@@ -285,11 +285,60 @@ static struct fy_node *over_budget(struct fy_node *n, int depth, size_t *count)
     return bad;
 }
 
+/* Where text stops being UTF-8: NULL when it is valid throughout, else
+ * the first bad byte, its 1-based line and column (in characters) in
+ * *line and *col. */
+static const char *utf8_error(const char *text, int *line, int *col)
+{
+    const unsigned char *p = (const unsigned char *)text;
+
+    *line = *col = 1;
+    while (*p) {
+        unsigned c = *p, cp;
+        int n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
+                           : c >= 0xe0 && c <= 0xef ? 2
+                           : c >= 0xf0 && c <= 0xf4 ? 3
+                                                    : -1;
+
+        if (n < 0)
+            return (const char *)p;
+        cp = n == 0 ? c : c & (0x3f >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return (const char *)p;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return (const char *)p;
+        if (c == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+        p += n + 1;
+    }
+    return NULL;
+}
+
 int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
                   const wr__yaml_expect_t *expect, wr__yaml_doc_t *doc)
 {
     struct fy_node *bad;
     size_t count = 0;
+    int line, col;
+
+    /* YAML is Unicode text; and libfyaml 0.7.12 loops forever on a byte
+     * that is not UTF-8 in a directive ("%\xff"), found by fuzzing
+     * (fuzz/corpus/scenario/regress-*). Such text never reaches it. */
+    if (utf8_error(text, &line, &col) != NULL) {
+        doc->diag = NULL;
+        doc->fyp = NULL;
+        doc->fyd = NULL;
+        return wr__yaml_fail_at(c, line, col, "not UTF-8 text: YAML is "
+                                              "Unicode");
+    }
     struct fy_parse_cfg cfg = {0};
     struct fy_document *extra = NULL;
     int rc = -ENOMEM;

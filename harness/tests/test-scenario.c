@@ -390,6 +390,12 @@ Test(scenario, unknown_alias_is_refused)
     expect_file_error("bad-alias.yaml", "5:13", "invalid alias");
 }
 
+Test(scenario, text_that_is_not_utf8_is_refused_before_libfyaml,
+     .timeout = 10)
+{
+    expect_file_error("bad-not-utf8.yaml", "3:2", "not UTF-8 text");
+}
+
 Test(scenario, alias_bomb_is_refused_at_the_alias)
 {
     expect_file_error("bad-alias-bomb.yaml", "9:30",
