@@ -38,12 +38,15 @@ static const char *str(json_t *o, const char *key)
     return v ? v : "";
 }
 
+/* Milliseconds (a JSON number) as nanoseconds; -1 when v is no number or
+ * one no int64 of nanoseconds holds (converting it would be undefined). */
 static int64_t ms_to_ns(json_t *v)
 {
-    return json_is_number(v)
-               ? (int64_t)(json_number_value(v) * 1e6 +
-                           (json_number_value(v) < 0 ? -0.5 : 0.5))
-               : -1;
+    double ns = json_number_value(v) * 1e6;
+
+    if (!json_is_number(v) || !(ns > -9.2e18 && ns < 9.2e18))
+        return -1;
+    return (int64_t)(ns + (ns < 0 ? -0.5 : 0.5));
 }
 
 static wr_target_state_t state_from_name(const char *name)
