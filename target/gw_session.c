@@ -3,9 +3,11 @@
  *
  * The binding table is a chained hash table of entries {session, user,
  * live holders, expiry}. An entry with live holders never expires; one
- * without is forgotten once its expiry has passed (swept lazily, when the
- * table holds more than GW_SESSIONS_HELD_MAX closed entries or a claim
- * finds an expired one).
+ * without is forgotten once its expiry has passed: a claim that finds it
+ * drops it, and a release sweeps every expired entry at most once per
+ * hold (or per second), so the table holds what the last hold's
+ * connections left, and never more than GW_SESSIONS_HELD_MAX closed
+ * entries.
  *
  * Threads: any. `lock` guards everything in the table; it is a leaf. */
 #include "gw_session.h"
@@ -31,6 +33,7 @@ struct gw_sessions {
     size_t count; /* entries */
     size_t held;  /* entries with live == 0 */
     unsigned hold_s;
+    int64_t next_sweep; /* ms: the next release sweeps expired entries */
 };
 
 /* ------------------------------------------------------------------ */
@@ -217,8 +220,11 @@ void gw_sessions_release(gw_sessions_t *t, const char *session, int64_t now)
     if (e != NULL && e->live > 0 && --e->live == 0) {
         e->expires = now + (int64_t)t->hold_s * 1000;
         t->held++;
-        if (t->held > GW_SESSIONS_HELD_MAX)
+        if (t->held > GW_SESSIONS_HELD_MAX || now >= t->next_sweep) {
             sweep_locked(t, now);
+            t->next_sweep =
+                now + (t->hold_s ? (int64_t)t->hold_s * 1000 : 1000);
+        }
     }
     pthread_mutex_unlock(&t->lock);
 }

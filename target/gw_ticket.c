@@ -3,7 +3,8 @@
  * A chained hash table keyed by the ticket text. Tickets come from
  * getrandom(2): 24 bytes, 192 bits, so a ticket cannot be guessed and the
  * table's lookup time says nothing useful about one. Expired tickets are
- * swept when the table is full.
+ * swept when the table is full, and by an issue at most once per ttl, so
+ * the table holds about one ttl's worth.
  *
  * Threads: any. `lock` guards the table; it is a leaf. */
 #include "gw_ticket.h"
@@ -29,6 +30,7 @@ struct gw_tickets {
     ticket_t *buckets[NBUCKETS];
     size_t count;
     unsigned ttl_s;
+    int64_t next_sweep; /* the next issue at or after this sweeps */
 };
 
 static size_t hash(const char *s)
@@ -134,8 +136,10 @@ int gw_tickets_issue(gw_tickets_t *t, const char *user, int64_t token_exp,
         k->expires = token_exp;
     b = hash(k->text);
     pthread_mutex_lock(&t->lock);
-    if (t->count >= GW_TICKETS_MAX)
+    if (t->count >= GW_TICKETS_MAX || now >= t->next_sweep) {
         sweep_locked(t, now);
+        t->next_sweep = now + (int64_t)t->ttl_s;
+    }
     if (t->count >= GW_TICKETS_MAX) {
         pthread_mutex_unlock(&t->lock);
         free(k);
