@@ -4,7 +4,7 @@
  * LLVMFuzzerInitialize). Built with clang -fsanitize=fuzzer it is a
  * libFuzzer binary (scripts/fuzz); built with replay.c instead it runs
  * the committed corpus once, as a regression test of every input that
- * ever crashed a target (README, "Fuzzing"). */
+ * ever crashed a target (docs/DESIGN.md, "Fuzzing"). */
 #ifndef WSR_FUZZ_H
 #define WSR_FUZZ_H
 

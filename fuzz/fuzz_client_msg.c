@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gw_conn_t *c;
     gw_frame_t *f;
 
-    if (gw_client_msg_parse((const char *)data, size, &m, err,
-                            sizeof(err)) == 0) {
+    if (gw_client_msg_parse((const char *)data, size, &m, err, sizeof(err)) ==
+        0) {
         if (!m.type || (strcmp(m.type, "user_message") == 0 && !m.content))
             abort();
         gw_client_msg_free(&m);

@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             wr_scenario_clients(s) > WR_SCENARIO_CLIENTS_MAX)
             abort();
         for (size_t g = 0; g < s->ngroups; g++) {
-            char *x = wr_scenario_expand(s->groups[g].session, 0, (int)g,
-                                         "u", NULL, 7);
+            char *x = wr_scenario_expand(s->groups[g].session, 0, (int)g, "u",
+                                         NULL, 7);
             if (s->groups[g].nsteps == 0 || !x)
                 abort();
             free(x);

@@ -29,8 +29,7 @@ static int run_file(const char *path)
     if (!f)
         return -1;
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0 ||
-        !(buf = malloc((size_t)n + 1))) {
+        fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n + 1))) {
         fclose(f);
         return -1;
     }
@@ -75,8 +74,8 @@ int main(int argc, char **argv)
         while ((e = readdir(d)) != NULL) {
             char **p;
 
-            if (e->d_name[0] == '.' || !(p = realloc(names, (n + 1) *
-                                                                sizeof(*p))))
+            if (e->d_name[0] == '.' ||
+                !(p = realloc(names, (n + 1) * sizeof(*p))))
                 continue;
             names = p;
             names[n++] = strdup(e->d_name);

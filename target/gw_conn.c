@@ -45,14 +45,14 @@ struct gw_conn {
     struct {
         gw_registry_t *registry;
     } init_scope;
-    gw_coord_t *coord;        /* the handshake coordinator (a reference) */
-    char *token;              /* as presented; freed after auth */
-    char *ticket;             /* as presented; freed after auth */
-    char session[GW_KEY_MAX]; /* requested session id, "" when none */
+    gw_coord_t *coord;           /* the handshake coordinator (a reference) */
+    char *token;                 /* as presented; freed after auth */
+    char *ticket;                /* as presented; freed after auth */
+    char session[GW_KEY_MAX];    /* requested session id, "" when none */
     const char *session_problem; /* why the requested id is refused */
-    char user[GW_USER_MAX];   /* set by the auth step (handshake job only) */
-    bool claimed; /* session bound to user (handshake, then close path) */
-    void *transport;          /* service thread only */
+    char user[GW_USER_MAX];      /* set by the auth step (handshake job only) */
+    bool claimed;    /* session bound to user (handshake, then close path) */
+    void *transport; /* service thread only */
     _Atomic bool wake_queued;
     _Atomic bool close_done;
 
@@ -87,9 +87,8 @@ int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
     atomic_init(&gw->next_id, 1);
     gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
     gw->sessions = gw_sessions_new(gw->params.session_hold_s);
-    gw->tickets = gw_tickets_new(gw->params.ticket_ttl_s
-                                     ? gw->params.ticket_ttl_s
-                                     : 30);
+    gw->tickets =
+        gw_tickets_new(gw->params.ticket_ttl_s ? gw->params.ticket_ttl_s : 30);
     if (!gw->registry || !gw->sessions || !gw->tickets) {
         gw_gateway_shutdown(gw);
         return -ENOMEM;
@@ -673,16 +672,16 @@ static bool step_auth(gw_conn_t *c)
 
     copy_key(c, key);
     if (c->ticket && !c->token) {
-        int rc = gw_tickets_redeem(c->gw->tickets, c->ticket,
-                                   (int64_t)time(NULL), c->user,
-                                   sizeof(c->user));
+        int rc =
+            gw_tickets_redeem(c->gw->tickets, c->ticket, (int64_t)time(NULL),
+                              c->user, sizeof(c->user));
 
         res = rc == 0 ? WSR_TOKEN_OK : WSR_TOKEN_MALFORMED;
         snprintf(msg, sizeof(msg), "%s",
                  rc == 0 ? "ok" : "unknown, used or expired ticket");
     } else {
         res = wsr_token_verify(c->gw->params.secret, c->token,
-                              (int64_t)time(NULL), c->user, sizeof(c->user));
+                               (int64_t)time(NULL), c->user, sizeof(c->user));
         snprintf(msg, sizeof(msg), "%s", wsr_token_result_text(res));
     }
     free(c->token);

@@ -41,16 +41,16 @@ typedef struct {
 
 typedef struct {
     wsr_faults_t faults;          /* injected faults */
-    char secret[256];            /* token HMAC key */
-    unsigned service_latency_ms; /* simulated service start-up */
-    unsigned max_queue;          /* messages held before ready */
-    uint64_t seed;               /* drives generated session ids */
-    size_t frame_headroom;       /* bytes reserved before each frame */
-    size_t max_send_queue;       /* bytes queued for one client; 0: none */
-    unsigned max_connections;    /* open at once; more get 1013; 0: none */
+    char secret[256];             /* token HMAC key */
+    unsigned service_latency_ms;  /* simulated service start-up */
+    unsigned max_queue;           /* messages held before ready */
+    uint64_t seed;                /* drives generated session ids */
+    size_t frame_headroom;        /* bytes reserved before each frame */
+    size_t max_send_queue;        /* bytes queued for one client; 0: none */
+    unsigned max_connections;     /* open at once; more get 1013; 0: none */
     unsigned handshake_timeout_s; /* upgrade bound (the transport's) */
-    unsigned session_hold_s;     /* a closed session stays its user's */
-    unsigned ticket_ttl_s;       /* a ticket's life; 0: 30 */
+    unsigned session_hold_s;      /* a closed session stays its user's */
+    unsigned ticket_ttl_s;        /* a ticket's life; 0: 30 */
 } gw_params_t;
 
 typedef struct {
@@ -62,8 +62,8 @@ typedef struct {
     gw_sessions_t *sessions; /* session id -> user */
     gw_tickets_t *tickets;   /* one-time tickets (POST /ticket) */
     gw_sink_t sink;
-    _Atomic uint64_t next_id; /* connection ids, from 1 */
-    _Atomic uint64_t live;    /* connections not yet freed */
+    _Atomic uint64_t next_id;        /* connection ids, from 1 */
+    _Atomic uint64_t live;           /* connections not yet freed */
     _Atomic uint64_t slow_consumers; /* closed: send queue over its bound */
     _Atomic uint64_t refused;        /* refused: at max_connections */
 } gw_gateway_t;

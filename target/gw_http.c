@@ -16,8 +16,8 @@
 #include "gw_proto.h"
 #include "wsr_token.h"
 
-const char *gw_http_arg(const char *const *args, size_t nargs,
-                        const char *name, size_t *len)
+const char *gw_http_arg(const char *const *args, size_t nargs, const char *name,
+                        size_t *len)
 {
     size_t n = strlen(name);
 
@@ -64,8 +64,8 @@ static json_t *healthz(gw_gateway_t *gw)
         (json_int_t)atomic_load(&gw->refused), "slow_consumers_closed",
         (json_int_t)atomic_load(&gw->slow_consumers), "sessions",
         (json_int_t)gw_sessions_count(gw->sessions), "tickets",
-        (json_int_t)gw_tickets_count(gw->tickets), "limits",
-        "max_connections", (json_int_t)p->max_connections, "max_send_queue",
+        (json_int_t)gw_tickets_count(gw->tickets), "limits", "max_connections",
+        (json_int_t)p->max_connections, "max_send_queue",
         (json_int_t)p->max_send_queue, "handshake_timeout_s",
         (json_int_t)p->handshake_timeout_s, "session_hold_s",
         (json_int_t)p->session_hold_s, "ticket_ttl_s",

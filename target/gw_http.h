@@ -33,18 +33,18 @@ typedef enum {
 /* One request. The strings belong to the caller. */
 typedef struct {
     gw_http_method_t method;
-    const char *path;         /* URL-decoded, without the query */
-    const char *const *args;  /* "name=value" query arguments, decoded */
+    const char *path;        /* URL-decoded, without the query */
+    const char *const *args; /* "name=value" query arguments, decoded */
     size_t nargs;
-    const char *args_error;   /* why the query could not be read, or NULL */
-    bool loopback;            /* the peer is on this host */
+    const char *args_error;    /* why the query could not be read, or NULL */
+    bool loopback;             /* the peer is on this host */
     const char *authorization; /* the Authorization header, or NULL */
 } gw_http_req_t;
 
 /* The value of query argument name (the first one), with its length in
  * *len; NULL when there is none. */
-const char *gw_http_arg(const char *const *args, size_t nargs,
-                        const char *name, size_t *len);
+const char *gw_http_arg(const char *const *args, size_t nargs, const char *name,
+                        size_t *len);
 
 /* Answers r at now (Unix seconds): a new JSON object and *status. NULL
  * only when out of memory. */

@@ -45,12 +45,12 @@ struct gw_server {
 
 /* One of these is created for each HTTP request or WebSocket connection. */
 typedef struct {
-    gw_conn_t *conn;   /* WS: the connection (the transport's reference) */
-    char *token;       /* WS: token presented at the upgrade, until open */
-    char *ticket;      /* WS: ticket presented at the upgrade, until open */
-    char *session;     /* WS: session id presented at the upgrade */
+    gw_conn_t *conn; /* WS: the connection (the transport's reference) */
+    char *token;     /* WS: token presented at the upgrade, until open */
+    char *ticket;    /* WS: ticket presented at the upgrade, until open */
+    char *session;   /* WS: session id presented at the upgrade */
     size_t session_len;
-    char *rx;          /* WS: message being reassembled from fragments */
+    char *rx; /* WS: message being reassembled from fragments */
     size_t rx_len;
     bool close_bound;  /* WS: a close was requested and its flush bounded */
     bool skip_message; /* WS: the rest of a refused (binary) message */

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_TICKET_LEN     32    /* characters of a ticket */
-#define GW_TICKETS_MAX    10000 /* outstanding at most; then 503 */
+#define GW_TICKET_LEN  32    /* characters of a ticket */
+#define GW_TICKETS_MAX 10000 /* outstanding at most; then 503 */
 
 typedef struct gw_tickets gw_tickets_t;
 

@@ -125,8 +125,8 @@ void wr_scenario_free(wr_scenario_t *s);
 
 /* Clients one scenario may hold (every group together): each is a
  * connection, a descriptor and about 20 KiB of history in the harness
- * (README, "Limits"). More is an error at load time naming the group that
- * passes it. */
+ * (docs/DESIGN.md, "Limits"). More is an error at load time naming the
+ * group that passes it. */
 #define WR_SCENARIO_CLIENTS_MAX 20000
 
 /* Connections a run may hold open at once: its largest scenario's clients

@@ -38,10 +38,10 @@
 /* libfyaml expands aliases without a bound: seven levels of ten aliases
  * each ("billion laughs") turn 445 bytes into 271 MB. A document is read
  * only when it holds at most this many nodes with every alias expanded,
- * nested at most this deep (README, "Limits"). */
+ * nested at most this deep (docs/DESIGN.md, "Limits"). */
 #define YAML_NODES_MAX 100000
 #define YAML_DEPTH_MAX 64
-#define YAML_STR_TAG    "tag:yaml.org,2002:str"
+#define YAML_STR_TAG   "tag:yaml.org,2002:str"
 
 /* ------------------------------------------------------------------ */
 /* Errors and positions                                                 */
@@ -295,10 +295,11 @@ static const char *utf8_error(const char *text, int *line, int *col)
     *line = *col = 1;
     while (*p) {
         unsigned c = *p, cp;
-        int n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1
-                           : c >= 0xe0 && c <= 0xef ? 2
-                           : c >= 0xf0 && c <= 0xf4 ? 3
-                                                    : -1;
+        int n = c < 0x80                 ? 0
+                : c >= 0xc2 && c <= 0xdf ? 1
+                : c >= 0xe0 && c <= 0xef ? 2
+                : c >= 0xf0 && c <= 0xf4 ? 3
+                                         : -1;
 
         if (n < 0)
             return (const char *)p;
@@ -336,8 +337,8 @@ int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
         doc->diag = NULL;
         doc->fyp = NULL;
         doc->fyd = NULL;
-        return wr__yaml_fail_at(c, line, col, "not UTF-8 text: YAML is "
-                                              "Unicode");
+        return wr__yaml_fail_at(c, line, col,
+                                "not UTF-8 text: YAML is Unicode");
     }
     struct fy_parse_cfg cfg = {0};
     struct fy_document *extra = NULL;

@@ -837,8 +837,8 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
                     "wsrace %s: %zu case(s) of up to %zu clients at once "
                     "(--jobs) would hold %zu connections, over the limit of "
                     "%d; use fewer --jobs\n",
-                    po.kind ? po.kind : "run", together, most,
-                    most * together, WR_RUN_CLIENTS_MAX);
+                    po.kind ? po.kind : "run", together, most, most * together,
+                    WR_RUN_CLIENTS_MAX);
             return WR_STATUS_BAD_INPUT;
         }
     }
@@ -867,8 +867,7 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
     if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir,
                                 sizeof(tmpdir))) != 0) {
         struct stat lst;
-        bool link =
-            lstat(o->report_root, &lst) == 0 && S_ISLNK(lst.st_mode);
+        bool link = lstat(o->report_root, &lst) == 0 && S_ISLNK(lst.st_mode);
 
         /* The store never follows a link as its last component (a link
          * planted there could point anywhere): a user's input error, as

@@ -68,16 +68,17 @@ Test(target, http_status_is_three_digits_in_range, .timeout = 20)
 {
     char *body = NULL;
 
-    cr_assert(eq(int, get("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0,
-                          &body),
-                 200));
+    cr_assert(
+        eq(int, get("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 0, &body),
+           200));
     cr_assert(eq(str, body, "ok"));
     free(body);
-    cr_assert(eq(int, get("HTTP/1.1 4294967496 OK\r\nContent-Length: 0\r\n\r\n",
-                          0, &body),
-                 -EPROTO));
-    cr_assert(eq(int, get("HTTP/1.1 099 OK\r\nContent-Length: 0\r\n\r\n", 0,
-                          &body),
+    cr_assert(
+        eq(int,
+           get("HTTP/1.1 4294967496 OK\r\nContent-Length: 0\r\n\r\n", 0, &body),
+           -EPROTO));
+    cr_assert(eq(int,
+                 get("HTTP/1.1 099 OK\r\nContent-Length: 0\r\n\r\n", 0, &body),
                  -EPROTO));
     cr_assert(eq(int, get("SMTP ready\r\n\r\n", 0, &body), -EPROTO));
 }
@@ -86,9 +87,10 @@ Test(target, endless_response_is_cut_at_the_bound, .timeout = 30)
 {
     char *body = NULL;
 
-    cr_assert(eq(int, get("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n"
-                          "\r\n",
-                          (size_t)WR_HTTP_RESPONSE_MAX * 2, &body),
+    cr_assert(eq(int,
+                 get("HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n"
+                     "\r\n",
+                     (size_t)WR_HTTP_RESPONSE_MAX * 2, &body),
                  -EMSGSIZE));
     cr_assert(eq(ptr, body, NULL));
 }

@@ -43,32 +43,31 @@ Test(http, routes_and_refusals, .timeout = 10)
     char err[128], id[300];
 
     up();
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/healthz", NULL, true, NULL, err, 128),
-                 200));
+    cr_assert(
+        eq(int, ask(GW_HTTP_GET, "/healthz", NULL, true, NULL, err, 128), 200));
     cr_assert(eq(int, ask(GW_HTTP_GET, "/healthz", NULL, false, NULL, err, 128),
                  403));
     cr_assert(eq(int, ask(GW_HTTP_POST, "/healthz", NULL, true, NULL, err, 128),
                  405));
-    cr_assert(eq(int, ask(GW_HTTP_OTHER, "/debug/registry", NULL, true, NULL,
-                          err, 128),
-                 405));
+    cr_assert(eq(
+        int, ask(GW_HTTP_OTHER, "/debug/registry", NULL, true, NULL, err, 128),
+        405));
     cr_assert(eq(int, ask(GW_HTTP_GET, "/nope\xff", NULL, true, NULL, err, 128),
                  404));
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/debug/ready", NULL, true, NULL, err,
-                          128),
+    cr_assert(eq(int,
+                 ask(GW_HTTP_GET, "/debug/ready", NULL, true, NULL, err, 128),
                  400));
     cr_assert(eq(str, err, "missing query ?id=KEY"));
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/debug/ready", "id=\xff", true, NULL,
-                          err, 128),
-                 400));
+    cr_assert(eq(
+        int, ask(GW_HTTP_GET, "/debug/ready", "id=\xff", true, NULL, err, 128),
+        400));
     cr_assert(eq(str, err, "id is not printable UTF-8"));
     snprintf(id, sizeof(id), "id=%0200d", 0);
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/debug/ready", id, true, NULL, err,
-                          128),
-                 400));
+    cr_assert(eq(
+        int, ask(GW_HTTP_GET, "/debug/ready", id, true, NULL, err, 128), 400));
     cr_assert(eq(str, err, "id is longer than 127 bytes"));
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/debug/ready", "id=k", true, NULL, err,
-                          128),
+    cr_assert(eq(int,
+                 ask(GW_HTTP_GET, "/debug/ready", "id=k", true, NULL, err, 128),
                  200));
     gw_gateway_shutdown(&gw);
 }
@@ -82,15 +81,17 @@ Test(http, ticket_needs_post_and_a_valid_bearer, .timeout = 10)
     json_t *a;
 
     up();
-    cr_assert(eq(int, ask(GW_HTTP_GET, "/ticket", NULL, false, NULL, err, 128),
-                 405));
+    cr_assert(
+        eq(int, ask(GW_HTTP_GET, "/ticket", NULL, false, NULL, err, 128), 405));
     cr_assert(eq(int, ask(GW_HTTP_POST, "/ticket", NULL, false, NULL, err, 128),
                  401));
-    cr_assert(eq(int, ask(GW_HTTP_POST, "/ticket", NULL, false,
-                          "Bearer a.b.c", err, 128),
-                 401));
-    cr_assert(lt(int, 0, wsr_token_sign(SECRET, "a@example.com",
-                                        time(NULL) + 600, tok, sizeof(tok))));
+    cr_assert(
+        eq(int,
+           ask(GW_HTTP_POST, "/ticket", NULL, false, "Bearer a.b.c", err, 128),
+           401));
+    cr_assert(lt(int, 0,
+                 wsr_token_sign(SECRET, "a@example.com", time(NULL) + 600, tok,
+                                sizeof(tok))));
     snprintf(auth, sizeof(auth), "Bearer %s", tok);
     /* From any peer: a browser is not on the gateway's host. */
     a = gw_http_answer(&gw, &r, (int64_t)time(NULL), &status);

@@ -10,7 +10,9 @@
 
 #include "gw_session.h"
 
-#define VALID(s) cr_assert(eq(ptr, (void *)gw_session_id_problem(s, strlen(s)), NULL), "%s", s)
+#define VALID(s)                                                               \
+    cr_assert(eq(ptr, (void *)gw_session_id_problem(s, strlen(s)), NULL),      \
+              "%s", s)
 #define INVALID(s, n)                                                          \
     cr_assert(not(eq(ptr, (void *)gw_session_id_problem(s, n), NULL)), "%s", s)
 
@@ -19,9 +21,9 @@ Test(session, printable_utf8_ids_are_valid, .timeout = 10)
     VALID("chat-1");
     VALID("a b");
     VALID("user@example.com/tab 2");
-    VALID("caf\xc3\xa9");              /* é */
-    VALID("\xe2\x82\xac");             /* € */
-    VALID("\xf0\x9f\x98\x80");         /* an emoji */
+    VALID("caf\xc3\xa9");      /* é */
+    VALID("\xe2\x82\xac");     /* € */
+    VALID("\xf0\x9f\x98\x80"); /* an emoji */
     VALID("prefix-pre-and-sess-later");
 }
 
@@ -38,16 +40,18 @@ Test(session, reserved_prefixes_are_refused, .timeout = 10)
 Test(session, bytes_that_are_not_printable_utf8_are_refused, .timeout = 10)
 {
     INVALID("\xff", 1);
-    INVALID("a\xfe" "b", 3);
-    INVALID("\xc0\xaf", 2);             /* overlong '/' */
-    INVALID("\xe0\x80\xaf", 3);         /* overlong */
-    INVALID("\xed\xa0\x80", 3);         /* a surrogate */
-    INVALID("\xf4\x90\x80\x80", 4);     /* past U+10FFFF */
-    INVALID("\xc3", 1);                 /* cut short */
-    INVALID("\xc2\x85", 2);             /* C1 control (NEL) */
+    INVALID("a\xfe"
+            "b",
+            3);
+    INVALID("\xc0\xaf", 2);         /* overlong '/' */
+    INVALID("\xe0\x80\xaf", 3);     /* overlong */
+    INVALID("\xed\xa0\x80", 3);     /* a surrogate */
+    INVALID("\xf4\x90\x80\x80", 4); /* past U+10FFFF */
+    INVALID("\xc3", 1);             /* cut short */
+    INVALID("\xc2\x85", 2);         /* C1 control (NEL) */
     INVALID("a\nb", 3);
     INVALID("a\x7f", 2);
-    INVALID("a\0b", 3);                 /* a NUL inside */
+    INVALID("a\0b", 3); /* a NUL inside */
     INVALID("", 0);
 }
 
@@ -56,8 +60,8 @@ Test(session, ids_over_127_bytes_are_refused, .timeout = 10)
     char id[256];
 
     memset(id, 'x', sizeof(id));
-    cr_assert(eq(ptr, (void *)gw_session_id_problem(id, GW_SESSION_LEN_MAX),
-                 NULL));
+    cr_assert(
+        eq(ptr, (void *)gw_session_id_problem(id, GW_SESSION_LEN_MAX), NULL));
     INVALID(id, GW_SESSION_LEN_MAX + 1);
 }
 
