@@ -149,7 +149,7 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
          "error": None, "tool_rusage": read_json(tool_rusage),
          "server_rusage": read_json(server_rusage)}
     try:
-        if tool == "wsrace":
+        if tool in ("wsrace", "wsrace-cluster"):
             r["client"] = wsrace_load(client, n)
         else:
             r["client"] = read_json(client) or {}
@@ -165,7 +165,7 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
         welcomed = c.get("gateway", {}).get("welcomed", 0)
     if welcomed != n:
         r["error"] = f"{welcomed} of {n} connections welcomed"
-    elif tool == "wsrace" and not c.get("as_expected"):
+    elif tool in ("wsrace", "wsrace-cluster") and not c.get("as_expected"):
         r["error"] = "a check did not PASS: " + json.dumps(c.get("verdicts"))
     elif r["tool_rusage"] is None:
         r["error"] = "no rusage of the client"
@@ -243,9 +243,10 @@ LOAD_FIGURES = {
     "server_rss_mb": "server_rusage.maxrss_kb",
     "server_cpu_s": "server_rusage.cpu_s",
 }
-TOOLS = ["wsrace", "node-ws", "artillery", "lws-echo"]
+TOOLS = ["wsrace", "wsrace-cluster", "node-ws", "artillery", "lws-echo"]
 TOOL_NAMES = {
     "wsrace": "wsrace",
+    "wsrace-cluster": "wsrace, 2 gateways sharing Redis (cluster mode)",
     "node-ws": "Node.js `ws` client",
     "artillery": "Artillery (ws engine)",
     "lws-echo": "lws client + lws echo server (ceiling)",
@@ -506,7 +507,13 @@ def markdown(b):
       "history and writing the report); *KiB / conn* = peak RSS / N, "
       "*held* = the peak while the process ran more than two threads, "
       "i.e. for wsrace while its engine holds the connections, before the "
-      "single-threaded check and report of the case.\n")
+      "single-threaded check and report of the case. The cluster row is "
+      "wsrace driving the same workload at two gateway instances sharing a "
+      "Redis registry (`bench/scenarios/load-cluster-*.yaml`, clients round "
+      "robin): every registry operation is a round trip to Redis, so its "
+      "× wsrace is the cluster's handshake rate beside a lone gateway's; "
+      "its server columns are empty (two gateways and Redis, not one "
+      "process).\n")
     for n in sorted({r["connections"] for r in b["load"]}):
         p(f"### {n:,} concurrent connections\n")
         p("| tool | runs ok | handshakes/s | × wsrace | p50 ms | p99 ms "

@@ -57,7 +57,11 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
         {"early-welcome", {NULL}, NULL,
          "the welcome claims connection_ready before the machine is "
          "PROCESSING_READY",
-         false, B(FALSE_READINESS), 0, NULL, 0, -1},
+         false, B(FALSE_READINESS), B(SCOPE_LOSS),
+         "a registry operation on the key that lands between the early "
+         "welcome and the ready step (another instance's, in a cluster) "
+         "finds a welcomed connection whose machine is not ready",
+         0, -1},
     [WSR_FAULT_STUCK_SWAP] =
         {"stuck-swap", {NULL}, NULL,
          "the key swap re-creates the machine in CONNECTING; it never "
@@ -71,7 +75,41 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
     [WSR_FAULT_REGISTRY_LEAK] =
         {"registry-leak", {NULL}, NULL,
          "the machine is never unregistered when the connection closes",
-         false, B(REGISTRY_LEAK), 0, NULL, 0, -1},
+         false, B(REGISTRY_LEAK), B(STEPS),
+         "a client that reconnects with its session finds the leaked "
+         "machine still registered and is refused as a duplicate, so its "
+         "own steps fail",
+         0, -1},
+    /* The faults of a cluster: several gateways sharing a Redis registry
+     * (docs/DESIGN.md, "Cluster mode"). duplicate-registration above has
+     * a cluster form too: its read and its write are two round trips, so
+     * two instances both find a session free and both take it. */
+    [WSR_FAULT_BLIND_UNREGISTER] =
+        {"blind-unregister", {NULL}, NULL,
+         "unregistering deletes the key without comparing its owner: a "
+         "connection whose lease expired removes its successor's entry "
+         "when it closes",
+         false, B(SCOPE_LOSS),
+         B(NO_LOST_MESSAGES) | B(FALSE_READINESS) | B(STEPS),
+         "the successor lives on with no machine, so its messages wait at "
+         "the gate forever (the scenario's own expects fail) and its probes "
+         "answer not ready",
+         0, -1, true},
+    [WSR_FAULT_STALE_PRESENCE] =
+        {"stale-presence", {NULL}, NULL,
+         "entries carry no TTL and the instance does not heartbeat: the "
+         "sessions of an instance that dies stay registered, and ready, "
+         "forever",
+         false, B(REGISTRY_LEAK), B(STEPS),
+         "a session whose instance stalled or died can never move: its "
+         "successor is refused as a duplicate, so the scenario's own "
+         "expects of it fail",
+         0, -1, true},
+    [WSR_FAULT_LOCAL_READINESS] =
+        {"local-readiness", {NULL}, NULL,
+         "an instance answers readiness from its own memory: a connection "
+         "held by another instance is never ready there",
+         false, B(FALSE_READINESS), 0, NULL, 0, -1, true},
 };
 
 const wsr_fault_info_t *wsr_fault_info(wsr_fault_id_t id)
@@ -227,6 +265,14 @@ bool wsr_faults_equal(const wsr_faults_t *a, const wsr_faults_t *b)
             wsr_fault_mode(b, (wsr_fault_id_t)i))
             return false;
     return true;
+}
+
+int wsr_faults_cluster_only(const wsr_faults_t *f)
+{
+    for (int i = 0; i < WSR_FAULT__COUNT; i++)
+        if (catalog[i].cluster_only && wsr_fault_on(f, (wsr_fault_id_t)i))
+            return i;
+    return -1;
 }
 
 wsr_faults_t wsr_faults_seed_bugs(void)

@@ -22,6 +22,10 @@ typedef enum {
     WSR_FAULT_EARLY_WELCOME,
     WSR_FAULT_STUCK_SWAP,
     WSR_FAULT_REGISTRY_LEAK,
+    /* Faults of a cluster (a shared Redis registry), after the others: */
+    WSR_FAULT_BLIND_UNREGISTER,
+    WSR_FAULT_STALE_PRESENCE,
+    WSR_FAULT_LOCAL_READINESS,
     WSR_FAULT__COUNT
 } wsr_fault_id_t;
 
@@ -49,6 +53,10 @@ typedef struct {
      * tool that looks for such errors, in mode tool_mode (-1: any). */
     unsigned tool_detects;
     int tool_mode;
+    /* Only a cluster has it (a gateway with --registry redis): the
+     * in-process gateway refuses it, and a matrix plans it only for
+     * scenarios whose gateway block says `registry: redis`. */
+    bool cluster_only;
 } wsr_fault_info_t;
 
 /* The entry of id; NULL when out of range. */
@@ -106,7 +114,8 @@ int wsr_faults_parse(wsr_faults_t *f, const char *list, char *err,
 /* Writes f as its canonical list: catalog order, "=mode" only for a mode
  * that is not the default, "" for the empty set. Returns the length, or
  * -ENOSPC when buf (len bytes) is too small (buf then holds "").
- * 160 bytes always suffice for every fault with its longest mode. */
+ * 160 bytes always suffice for every fault with its longest mode (159
+ * with the NUL; a test holds it to that). */
 int wsr_faults_format(const wsr_faults_t *f, char *buf, size_t len);
 #define WSR_FAULTS_TEXT_MAX 160
 
@@ -118,5 +127,8 @@ bool wsr_faults_equal(const wsr_faults_t *a, const wsr_faults_t *b);
 
 /* The seed bugs together, each in its default mode. */
 wsr_faults_t wsr_faults_seed_bugs(void);
+
+/* The first fault of f that only a cluster has, or -1 when none is. */
+int wsr_faults_cluster_only(const wsr_faults_t *f);
 
 #endif

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     } commands[] = {
         {"replay", wr_cmd_replay}, {"diff", wr_cmd_diff},
         {"merge", wr_cmd_merge},   {"check", wr_cmd_check},
-        {"list", wr_cmd_list},
+        {"list", wr_cmd_list},     {"shrink", wr_cmd_shrink},
     };
     struct sigaction sa;
     char argv_text[4096];
@@ -83,7 +83,8 @@ int main(int argc, char **argv)
         printf("wsrace %s\n", WSRACE_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "matrix") == 0)
+    if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "matrix") == 0 ||
+        strcmp(argv[1], "explore") == 0)
         return exit_code(wr_cmd_run(argv[1], argc - 2, argv + 2, &env));
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)

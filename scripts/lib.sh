@@ -11,12 +11,14 @@ WSRACE_BUILD=${WSRACE_BUILD:-$WSRACE_ROOT/build}
 
 # What the build links (docs/DESIGN.md), plus the compiler, curl for the scripts and
 # python3-websockets for the interoperability test, xmllint (libxml2-utils)
-# to validate JUnit reports against their schema.
+# to validate JUnit reports against their schema; hiredis and redis-server
+# for cluster mode (a registry shared in Redis; each case starts its own
+# server, so the distribution's service is not used).
 WSRACE_PACKAGES=(
   gcc libc6-dev meson ninja-build pkg-config
   libwebsockets-dev libcriterion-dev libssl-dev libjansson-dev
   libfyaml-dev valgrind python3 python3-websockets curl ca-certificates
-  libxml2-utils libxml2-dev
+  libxml2-utils libxml2-dev libhiredis-dev redis-server
 )
 
 # Needed by the tests only: headless Chromium renders the HTML report and

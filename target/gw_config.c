@@ -15,6 +15,7 @@ void gw_config_usage(FILE *out)
     fputs("usage: wsrace-gateway [--host 127.0.0.1] [--port 8765 | --port 0]\n"
           "                      [--secret S] [--inject FAULT[=MODE][,...]]\n"
           "                      [--sync POINT:ACTION]... [--sync-file FILE]\n"
+          "                      [--sync-control PATH]\n"
           "                      [--trace FILE]\n"
           "                      [--workers N] [--service-latency MS] "
           "[--seed N]\n"
@@ -22,6 +23,9 @@ void gw_config_usage(FILE *out)
           "                      [--max-connections N] [--max-send-queue BYTES]\n"
           "                      [--handshake-timeout S] [--session-hold S]\n"
           "                      [--ticket-ttl S] [--lifeline FD]\n"
+          "                      [--registry memory | redis://HOST:PORT]\n"
+          "                      [--instance-id N] [--incarnation N] "
+          "[--registry-ttl MS]\n"
           "       wsrace-gateway token --user USER [--ttl SECONDS] "
           "[--secret S]\n"
           "       wsrace-gateway --list-faults | --list-sync-points | --help |"
@@ -39,6 +43,10 @@ void gw_config_usage(FILE *out)
           "  --sync POINT:ACTION   delay=MS | jitter=MIN..MAX |\n"
           "                        rendezvous=N[,timeout=MS] | none\n"
           "  --trace FILE          lifecycle events as JSON lines\n"
+          "  --sync-control PATH   report every sync point to the runner\n"
+          "                        listening at PATH and wait for its\n"
+          "                        release (docs/sync-control.md; also\n"
+          "                        $WSRACE_SYNC_CONTROL)\n"
           "  --workers N           handshake worker threads (default 16)\n"
           "  --service-latency MS  simulated service start-up (default 0)\n"
           "  --seed N              seed for jitter and generated ids (default "
@@ -56,6 +64,15 @@ void gw_config_usage(FILE *out)
           "                        (default 60)\n"
           "  --ticket-ttl S        life of a POST /ticket ticket (default 30)\n"
           "  --lifeline FD         stop when FD (a pipe) reaches end of file\n"
+          "  --registry URL        memory (default), or redis://HOST:PORT: a\n"
+          "                        registry shared by a cluster of gateways\n"
+          "  --instance-id N       this gateway's instance in the cluster; its\n"
+          "                        connection ids start at N << 40, and every\n"
+          "                        trace event carries \"instance\"\n"
+          "  --incarnation N       restarts of the instance so far (0..255)\n"
+          "  --registry-ttl MS     lifetime of a Redis entry without a "
+          "heartbeat\n"
+          "                        (default 3000)\n"
           "\n"
           "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T',\n"
           "subprotocol 'jwt.T', or a one-time ticket: ?ticket=T or subprotocol\n"
@@ -148,6 +165,32 @@ static int read_sync_file(gw_config_t *cfg, const char *path, FILE *err)
     return rc;
 }
 
+/* "memory", or "redis://HOST:PORT" into redis_host and redis_port.
+ * Returns 0 or -EINVAL. */
+static int parse_registry(gw_config_t *cfg, const char *val)
+{
+    const char *host, *colon;
+    unsigned long long port;
+
+    if (strcmp(val, "memory") == 0) {
+        cfg->redis_host[0] = '\0';
+        cfg->redis_port = 0;
+        return 0;
+    }
+    if (strncmp(val, "redis://", 8) != 0)
+        return -EINVAL;
+    host = val + 8;
+    colon = strrchr(host, ':');
+    if (!colon || colon == host ||
+        (size_t)(colon - host) >= sizeof(cfg->redis_host) ||
+        parse_u64(colon + 1, 1, 65535, &port) != 0)
+        return -EINVAL;
+    snprintf(cfg->redis_host, sizeof(cfg->redis_host), "%.*s",
+             (int)(colon - host), host);
+    cfg->redis_port = (int)port;
+    return 0;
+}
+
 int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
 {
     const char *env = getenv("WSRACE_SECRET");
@@ -168,6 +211,8 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
     cfg->session_hold_s = 60;
     cfg->ticket_ttl_s = 30;
     cfg->lifeline_fd = -1;
+    cfg->instance_id = -1;
+    cfg->registry_ttl_ms = 3000;
     cfg->token_ttl = 3600;
     if (env && *env && strlen(env) < sizeof(cfg->secret)) {
         strcpy(cfg->secret, env);
@@ -243,6 +288,10 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
         } else if (strcmp(opt, "--sync-file") == 0) {
             if (read_sync_file(cfg, val, err))
                 return 2;
+        } else if (strcmp(opt, "--sync-control") == 0) {
+            if (!*val)
+                return bad(err, opt, val, "a Unix socket path");
+            cfg->sync_control = val;
         } else if (strcmp(opt, "--trace") == 0) {
             if (!*val)
                 return bad(err, opt, val, "a file path");
@@ -291,12 +340,39 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
             if (parse_u64(val, 3, 65535, &v))
                 return bad(err, opt, val, "a descriptor number 3..65535");
             cfg->lifeline_fd = (int)v;
+        } else if (strcmp(opt, "--registry") == 0) {
+            if (parse_registry(cfg, val) != 0)
+                return bad(err, opt, val, "memory or redis://HOST:PORT");
+        } else if (strcmp(opt, "--instance-id") == 0) {
+            if (parse_u64(val, 0, GW_INSTANCE_MAX, &v))
+                return bad(err, opt, val, "0..65535");
+            cfg->instance_id = (int)v;
+        } else if (strcmp(opt, "--incarnation") == 0) {
+            if (parse_u64(val, 0, GW_INCARNATION_MAX, &v))
+                return bad(err, opt, val, "0..255");
+            cfg->incarnation = (unsigned)v;
+        } else if (strcmp(opt, "--registry-ttl") == 0) {
+            if (parse_u64(val, 100, 600000, &v))
+                return bad(err, opt, val, "milliseconds 100..600000");
+            cfg->registry_ttl_ms = (unsigned)v;
         } else {
             fprintf(err, "wsrace-gateway: unknown option '%s' (see --help)\n",
                     opt);
             return 2;
         }
         i += takes;
+    }
+    if (cfg->command == GW_CMD_SERVE && cfg->redis_port == 0) {
+        int f = wsr_faults_cluster_only(&cfg->faults);
+
+        if (f >= 0) {
+            fprintf(err,
+                    "wsrace-gateway: --inject %s: a fault of a cluster; it "
+                    "needs --registry redis://HOST:PORT (this gateway keeps "
+                    "its registry in process)\n",
+                    wsr_fault_name((wsr_fault_id_t)f));
+            return 2;
+        }
     }
     if (cfg->command == GW_CMD_TOKEN && !cfg->token_user) {
         fprintf(err, "wsrace-gateway token: --user is required\n");

@@ -30,6 +30,7 @@ typedef struct {
     wsr_sync_spec_t sync_specs[GW_MAX_SYNC_SPECS]; /* in given order */
     unsigned nsync;
     const char *trace_path; /* NULL: no trace */
+    const char *sync_control; /* runner's socket (docs/sync-control.md) */
     unsigned workers;
     unsigned service_latency_ms;
     uint64_t seed;
@@ -41,6 +42,12 @@ typedef struct {
     unsigned session_hold_s;      /* a closed session stays its user's */
     unsigned ticket_ttl_s;        /* a ticket's life */
     int lifeline_fd;              /* -1: none; EOF on it stops the gateway */
+    /* cluster mode (docs/DESIGN.md "Cluster mode") */
+    char redis_host[64];      /* --registry redis://HOST:PORT; "" in-process */
+    int redis_port;           /* 0 in-process */
+    int instance_id;          /* --instance-id, -1 when not given */
+    unsigned incarnation;     /* --incarnation: restarts of the instance */
+    unsigned registry_ttl_ms; /* --registry-ttl */
     /* token sub-command */
     const char *token_user;
     long long token_ttl;
@@ -48,6 +55,11 @@ typedef struct {
 
 /* --ttl is bounded so that now + ttl cannot overflow: 100 years. */
 #define GW_TOKEN_TTL_MAX (100LL * 366 * 24 * 3600)
+
+/* Bounds of the cluster options; a connection id is instance << 40 |
+ * incarnation << 32 | a count from 1 (gw_gateway.h). */
+#define GW_INSTANCE_MAX    65535
+#define GW_INCARNATION_MAX 255
 
 #define GW_DEV_SECRET "wsrace-development-secret"
 

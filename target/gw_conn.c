@@ -77,6 +77,18 @@ static void drop_output_locked(gw_conn_t *c);
 /* Gateway                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Frees the tables of a gateway whose init failed (the sync table is the
+ * caller's, and no worker ran). */
+static void init_undo(gw_gateway_t *gw)
+{
+    gw_registry_free(gw->registry);
+    gw->registry = NULL;
+    gw_sessions_free(gw->sessions);
+    gw->sessions = NULL;
+    gw_tickets_free(gw->tickets);
+    gw->tickets = NULL;
+}
+
 int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
                     gw_trace_t *trace, gw_sync_t *sync, unsigned workers)
 {
@@ -84,19 +96,40 @@ int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
     gw->params = *params;
     gw->trace = trace;
     gw->sync = sync;
-    atomic_init(&gw->next_id, 1);
-    gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
+    atomic_init(&gw->next_id,
+                GW_CONN_BASE(params->instance, params->incarnation) + 1);
+    if (params->redis_port > 0) {
+        gw_redis_opts_t ro = {
+            .host = gw->params.redis_host,
+            .port = gw->params.redis_port,
+            .instance = params->instance,
+            .incarnation = params->incarnation,
+            .ttl_ms = params->registry_ttl_ms,
+            .timeout_ms = 2000,
+            .faults = &gw->params.faults,
+            .sync = sync,
+            .trace = trace,
+        };
+
+        gw->registry = gw_registry_new_redis(&ro, gw->error, sizeof(gw->error));
+        if (!gw->registry)
+            return -ECONNREFUSED;
+    } else {
+        gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
+    }
     gw->sessions = gw_sessions_new(gw->params.session_hold_s);
     gw->tickets =
         gw_tickets_new(gw->params.ticket_ttl_s ? gw->params.ticket_ttl_s : 30);
     if (!gw->registry || !gw->sessions || !gw->tickets) {
-        gw_gateway_shutdown(gw);
+        snprintf(gw->error, sizeof(gw->error), "out of memory");
+        init_undo(gw);
         return -ENOMEM;
     }
     gw->pool = gw_pool_new(workers);
     if (!gw->pool) {
         int e = errno;
-        gw_gateway_shutdown(gw);
+        snprintf(gw->error, sizeof(gw->error), "cannot start workers");
+        init_undo(gw);
         return -e;
     }
     return 0;
@@ -156,6 +189,7 @@ gw_conn_t *gw_conn_open(gw_gateway_t *gw, const gw_hello_t *h)
         if (!c->session_problem)
             memcpy(c->session, h->session, h->session_len);
     }
+    gw_sync_note_session(gw->sync, c->id, c->session);
     pthread_mutex_init(&c->lock, NULL);
     atomic_fetch_add(&gw->live, 1);
     return c;
@@ -195,6 +229,7 @@ void gw_conn_unref(gw_conn_t *c)
         free(m);
     }
     drop_output_locked(c);
+    gw_sync_note_session(c->gw->sync, c->id, NULL);
     atomic_fetch_sub(&c->gw->live, 1);
     gw_coord_unref(c->coord);
     free(c->token);
@@ -388,6 +423,8 @@ static void coord_phase(gw_conn_t *c, const char *key, wsr_coord_phase_t to)
 {
     int rc = gw_coord_advance(c->coord, to);
 
+    if (rc == 0)
+        gw_registry_note_phase(c->registry, key, to, c->id);
     gw_trace_emitf(c->gw->trace, c->id, key, "coordinator.phase", "{s:s,s:s}",
                    "phase", wsr_coord_phase_name(to), "result",
                    rc == 0 ? "ok" : "refused");

@@ -51,7 +51,22 @@ typedef struct {
     unsigned handshake_timeout_s; /* upgrade bound (the transport's) */
     unsigned session_hold_s;      /* a closed session stays its user's */
     unsigned ticket_ttl_s;        /* a ticket's life; 0: 30 */
+    /* Cluster mode (docs/DESIGN.md "Cluster mode"): with redis_port set,
+     * the registry is the Redis server at redis_host:redis_port. */
+    int instance;             /* this instance, -1: a lone gateway */
+    unsigned incarnation;     /* its restarts so far */
+    char redis_host[64];
+    int redis_port;           /* 0: the in-process registry */
+    unsigned registry_ttl_ms; /* Redis entries without a heartbeat */
 } gw_params_t;
+
+/* The first connection id of an instance: ids of the instances of one
+ * cluster, and of one instance's incarnations, never meet. A lone gateway
+ * (instance -1) counts from 1. */
+#define GW_CONN_BASE(instance, incarnation)                                    \
+    ((instance) < 0 ? 0                                                        \
+                    : ((uint64_t)(instance) << 40 |                            \
+                       (uint64_t)(incarnation) << 32))
 
 typedef struct {
     gw_params_t params; /* read-only once serving */
@@ -62,10 +77,11 @@ typedef struct {
     gw_sessions_t *sessions; /* session id -> user */
     gw_tickets_t *tickets;   /* one-time tickets (POST /ticket) */
     gw_sink_t sink;
-    _Atomic uint64_t next_id;        /* connection ids, from 1 */
-    _Atomic uint64_t live;           /* connections not yet freed */
+    _Atomic uint64_t next_id; /* connection ids, from GW_CONN_BASE + 1 */
+    _Atomic uint64_t live;    /* connections not yet freed */
     _Atomic uint64_t slow_consumers; /* closed: send queue over its bound */
     _Atomic uint64_t refused;        /* refused: at max_connections */
+    char error[256];                 /* why gw_gateway_init failed */
 } gw_gateway_t;
 
 /* What a client presented at the upgrade. Every field may be NULL (0). */
@@ -84,8 +100,9 @@ typedef struct gw_frame {
 } gw_frame_t;
 
 /* Builds the shared parts from params (copied). trace may be NULL. The
- * pool has `workers` threads. Returns 0 or a negative errno; on error
- * nothing is left allocated. */
+ * pool has `workers` threads; the registry is in process, or in Redis
+ * when params->redis_port is set. Returns 0 or a negative errno with the
+ * reason in gw->error; on error nothing is left allocated. */
 int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
                     gw_trace_t *trace, gw_sync_t *sync, unsigned workers);
 

@@ -37,14 +37,17 @@ static json_t *error(int *status, int code, const char *message)
 
 static void registry_row(const gw_registry_view_t *v, void *arg)
 {
-    json_array_append_new(
-        arg,
-        json_pack("{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user", v->user,
-                  "state", wsr_state_name(v->state), "coordinator",
-                  v->coord_phase < 0 ? json_null()
-                                     : json_string(wsr_coord_phase_name(
-                                           (wsr_coord_phase_t)v->coord_phase)),
-                  "conn", (json_int_t)v->owner));
+    json_t *row = json_pack(
+        "{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user", v->user, "state",
+        wsr_state_name(v->state), "coordinator",
+        v->coord_phase < 0 ? json_null()
+                           : json_string(wsr_coord_phase_name(
+                                 (wsr_coord_phase_t)v->coord_phase)),
+        "conn", (json_int_t)v->owner);
+
+    if (row && v->instance >= 0) /* a cluster's entry: whose instance */
+        json_object_set_new(row, "instance", json_integer(v->instance));
+    json_array_append_new(arg, row);
 }
 
 static json_t *healthz(gw_gateway_t *gw)

@@ -1,521 +1,125 @@
-/* gw_registry.c - Chained hash table of connection state machines.
+/* gw_registry.c - The registry's public calls, dispatched to its backend.
  *
- * Threads: any (worker threads for the lifecycle, the service thread for
- * debug queries). Lock order: `lock` -> trace lock. No sync point is ever
- * hit with `lock` held: a held race window must not stall the registry.
- * Entries with the same key can only coexist under the
- * duplicate-registration fault; lookups then prefer the caller's own entry.
- */
-#include "gw_registry.h"
+ * A gw_registry_t is an operations table and the backend behind it
+ * (gw_registry_int.h): the in-process table (gw_registry_mem.c) unless the
+ * gateway runs in a cluster (gw_registry_redis.c). This file holds no
+ * state and takes no lock; the backend's contract is gw_registry.h's.
+ * Threads: any, as the backend allows (both are thread-safe). */
+#include "gw_registry_int.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
-
-#define INITIAL_BUCKETS 256u
-
-typedef struct entry {
-    struct entry *next;     /* bucket chain */
-    char key[GW_KEY_MAX];   /* registry key */
-    char user[GW_USER_MAX]; /* user id, "" until authenticated */
-    gw_machine_t machine;   /* the connection's state machine */
-    gw_coord_t *coord;      /* linked coordinator (a reference) or NULL */
-    uint64_t owner;         /* connection that registered it */
-} entry_t;
 
 struct gw_registry {
-    const wsr_faults_t *faults; /* read-only */
-    gw_sync_t *sync;
-    gw_trace_t *trace;
-    pthread_mutex_t lock; /* guards everything below */
-    entry_t **buckets;
-    size_t nbuckets; /* a power of two */
-    size_t count;
+    const gw_registry_ops_t *ops;
+    void *self;
 };
 
-static uint64_t hash_key(const char *key)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-    for (; *key; key++)
-        h = (h ^ (unsigned char)*key) * 1099511628211ull;
-    return h;
-}
-
-static bool key_ok(const char *key)
-{
-    return key && key[0] && strlen(key) < GW_KEY_MAX;
-}
-
-gw_registry_t *gw_registry_new(const wsr_faults_t *faults, gw_sync_t *sync,
-                               gw_trace_t *trace)
+gw_registry_t *gw_registry_wrap(const gw_registry_ops_t *ops, void *self)
 {
     gw_registry_t *r = calloc(1, sizeof(*r));
 
-    if (!r)
-        return NULL;
-    r->buckets = calloc(INITIAL_BUCKETS, sizeof(*r->buckets));
-    if (!r->buckets) {
-        free(r);
+    if (!r) {
+        ops->free(self);
         return NULL;
     }
-    r->nbuckets = INITIAL_BUCKETS;
-    r->faults = faults;
-    r->sync = sync;
-    r->trace = trace;
-    pthread_mutex_init(&r->lock, NULL);
+    r->ops = ops;
+    r->self = self;
     return r;
-}
-
-static void entry_free(entry_t *e)
-{
-    if (e) {
-        gw_coord_unref(e->coord);
-        free(e);
-    }
 }
 
 void gw_registry_free(gw_registry_t *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nbuckets; i++) {
-        entry_t *e = r->buckets[i];
-        while (e) {
-            entry_t *next = e->next;
-            entry_free(e);
-            e = next;
-        }
-    }
-    free(r->buckets);
-    pthread_mutex_destroy(&r->lock);
+    r->ops->free(r->self);
     free(r);
 }
 
-static entry_t *entry_new(const char *key, const char *user, gw_coord_t *coord,
-                          uint64_t conn)
+const char *gw_registry_backend(const gw_registry_t *r)
 {
-    entry_t *e = calloc(1, sizeof(*e));
-
-    if (!e)
-        return NULL;
-    strcpy(e->key, key); /* the caller checked key_ok() */
-    if (user)
-        snprintf(e->user, sizeof(e->user), "%s", user);
-    gw_machine_init(&e->machine);
-    e->coord = coord ? gw_coord_ref(coord) : NULL;
-    e->owner = conn;
-    return e;
-}
-
-/* Finds key's entry, conn's own first. `lock` must be held. */
-static entry_t **find_locked(gw_registry_t *r, const char *key, uint64_t conn)
-{
-    entry_t **slot = &r->buckets[hash_key(key) & (r->nbuckets - 1)];
-    entry_t **first = NULL;
-
-    for (; *slot; slot = &(*slot)->next) {
-        if (strcmp((*slot)->key, key) != 0)
-            continue;
-        if (conn == 0 || (*slot)->owner == conn)
-            return slot;
-        if (!first)
-            first = slot;
-    }
-    return first;
-}
-
-/* key's entry (conn's own first), or NULL for an absent or invalid key.
- * `lock` must be held. */
-static entry_t *lookup_locked(gw_registry_t *r, const char *key, uint64_t conn)
-{
-    entry_t **slot = key_ok(key) ? find_locked(r, key, conn) : NULL;
-
-    return slot ? *slot : NULL;
-}
-
-static void grow_locked(gw_registry_t *r)
-{
-    size_t n = r->nbuckets * 2;
-    entry_t **b = calloc(n, sizeof(*b));
-
-    if (!b)
-        return; /* keep the longer chains; still correct */
-    for (size_t i = 0; i < r->nbuckets; i++) {
-        entry_t *e = r->buckets[i];
-        while (e) {
-            entry_t *next = e->next;
-            size_t j = hash_key(e->key) & (n - 1);
-            e->next = b[j];
-            b[j] = e;
-            e = next;
-        }
-    }
-    free(r->buckets);
-    r->buckets = b;
-    r->nbuckets = n;
-}
-
-/* Links e at the head of its chain, without any check. */
-static void link_locked(gw_registry_t *r, entry_t *e)
-{
-    entry_t **head;
-
-    if (r->count >= r->nbuckets)
-        grow_locked(r);
-    head = &r->buckets[hash_key(e->key) & (r->nbuckets - 1)];
-    e->next = *head;
-    *head = e;
-    r->count++;
-}
-
-static entry_t *unlink_locked(gw_registry_t *r, entry_t **slot)
-{
-    entry_t *e = *slot;
-
-    *slot = e->next;
-    e->next = NULL;
-    r->count--;
-    return e;
-}
-
-static bool key_is_live(gw_registry_t *r, const char *key)
-{
-    bool live;
-
-    pthread_mutex_lock(&r->lock);
-    live = find_locked(r, key, 0) != NULL;
-    pthread_mutex_unlock(&r->lock);
-    return live;
-}
-
-static void trace_result(gw_registry_t *r, uint64_t conn, const char *key,
-                         const char *event, const char *result)
-{
-    gw_trace_emitf(r->trace, conn, key, event, "{s:s}", "result", result);
+    return r->ops->name;
 }
 
 int gw_registry_register(gw_registry_t *r, const char *key, const char *user,
                          gw_coord_t *coord, uint64_t conn)
 {
-    entry_t *e;
-    int rc = 0;
-
-    if (!key_ok(key))
-        return -EINVAL;
-    e = entry_new(key, user, coord, conn);
-    if (!e)
-        return -ENOMEM;
-    if (wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION)) {
-        /* duplicate-registration: the check is a critical section of its
-         * own, so concurrent callers can all see the key absent and all
-         * insert; a live key is answered with its machine, not an error. */
-        bool live = key_is_live(r, key);
-
-        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, key);
-        if (live) {
-            entry_free(e);
-            trace_result(r, conn, key, "registry.register", "existing");
-            return GW_REG_EXISTING;
-        }
-        pthread_mutex_lock(&r->lock);
-        link_locked(r, e);
-        trace_result(r, conn, key, "registry.register", "created");
-        pthread_mutex_unlock(&r->lock);
-        return 0;
-    }
-    gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, key);
-    pthread_mutex_lock(&r->lock);
-    if (find_locked(r, key, 0)) {
-        rc = -EEXIST;
-        trace_result(r, conn, key, "registry.register", "duplicate");
-    } else {
-        link_locked(r, e);
-        e = NULL;
-        trace_result(r, conn, key, "registry.register", "created");
-    }
-    pthread_mutex_unlock(&r->lock);
-    entry_free(e);
-    return rc;
+    return r->ops->reg(r->self, key, user, coord, conn);
 }
 
 int gw_registry_unregister(gw_registry_t *r, const char *key, uint64_t conn)
 {
-    entry_t **slot, *e = NULL;
-
-    if (!key_ok(key))
-        return -ENOENT;
-    pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, key, conn);
-    if (slot)
-        e = unlink_locked(r, slot);
-    trace_result(r, conn, key, "registry.unregister",
-                 e ? "removed" : "unknown");
-    pthread_mutex_unlock(&r->lock);
-    entry_free(e);
-    return e ? 0 : -ENOENT;
+    return r->ops->unreg(r->self, key, conn);
 }
 
 int gw_registry_rekey(gw_registry_t *r, const char *old_key,
                       const char *new_key, uint64_t conn)
 {
-    entry_t **slot, *e;
-    wsr_state_t st;
-    int rc = 0;
-
-    if (!key_ok(old_key) || !key_ok(new_key))
-        return -EINVAL;
-    if (wsr_fault_on(r->faults, WSR_FAULT_STUCK_SWAP)) {
-        /* stuck-swap: the machine is dropped with the old key and created
-         * anew under the new one, in CONNECTING; its state is lost. */
-        char user[GW_USER_MAX] = "";
-        gw_coord_t *coord = NULL;
-
-        pthread_mutex_lock(&r->lock);
-        slot = find_locked(r, old_key, conn);
-        if (slot) {
-            snprintf(user, sizeof(user), "%s", (*slot)->user);
-            coord = (*slot)->coord ? gw_coord_ref((*slot)->coord) : NULL;
-        }
-        pthread_mutex_unlock(&r->lock);
-        if (!slot)
-            return -ENOENT;
-        gw_registry_unregister(r, old_key, conn);
-        gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, old_key);
-        rc = gw_registry_register(r, new_key, user, coord, conn);
-        gw_coord_unref(coord);
-        return rc;
-    }
-    if (wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION)) {
-        /* duplicate-registration: as in gw_registry_register, the live-key
-         * check and the move are separate critical sections. */
-        bool live = key_is_live(r, new_key);
-
-        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, new_key);
-        if (live) {
-            gw_registry_unregister(r, old_key, conn);
-            gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, old_key);
-            trace_result(r, conn, new_key, "registry.rekey", "existing");
-            return GW_REG_EXISTING;
-        }
-    } else {
-        gw_sync_hit(r->sync, WSR_SP_REGISTRY_CHECK, conn, new_key);
-    }
-    pthread_mutex_lock(&r->lock);
-    slot = find_locked(r, old_key, conn);
-    if (!slot) {
-        rc = -ENOENT;
-    } else if (!wsr_fault_on(r->faults, WSR_FAULT_DUPLICATE_REGISTRATION) &&
-               find_locked(r, new_key, 0)) {
-        rc = -EEXIST;
-    } else {
-        e = unlink_locked(r, slot);
-        strcpy(e->key, new_key);
-        link_locked(r, e);
-        st = e->machine.state;
-        gw_trace_emitf(r->trace, conn, new_key, "registry.rekey",
-                       "{s:s,s:s,s:s}", "result", "moved", "from", old_key,
-                       "state", wsr_state_name(st));
-    }
-    if (rc)
-        gw_trace_emitf(r->trace, conn, new_key, "registry.rekey", "{s:s,s:s}",
-                       "result", rc == -EEXIST ? "duplicate" : "unknown",
-                       "from", old_key);
-    pthread_mutex_unlock(&r->lock);
-    if (rc == 0)
-        gw_sync_hit(r->sync, WSR_SP_SWAP_UNREGISTERED, conn, new_key);
-    return rc;
+    return r->ops->rekey(r->self, old_key, new_key, conn);
 }
 
 int gw_registry_set_user(gw_registry_t *r, const char *key, const char *user,
                          uint64_t conn)
 {
-    entry_t *e;
-
-    pthread_mutex_lock(&r->lock);
-    e = lookup_locked(r, key, conn);
-    if (e)
-        snprintf(e->user, sizeof(e->user), "%s", user);
-    pthread_mutex_unlock(&r->lock);
-    return e ? 0 : -ENOENT;
-}
-
-/* Moves e's machine (e NULL: key is absent) and traces the attempt.
- * `lock` must be held. */
-static int transition_locked(gw_registry_t *r, const char *key, entry_t *e,
-                             wsr_state_t to, uint64_t conn)
-{
-    wsr_state_t from;
-    int rc;
-
-    if (!e) {
-        gw_trace_emitf(r->trace, conn, key, "machine.transition", "{s:s,s:s}",
-                       "to", wsr_state_name(to), "result", "absent");
-        return -ENOENT;
-    }
-    from = e->machine.state;
-    rc = gw_machine_transition(&e->machine, to);
-    gw_trace_emitf(
-        r->trace, conn, e->key, "machine.transition", "{s:s,s:s,s:s}", "from",
-        wsr_state_name(from), "to", wsr_state_name(to), "result",
-        rc == 0 ? "ok" : (rc == -ELOOP ? "forced_failed" : "refused"));
-    return rc;
+    return r->ops->set_user(r->self, key, user, conn);
 }
 
 int gw_registry_transition(gw_registry_t *r, const char *key, wsr_state_t to,
                            uint64_t conn)
 {
-    int rc;
-
-    pthread_mutex_lock(&r->lock);
-    rc = transition_locked(r, key, lookup_locked(r, key, conn), to, conn);
-    pthread_mutex_unlock(&r->lock);
-    return rc;
+    return r->ops->transition(r->self, key, to, conn);
 }
 
 int gw_registry_state(gw_registry_t *r, const char *key, uint64_t conn,
                       wsr_state_t *out)
 {
-    entry_t *e;
-
-    pthread_mutex_lock(&r->lock);
-    e = lookup_locked(r, key, conn);
-    if (e)
-        *out = e->machine.state;
-    pthread_mutex_unlock(&r->lock);
-    return e ? 0 : -ENOENT;
-}
-
-static bool is_ready_locked(gw_registry_t *r, const char *key, uint64_t conn)
-{
-    entry_t *e = lookup_locked(r, key, conn);
-
-    if (e)
-        return wsr_state_is_ready(e->machine.state);
-    /* fallback-ready: "no machine registered, fall back to basic
-     * connectivity" - an absent key is reported ready. */
-    if (wsr_fault_on(r->faults, WSR_FAULT_FALLBACK_READY))
-        return true;
-    return false;
+    return r->ops->state(r->self, key, conn, out);
 }
 
 bool gw_registry_is_ready(gw_registry_t *r, const char *key, uint64_t conn)
 {
-    bool ready;
-
-    pthread_mutex_lock(&r->lock);
-    ready = is_ready_locked(r, key, conn);
-    pthread_mutex_unlock(&r->lock);
-    return ready;
+    return r->ops->is_ready(r->self, key, conn);
 }
 
 int gw_registry_mark_ready(gw_registry_t *r, const char *key, gw_coord_t *coord,
                            uint64_t conn)
 {
-    entry_t *e;
-    int rc;
-
-    pthread_mutex_lock(&r->lock);
-    e = lookup_locked(r, key, conn);
-    if (!e || !wsr_state_allowed(e->machine.state, WSR_ST_PROCESSING_READY)) {
-        /* Absent, or the machine refuses: traced (and a refusal counted),
-         * the coordinator untouched. */
-        rc = transition_locked(r, key, e, WSR_ST_PROCESSING_READY, conn);
-    } else {
-        /* Both move or neither does: the coordinator first, since it is the
-         * one that can still refuse (a close may have ended it). */
-        rc = coord ? gw_coord_advance(coord, WSR_CO_READY) : 0;
-        if (rc == 0)
-            rc = transition_locked(r, key, e, WSR_ST_PROCESSING_READY, conn);
-        if (coord)
-            gw_trace_emitf(r->trace, conn, key, "coordinator.phase",
-                           "{s:s,s:s,s:s,s:b}", "phase", "READY_FOR_MESSAGES",
-                           "machine", wsr_state_name(e->machine.state), "result",
-                           rc == 0 ? "ok" : "refused", "linked", 1);
-    }
-    pthread_mutex_unlock(&r->lock);
-    return rc;
-}
-
-bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
-                              bool *registered)
-{
-    entry_t *e;
-    bool ready;
-
-    pthread_mutex_lock(&r->lock);
-    e = lookup_locked(r, key, 0);
-    ready = is_ready_locked(r, key, 0);
-    *registered = e != NULL;
-    gw_trace_emitf(r->trace, 0, key, "debug.ready", "{s:b,s:b,s:s}",
-                   "registered", e != NULL, "ready", ready, "machine",
-                   e ? wsr_state_name(e->machine.state) : "absent");
-    pthread_mutex_unlock(&r->lock);
-    return ready;
+    return r->ops->mark_ready(r->self, key, coord, conn);
 }
 
 bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
                                     const gw_coord_t *coord, uint64_t conn,
                                     const char *correlation_id)
 {
-    entry_t *e;
-    bool ready;
+    return r->ops->ready_for_messages(r->self, key, coord, conn,
+                                      correlation_id);
+}
 
-    pthread_mutex_lock(&r->lock);
-    e = lookup_locked(r, key, conn);
-    ready = is_ready_locked(r, key, conn) && coord &&
-            gw_coord_phase(coord) == WSR_CO_READY;
-    gw_trace_emitf(r->trace, conn, key, "message.gate", "{s:s?,s:s,s:s,s:s}",
-                   "correlation_id", correlation_id, "decision",
-                   ready ? "process" : "wait", "machine",
-                   e ? wsr_state_name(e->machine.state) : "absent",
-                   "coordinator",
-                   coord ? wsr_coord_phase_name(gw_coord_phase(coord)) : "none");
-    pthread_mutex_unlock(&r->lock);
-    return ready;
+bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
+                              bool *registered)
+{
+    return r->ops->answer_ready(r->self, key, registered);
+}
+
+void gw_registry_note_phase(gw_registry_t *r, const char *key,
+                            wsr_coord_phase_t phase, uint64_t conn)
+{
+    if (r->ops->note_phase)
+        r->ops->note_phase(r->self, key, phase, conn);
 }
 
 size_t gw_registry_count(gw_registry_t *r)
 {
-    size_t n;
-
-    pthread_mutex_lock(&r->lock);
-    n = r->count;
-    pthread_mutex_unlock(&r->lock);
-    return n;
+    return r->ops->count(r->self);
 }
 
 unsigned gw_registry_count_key(gw_registry_t *r, const char *key)
 {
-    unsigned n = 0;
-
-    if (!key_ok(key))
-        return 0;
-    pthread_mutex_lock(&r->lock);
-    for (entry_t *e = r->buckets[hash_key(key) & (r->nbuckets - 1)]; e;
-         e = e->next)
-        n += strcmp(e->key, key) == 0;
-    pthread_mutex_unlock(&r->lock);
-    return n;
+    return r->ops->count_key(r->self, key);
 }
 
 void gw_registry_foreach(gw_registry_t *r,
                          void (*cb)(const gw_registry_view_t *v, void *arg),
                          void *arg)
 {
-    pthread_mutex_lock(&r->lock);
-    for (size_t i = 0; i < r->nbuckets; i++) {
-        for (entry_t *e = r->buckets[i]; e; e = e->next) {
-            gw_registry_view_t v = {
-                .key = e->key,
-                .user = e->user,
-                .state = e->machine.state,
-                .coord_phase = e->coord ? (int)gw_coord_phase(e->coord) : -1,
-                .owner = e->owner,
-            };
-            cb(&v, arg);
-        }
-    }
-    pthread_mutex_unlock(&r->lock);
+    r->ops->foreach (r->self, cb, arg);
 }

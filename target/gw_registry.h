@@ -1,6 +1,9 @@
 /* gw_registry.h - The connection registry: key -> state machine.
  *
- * Thread-safe. Correct behaviour (docs/DESIGN.md, "The registry"): registering a live key
+ * An operations table behind one API (gw_registry_int.h): the in-process
+ * table by default (gw_registry_new), or a cluster's shared Redis registry
+ * (gw_registry_new_redis, docs/DESIGN.md "Cluster mode"), whose every call
+ * keeps the contracts below across processes. Thread-safe. Correct behaviour (docs/DESIGN.md, "The registry"): registering a live key
  * fails with -EEXIST, check and insert being one critical section;
  * unregistering an unknown key is reported (-ENOENT); a rekey moves the
  * machine atomically, so the live connection never lacks a machine;
@@ -8,7 +11,10 @@
  * fallback-ready and stuck-swap change exactly those lines.
  *
  * Every call that changes an entry emits its trace event while it still
- * holds the registry lock, so the trace order is the registry order. */
+ * holds the registry lock, so the trace order is the registry order. (The
+ * Redis backend holds its instance's lock across the round trip and the
+ * event, which also carries the operation's place in the cluster-wide
+ * order, "rseq".) */
 #ifndef GW_REGISTRY_H
 #define GW_REGISTRY_H
 
@@ -38,7 +44,22 @@ typedef struct {
     wsr_state_t state;
     int coord_phase; /* a wsr_coord_phase_t, or -1 with no coordinator */
     uint64_t owner;  /* id of the connection that registered it */
+    int instance;    /* the owner's gateway instance; -1 in-process */
 } gw_registry_view_t;
+
+/* A cluster's registry: the Redis server at host:port, shared by every
+ * instance (docs/DESIGN.md "Cluster mode"). */
+typedef struct {
+    const char *host;         /* "127.0.0.1" */
+    int port;                 /* 1..65535 */
+    int instance;             /* this gateway's instance id, >= 0 */
+    unsigned incarnation;     /* its restarts so far: a new process */
+    unsigned ttl_ms;          /* lifetime of an entry without a heartbeat */
+    int timeout_ms;           /* connect and command bound per round trip */
+    const wsr_faults_t *faults; /* may be NULL; must outlive the registry */
+    gw_sync_t *sync;          /* may be NULL */
+    gw_trace_t *trace;        /* may be NULL */
+} gw_redis_opts_t;
 
 /* A registry that reads faults (may be NULL: none), holds its race windows
  * at sync (may be NULL) and traces to trace (may be NULL). All three must
@@ -46,8 +67,18 @@ typedef struct {
 gw_registry_t *gw_registry_new(const wsr_faults_t *faults, gw_sync_t *sync,
                                gw_trace_t *trace);
 
-/* Frees r and every entry left in it. */
+/* A registry kept in Redis (gw_registry_redis.c): connects (bounded by
+ * o->timeout_ms), loads its scripts and starts the instance's heartbeat
+ * thread. NULL with the reason in err when Redis cannot be reached. */
+gw_registry_t *gw_registry_new_redis(const gw_redis_opts_t *o, char *err,
+                                     size_t errlen);
+
+/* Frees r and every entry left in it (a Redis registry stops its
+ * heartbeat and keeps its entries: they belong to the cluster). */
 void gw_registry_free(gw_registry_t *r);
+
+/* "memory" or "redis". */
+const char *gw_registry_backend(const gw_registry_t *r);
 
 /* Registers a new machine in CONNECTING under key for connection conn.
  * coord, when not NULL, is linked to the entry (a reference is taken).
@@ -108,6 +139,12 @@ bool gw_registry_ready_for_messages(gw_registry_t *r, const char *key,
  * ("debug.ready": registered, ready and the machine state read). */
 bool gw_registry_answer_ready(gw_registry_t *r, const char *key,
                               bool *registered);
+
+/* Records that key's coordinator (of connection conn) is now in phase, for
+ * the views: the Redis backend keeps it in the entry; the in-process
+ * table reads the linked coordinator and ignores this. */
+void gw_registry_note_phase(gw_registry_t *r, const char *key,
+                            wsr_coord_phase_t phase, uint64_t conn);
 
 /* Entries in r, and entries under key (2 or more only under faults). */
 size_t gw_registry_count(gw_registry_t *r);

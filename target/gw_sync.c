@@ -30,6 +30,7 @@ typedef struct {
 struct gw_sync {
     uint64_t seed;
     gw_trace_t *trace;
+    gw_sync_control_t *control; /* NULL: no runner schedules the points */
     _Atomic bool shutdown;
     pthread_mutex_t sleep_lock;
     pthread_cond_t sleep_cond;
@@ -64,6 +65,7 @@ void gw_sync_free(gw_sync_t *s)
     if (!s)
         return;
     gw_sync_shutdown(s);
+    gw_sync_control_close(s->control);
     for (int i = 0; i < WSR_SP__COUNT; i++) {
         pthread_mutex_destroy(&s->points[i].lock);
         pthread_cond_destroy(&s->points[i].cond);
@@ -211,8 +213,12 @@ void gw_sync_hit(gw_sync_t *s, wsr_sync_point_t p, uint64_t conn,
     if (!s || (unsigned)p >= WSR_SP__COUNT)
         return;
     pt = &s->points[p];
-    if (pt->act.kind == WSR_SYNC_NONE || atomic_load(&s->shutdown))
+    if (atomic_load(&s->shutdown))
         return;
+    if (pt->act.kind == WSR_SYNC_NONE) {
+        gw_sync_control_wait(s->control, p, conn, key);
+        return;
+    }
     idx = atomic_fetch_add(&pt->arrivals, 1);
     t0 = gw_now_ns();
     switch (pt->act.kind) {
@@ -242,11 +248,24 @@ void gw_sync_hit(gw_sync_t *s, wsr_sync_point_t p, uint64_t conn,
                        "waited_us", (json_int_t)((gw_now_ns() - t0) / 1000));
         break;
     }
+    gw_sync_control_wait(s->control, p, conn, key);
+}
+
+void gw_sync_attach_control(gw_sync_t *s, gw_sync_control_t *c)
+{
+    s->control = c;
+}
+
+void gw_sync_note_session(gw_sync_t *s, uint64_t conn, const char *session)
+{
+    if (s != NULL)
+        gw_sync_control_session(s->control, conn, session);
 }
 
 void gw_sync_shutdown(gw_sync_t *s)
 {
     atomic_store(&s->shutdown, true);
+    gw_sync_control_stop(s->control);
     pthread_mutex_lock(&s->sleep_lock);
     pthread_cond_broadcast(&s->sleep_cond);
     pthread_mutex_unlock(&s->sleep_lock);

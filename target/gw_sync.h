@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gw_sync_control.h"
 #include "gw_trace.h"
 #include "wsr_sync.h"
 
@@ -45,6 +46,15 @@ char *gw_sync_format(const gw_sync_t *s, char *buf, size_t len);
  * says. Emits sync.* trace events for points that have an action. */
 void gw_sync_hit(gw_sync_t *s, wsr_sync_point_t p, uint64_t conn,
                  const char *key);
+
+/* Puts every point under the runner's control through c (taken; closed
+ * by gw_sync_free): each hit, after its own action, is reported and waits
+ * for the runner's release. Only before any thread hits s. */
+void gw_sync_attach_control(gw_sync_t *s, gw_sync_control_t *c);
+
+/* Notes the session conn's client asked for, for the runner (no-op
+ * without control). */
+void gw_sync_note_session(gw_sync_t *s, uint64_t conn, const char *session);
 
 /* Wakes every waiter and makes later hits return at once; used at
  * shutdown so no worker stays parked. */

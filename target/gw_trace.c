@@ -18,6 +18,8 @@ struct gw_trace {
     int fd;               /* O_APPEND descriptor */
     pthread_mutex_t lock; /* guards seq and the write order */
     uint64_t seq;         /* last seq written; guarded by lock */
+    int instance;         /* "instance" of every event, -1: none; set
+                             before the threads start */
 };
 
 static _Thread_local const char *thread_name = "main";
@@ -28,6 +30,11 @@ static _Thread_local const char *thread_name = "main";
 __attribute__((constructor)) static void seed_jansson(void)
 {
     json_object_seed(0);
+}
+
+const char *gw_trace_thread_name(void)
+{
+    return thread_name;
 }
 
 void gw_trace_set_thread_name(const char *name)
@@ -58,7 +65,14 @@ gw_trace_t *gw_trace_open(const char *path)
         return NULL;
     }
     pthread_mutex_init(&t->lock, NULL);
+    t->instance = -1;
     return t;
+}
+
+void gw_trace_set_instance(gw_trace_t *t, int id)
+{
+    if (t)
+        t->instance = id < 0 ? -1 : id;
 }
 
 void gw_trace_close(gw_trace_t *t)
@@ -99,6 +113,8 @@ uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
     json_object_set_new(o, "ns", json_integer((json_int_t)gw_now_ns()));
     json_object_set_new(o, "thread", json_string(thread_name));
     json_object_set_new(o, "event", json_string(event));
+    if (t->instance >= 0)
+        json_object_set_new(o, "instance", json_integer(t->instance));
     if (conn)
         json_object_set_new(o, "conn", json_integer((json_int_t)conn));
     if (key)

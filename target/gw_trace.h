@@ -18,9 +18,17 @@ gw_trace_t *gw_trace_open(const char *path);
 /* Closes the file and frees t. NULL is accepted. */
 void gw_trace_close(gw_trace_t *t);
 
+/* From now on every event of t carries "instance": id (a gateway of a
+ * cluster, docs/DESIGN.md "Cluster mode"); a negative id: no such member,
+ * as a lone gateway writes. Call before any other thread emits. */
+void gw_trace_set_instance(gw_trace_t *t, int id);
+
 /* Names the calling thread in the events it emits ("svc", "w3"). The name
  * must outlive the thread. */
 void gw_trace_set_thread_name(const char *name);
+
+/* The calling thread's name, as its events say ("main" by default). */
+const char *gw_trace_thread_name(void);
 
 /* Monotonic clock in nanoseconds, the time base of every event. */
 uint64_t gw_now_ns(void);

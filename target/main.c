@@ -143,6 +143,7 @@ static int serve(const gw_config_t *cfg)
     pthread_t sig_tid;
     sigctx_t sc = {.sigfd = -1, .lifeline = -1};
     char err[256], faults[256], syncs[1024];
+    const char *control;
     int port = 0, rc = 3;
 
     if (cfg->lifeline_fd >= 0 && fcntl(cfg->lifeline_fd, F_GETFD) < 0) {
@@ -172,6 +173,22 @@ static int serve(const gw_config_t *cfg)
         rc = 2;
         goto out;
     }
+    control = cfg->sync_control;
+    if (control == NULL && getenv("WSRACE_SYNC_CONTROL") != NULL &&
+        getenv("WSRACE_SYNC_CONTROL")[0] != '\0')
+        control = getenv("WSRACE_SYNC_CONTROL");
+    if (control != NULL) {
+        /* Before any thread: the workers' hits find it attached. */
+        gw_sync_control_t *ctl =
+            gw_sync_control_open(control, cfg->workers, trace, err, sizeof(err));
+
+        if (ctl == NULL) {
+            fprintf(stderr, "wsrace-gateway: %s\n", err);
+            rc = 2;
+            goto out;
+        }
+        gw_sync_attach_control(sync, ctl);
+    }
     if (cfg->secret_is_default)
         fprintf(stderr, "wsrace-gateway: warning: no --secret or "
                         "WSRACE_SECRET; using the development secret\n");
@@ -186,6 +203,13 @@ static int serve(const gw_config_t *cfg)
     params.handshake_timeout_s = cfg->handshake_timeout_s;
     params.session_hold_s = cfg->session_hold_s;
     params.ticket_ttl_s = cfg->ticket_ttl_s;
+    params.instance = cfg->instance_id;
+    params.incarnation = cfg->incarnation;
+    snprintf(params.redis_host, sizeof(params.redis_host), "%s",
+             cfg->redis_host);
+    params.redis_port = cfg->redis_port;
+    params.registry_ttl_ms = cfg->registry_ttl_ms;
+    gw_trace_set_instance(trace, cfg->instance_id);
 
     sigemptyset(&sc.set);
     sigaddset(&sc.set, SIGINT);
@@ -201,7 +225,7 @@ static int serve(const gw_config_t *cfg)
 
     raise_fd_limit();
     if (gw_gateway_init(&gw, &params, trace, sync, cfg->workers) != 0) {
-        fprintf(stderr, "wsrace-gateway: cannot start workers\n");
+        fprintf(stderr, "wsrace-gateway: %s\n", gw.error);
         goto out;
     }
     server = gw_server_new(&gw, &opts, &port, err, sizeof(err));
@@ -216,11 +240,23 @@ static int serve(const gw_config_t *cfg)
     }
     wsr_faults_format(&cfg->faults, faults, sizeof(faults));
     gw_sync_format(sync, syncs, sizeof(syncs));
-    gw_trace_emitf(trace, 0, NULL, "gateway.start",
-                   "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i}", "version",
-                   WSRACE_VERSION, "pid", (int)getpid(), "host", cfg->host,
-                   "port", port, "faults", faults, "sync", syncs, "seed",
-                   (json_int_t)cfg->seed, "workers", cfg->workers);
+    if (cfg->redis_port > 0)
+        /* A cluster's instance says which registry it shares, and which
+         * restart of itself it is. */
+        gw_trace_emitf(trace, 0, NULL, "gateway.start",
+                       "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i,s:s,s:i,s:i,s:i}",
+                       "version", WSRACE_VERSION, "pid", (int)getpid(), "host",
+                       cfg->host, "port", port, "faults", faults, "sync", syncs,
+                       "seed", (json_int_t)cfg->seed, "workers", cfg->workers,
+                       "registry", "redis", "redis_port", cfg->redis_port,
+                       "incarnation", (int)cfg->incarnation, "ttl_ms",
+                       (int)cfg->registry_ttl_ms);
+    else
+        gw_trace_emitf(trace, 0, NULL, "gateway.start",
+                       "{s:s,s:i,s:s,s:i,s:s,s:s,s:I,s:i}", "version",
+                       WSRACE_VERSION, "pid", (int)getpid(), "host", cfg->host,
+                       "port", port, "faults", faults, "sync", syncs, "seed",
+                       (json_int_t)cfg->seed, "workers", cfg->workers);
     fprintf(stderr, "wsrace-gateway %s: faults [%s] sync [%s]\n",
             WSRACE_VERSION, faults, syncs);
     printf("listening %s:%d\n", cfg->host, port);

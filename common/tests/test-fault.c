@@ -21,7 +21,8 @@
 static const char *const design_names[WSR_FAULT__COUNT] = {
     "fallback-ready", "coordinator-gap", "duplicate-registration",
     "scope-loss",     "early-welcome",   "stuck-swap",
-    "registry-leak",
+    "registry-leak",  "blind-unregister", "stale-presence",
+    "local-readiness",
 };
 
 Test(fault, names_match_the_design_catalog, .timeout = 10)
@@ -259,6 +260,37 @@ Test(fault, seed_bugs_are_the_original_four_in_order, .timeout = 10)
     cr_assert(eq(str, buf,
                  "fallback-ready,coordinator-gap,duplicate-registration,"
                  "scope-loss"));
+}
+
+Test(fault, cluster_faults_are_marked_and_found, .timeout = 10)
+{
+    wsr_faults_t f = {0};
+    char err[256] = "";
+
+    cr_assert(not(wsr_fault_info(WSR_FAULT_DUPLICATE_REGISTRATION)
+                      ->cluster_only),
+              "duplicate-registration has an in-process form too");
+    cr_assert(wsr_fault_info(WSR_FAULT_BLIND_UNREGISTER)->cluster_only);
+    cr_assert(wsr_fault_info(WSR_FAULT_STALE_PRESENCE)->cluster_only);
+    cr_assert(wsr_fault_info(WSR_FAULT_LOCAL_READINESS)->cluster_only);
+    cr_assert(eq(int, wsr_faults_cluster_only(&f), -1));
+    f = wsr_faults_seed_bugs();
+    cr_assert(eq(int, wsr_faults_cluster_only(&f), -1));
+    cr_assert(eq(int,
+                 wsr_faults_parse(&f, "registry-leak,local-readiness", err,
+                                  sizeof(err)),
+                 0));
+    cr_assert(eq(int, wsr_faults_cluster_only(&f), WSR_FAULT_LOCAL_READINESS));
+}
+
+Test(fault, every_fault_fits_the_text_bound, .timeout = 10)
+{
+    wsr_faults_t f = {.mask = BIT(WSR_FAULT__COUNT) - 1,
+                      .mode[WSR_FAULT_SCOPE_LOSS] = WSR_SCOPE_SWALLOW};
+    char buf[WSR_FAULTS_TEXT_MAX];
+
+    cr_assert(gt(int, wsr_faults_format(&f, buf, sizeof(buf)), 0),
+              "every fault at once does not fit WSR_FAULTS_TEXT_MAX");
 }
 
 Test(fault, fault_on_null_set_is_false, .timeout = 10)

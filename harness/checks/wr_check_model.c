@@ -7,7 +7,8 @@
  * each with its owner connection and state), the way gw_registry.c would
  * hold it: registry.register created adds a machine, registry.unregister
  * removed drops one, registry.rekey moved moves one with the state it
- * carries, machine.transition ok/forced_failed changes a state, and a
+ * carries, machine.transition ok/forced_failed changes a state,
+ * registry.expired (a cluster's entry whose TTL ran out) drops one, and a
  * lookup prefers the caller's own machine, as find_locked() does. The
  * clients' events are grouped into connection attempts (one per
  * client.connect invoke of a client), which the black-box rules read.
@@ -334,8 +335,12 @@ int wr__check_model_apply(model_t *md, const wr_event_t *ev)
     if (wr__check_is(ev, "registry.register")) {
         if (wr__check_eq(ev->result, "created"))
             return model_add(md, ev->key, ev->conn, WSR_ST_CONNECTING, ev);
-    } else if (wr__check_is(ev, "registry.unregister")) {
-        if (wr__check_eq(ev->result, "removed") &&
+    } else if (wr__check_is(ev, "registry.unregister") ||
+               wr__check_is(ev, "registry.expired")) {
+        /* A cluster's entry whose TTL ran out is gone as if unregistered
+         * (its owner's conn on the event; docs/DESIGN.md "Cluster mode"). */
+        if ((wr__check_eq(ev->result, "removed") ||
+             wr__check_eq(ev->result, "expired")) &&
             (i = wr__check_model_find(md, ev->key, ev->conn)) >= 0) {
             model_unlink(md, i);
             md->m[i].live = false;
@@ -425,7 +430,11 @@ gconn_t *wr__check_gconn_note(gconns_t *g, const wr_event_t *ev)
         c->failed = ev;
         if (c->ended == NULL)
             c->ended = ev;
-    } else if (wr__check_is(ev, "conn.transport_closed") && c->ended == NULL) {
+    } else if ((wr__check_is(ev, "conn.transport_closed") ||
+                wr__check_is(ev, "registry.expired")) &&
+               c->ended == NULL) {
+        /* A lease that expired ends the connection's claim on its
+         * machine as a close does: from here on the machine may go. */
         c->ended = ev;
     } else if (c->ended == NULL && wr__check_is(ev, "machine.transition") &&
                wr__check_eq(ev->result, "ok") &&

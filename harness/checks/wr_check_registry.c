@@ -489,7 +489,10 @@ void wr__check_coordinator_gap(const wr_history_t *h, wr_check_result_t *r)
 /* ------------------------------------------------------------------ */
 
 /* A machine stays registered after its connection closed: the harness's
- * count after every client closed, or the model at the end of the trace. */
+ * count after every client closed, or the model at the end of the trace.
+ * In a cluster whose instance was killed, the harness reads the count
+ * once the TTL has run out twice over: the dead instance's entries are
+ * leaks then too. */
 void wr__check_registry_leak(const wr_history_t *h, const clients_t *cl,
                              wr_check_result_t *r)
 {
@@ -509,11 +512,29 @@ void wr__check_registry_leak(const wr_history_t *h, const clients_t *cl,
         return;
     }
     if (rc != NULL && rc->count > 0) {
-        wr__check_violation(
-            r,
-            "%lld registry entr%s remained after every client had "
-            "closed",
-            (long long)rc->count, rc->count == 1 ? "y" : "ies");
+        const wr_event_t *kill = NULL;
+
+        /* A cluster whose instance was killed: its entries were due to
+         * expire with their TTL before the harness read what was left. */
+        for (size_t i = 0; i < len && kill == NULL; i++)
+            if (wr_history_at(h, i)->src == WR_SRC_HARNESS &&
+                wr__check_is(wr_history_at(h, i), "instance.kill"))
+                kill = wr_history_at(h, i);
+        if (kill != NULL)
+            wr__check_violation(
+                r,
+                "%lld registry entr%s remained after every client had "
+                "closed, %.0f ms after instance %d was killed: a dead "
+                "instance's sessions never expired",
+                (long long)rc->count, rc->count == 1 ? "y" : "ies",
+                (double)(rc->ns - kill->ns) / 1e6, kill->instance);
+        else
+            wr__check_violation(
+                r,
+                "%lld registry entr%s remained after every client had "
+                "closed",
+                (long long)rc->count, rc->count == 1 ? "y" : "ies");
+        wr__check_cite(r, kill);
         wr__check_cite(r, rc);
     }
     for (size_t i = 0; trace && i < len && !md.oom && !g.oom; i++) {

@@ -18,7 +18,7 @@ static void list_faults(void)
         const wsr_fault_info_t *f = wsr_fault_info((wsr_fault_id_t)i);
 
         printf("  %-24s %-8s detected by:", f->name,
-               f->origin ? f->origin : "");
+               f->origin ? f->origin : f->cluster_only ? "cluster" : "");
         for (int c = 0; c < WSR_CHECK__COUNT; c++)
             if (f->detects & (1u << c))
                 printf(" %s", wsr_check_name((wsr_check_id_t)c));
@@ -42,9 +42,17 @@ static void list_scenarios(char **paths, size_t n)
             continue;
         }
         wsr_faults_format(&s->exposes, exposes, sizeof(exposes));
-        printf("  %s\n      name %s, %zu client(s), exposes: %s\n      %s\n",
-               paths[i], s->name, wr_scenario_clients(s),
-               exposes[0] ? exposes : "nothing", s->description);
+        if (wr_scenario_cluster(s))
+            printf("  %s\n      name %s, %zu client(s) on %d instance(s) "
+                   "sharing Redis, exposes: %s\n      %s\n",
+                   paths[i], s->name, wr_scenario_clients(s),
+                   s->gateway.instances, exposes[0] ? exposes : "nothing",
+                   s->description);
+        else
+            printf("  %s\n      name %s, %zu client(s), exposes: %s\n"
+                   "      %s\n",
+                   paths[i], s->name, wr_scenario_clients(s),
+                   exposes[0] ? exposes : "nothing", s->description);
         wr_scenario_free(s);
     }
 }

@@ -128,6 +128,10 @@ static wr_status_t check_shards(wr_run_t *runs, size_t n, char **dirs)
             }
         total += runs[i].ncases;
     }
+    /* An exploration's shards hold what they found, not a share of a
+     * fixed plan: each shard must be there, once, and no count applies. */
+    if (strcmp(runs[0].kind, "explore") == 0)
+        total = runs[0].planned;
     for (int s = 1; s <= runs[0].shard_count; s++) {
         bool have = false;
 
@@ -150,7 +154,10 @@ static wr_status_t check_shards(wr_run_t *runs, size_t n, char **dirs)
 /* Whether two cases of the merged run share a plan index or a directory. */
 static bool duplicates(const wr_run_t *m)
 {
-    for (size_t k = 1; k < m->ncases; k++)
+    bool explore = strcmp(m->kind, "explore") == 0;
+
+    /* A finding and its shrunk case share an index. */
+    for (size_t k = 1; k < m->ncases && !explore; k++)
         if (m->cases[k].index == m->cases[k - 1].index) {
             fprintf(stderr, "wsrace merge: two shards hold case %zu (%s)\n",
                     m->cases[k].index + 1, m->cases[k].id);
@@ -252,6 +259,17 @@ wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env)
                     cc->scenario = merged.scenarios[s];
         }
     }
+    /* The explorations' records add up: counts, cells, findings. */
+    for (size_t i = 1; i < n && merged.explored != NULL; i++)
+        if (runs[i].explored == NULL ||
+            wr_explored_merge(merged.explored, runs[i].explored) != 0) {
+            fprintf(stderr, "wsrace merge: %s has no exploration record to "
+                            "join\n",
+                    args.operands[i]);
+            st = WR_STATUS_BAD_INPUT;
+            wr_run_free(&merged);
+            goto done;
+        }
     qsort(merged.cases, merged.ncases, sizeof(*merged.cases), case_cmp);
     if (duplicates(&merged)) {
         st = WR_STATUS_BAD_INPUT;
@@ -280,7 +298,8 @@ wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env)
         for (size_t i = 0; i < n && from == NULL; i++) {
             char sum[PATH_MAX];
 
-            wr_summary_path(args.operands[i], sum, sizeof(sum));
+            if (wr_summary_path(args.operands[i], sum, sizeof(sum)) != 0)
+                continue;
             if ((size_t)snprintf(src, sizeof(src), "%s/%s", dirname(sum),
                                  cc->dir) < sizeof(src) &&
                 lstat(src, &sb) == 0 && S_ISDIR(sb.st_mode))
@@ -295,7 +314,7 @@ wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env)
             st = WR_STATUS_INFRA;
         }
         wr_case_set_replay(cc, env->self, out);
-        if (!cc->as_expected)
+        if (!cc->as_expected && merged.explored == NULL)
             st = wr_status_worse(st, WR_STATUS_UNEXPECTED);
     }
     if (st == WR_STATUS_INFRA) {
@@ -309,6 +328,8 @@ wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env)
     snprintf(merged.argv_text, sizeof(merged.argv_text), "%s", env->argv_text);
     merged.shard_index = merged.shard_count = 0;
     o.print_matrix = strcmp(merged.kind, "matrix") == 0;
+    if (merged.explored != NULL && merged.explored->nfindings > 0)
+        st = wr_status_worse(st, WR_STATUS_UNEXPECTED);
     printf("wsrace merge: %zu shard(s), %zu case(s) into %s\n", n,
            merged.ncases, out);
     st = wr_run_finish(&merged, &o, tmp, false, st);

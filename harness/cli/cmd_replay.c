@@ -21,18 +21,28 @@
 #define WSRACE_SUPPRESSIONS "/nonexistent"
 #endif
 
-enum { OPT_DIR = 1, OPT_TARGET, OPT_URL, OPT_SCALE, OPT_WRAPPER, OPT_HELP };
+enum {
+    OPT_DIR = 1,
+    OPT_TARGET,
+    OPT_URL,
+    OPT_SYNC,
+    OPT_SCALE,
+    OPT_WRAPPER,
+    OPT_HELP
+};
 
 static const wr_opt_t options[] = {
     {"report-dir", OPT_DIR, true}, {"target", OPT_TARGET, true},
-    {"url", OPT_URL, true},        {"time-scale", OPT_SCALE, true},
+    {"url", OPT_URL, true},        {"sync-control", OPT_SYNC, true},
+    {"time-scale", OPT_SCALE, true},
     {"wrapper", OPT_WRAPPER, true}, {"help", OPT_HELP, false},
     {NULL, 0, false},
 };
 
 static const char usage[] =
     "usage: wsrace replay FILE [--report-dir DIR] [--target PATH | --url "
-    "URL] [--time-scale X] [--wrapper CMD]\n";
+    "URL [--sync-control PATH]]\n"
+    "                     [--time-scale X] [--wrapper CMD]\n";
 
 /* Prints how the verdicts of c differ from the recorded ones; returns how
  * many differ. */
@@ -95,6 +105,9 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
         case OPT_URL:
             o.url = h->arg;
             break;
+        case OPT_SYNC:
+            o.sync_control = h->arg;
+            break;
         case OPT_SCALE:
             if (!wr_opts_double(h->arg, 0.1, 1000, &o.time_scale)) {
                 fprintf(stderr, "wsrace replay: --time-scale wants a number "
@@ -119,6 +132,11 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
     if (st == WR_STATUS_OK && target_given && o.url != NULL) {
         fprintf(stderr, "wsrace replay: --target and --url exclude each "
                         "other\n");
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && o.sync_control != NULL && o.url == NULL) {
+        fprintf(stderr, "wsrace replay: --sync-control is for a gateway at "
+                        "--url (ours gets a socket of its own)\n");
         st = WR_STATUS_BAD_INPUT;
     }
     if (st != WR_STATUS_OK) {
@@ -169,6 +187,8 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
     o.plan.ninjects = 1;
     o.plan.seed = r.seed;
     o.plan.no_sync = r.no_sync;
+    o.plan.chaos = r.chaos.on ? &r.chaos : NULL;
+    o.plan.sched = r.controlled ? &r.sched : NULL;
     {
         char faults[WSR_FAULTS_TEXT_MAX];
 

@@ -1,13 +1,16 @@
-/* cmd_run.c - wsrace run and wsrace matrix: plan, run, report.
+/* cmd_run.c - wsrace run, matrix and explore: plan, run, report.
  *
- * Both share their options; matrix plans its rows (nothing, each fault,
+ * They share their options; matrix plans its rows (nothing, each fault,
  * each exposed mode, the seed bugs together) instead of --inject sets,
- * runs 10 seeds and 4 jobs by default and prints the matrix. */
+ * runs 10 seeds and 4 jobs by default and prints the matrix; explore
+ * runs iterations with fresh seeds under a scheduling strategy until its
+ * budget ends (run/wr_explore.h), with nothing injected by default. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/wr_cli.h"
@@ -15,6 +18,7 @@
 #include "drive/wr_tool.h"
 #include "judge/wr_matrix.h"
 #include "plan/wr_plan.h"
+#include "run/wr_explore.h"
 #include "run/wr_run.h"
 
 #ifndef WSRACE_VERSION
@@ -48,6 +52,16 @@ enum {
     OPT_TOOL,
     OPT_TARGET_BUILD,
     OPT_SUPPRESSIONS,
+    OPT_CHAOS,
+    OPT_SYNC_CONTROL,
+    OPT_STRATEGY,
+    OPT_DEPTH,
+    OPT_RUNS,
+    OPT_BUDGET,
+    OPT_KEEP_GOING,
+    OPT_NO_SHRINK,
+    OPT_SHRINK_BUDGET,
+    OPT_CONFIRM,
     OPT_HELP,
 };
 
@@ -72,6 +86,16 @@ static const wr_opt_t options[] = {
     {"tool", OPT_TOOL, true},
     {"target-build", OPT_TARGET_BUILD, true},
     {"suppressions", OPT_SUPPRESSIONS, true},
+    {"chaos", OPT_CHAOS, false},
+    {"sync-control", OPT_SYNC_CONTROL, true},
+    {"strategy", OPT_STRATEGY, true},
+    {"depth", OPT_DEPTH, true},
+    {"runs", OPT_RUNS, true},
+    {"budget", OPT_BUDGET, true},
+    {"keep-going", OPT_KEEP_GOING, false},
+    {"no-shrink", OPT_NO_SHRINK, false},
+    {"shrink-budget", OPT_SHRINK_BUDGET, true},
+    {"confirm", OPT_CONFIRM, true},
     {"help", OPT_HELP, false},
     {NULL, 0, false},
 };
@@ -87,8 +111,12 @@ typedef struct {
     bool scale_given;   /* --time-scale was given */
     const char *build;  /* --target-build */
     bool matrix;
+    bool explore;
     bool help;
-    const char *cmd; /* "run" | "matrix" */
+    bool seed_given;
+    wr_chaos_t chaos;      /* --chaos */
+    wr_explore_opts_t x;   /* explore's own options */
+    const char *cmd; /* "run" | "matrix" | "explore" */
 } cli_t;
 
 static wr_status_t bad_value(const char *cmd, const char *opt,
@@ -110,6 +138,59 @@ static bool shard_arg(const char *s, int *index, int *count)
     snprintf(i, sizeof(i), "%.*s", (int)(slash - s), s);
     return wr_opts_int(i, 1, 1000, index) &&
            wr_opts_int(slash + 1, 1, 1000, count) && *index <= *count;
+}
+
+/* The options of explore alone. */
+static wr_status_t apply_explore(cli_t *cli, const wr_opt_hit_t *h)
+{
+    wr_explore_opts_t *x = &cli->x;
+    int n;
+
+    if (!cli->explore)
+        return bad_value(cli->cmd, h->name, "nothing (it is an option of "
+                                            "wsrace explore)",
+                         h->arg ? h->arg : "");
+    switch (h->id) {
+    case OPT_STRATEGY:
+        if (strcmp(h->arg, "pct") == 0)
+            x->strategy = WR_SCHED_PCT;
+        else if (strcmp(h->arg, "random") == 0)
+            x->strategy = WR_SCHED_RANDOM;
+        else
+            return bad_value(cli->cmd, h->name, "pct or random", h->arg);
+        return WR_STATUS_OK;
+    case OPT_DEPTH:
+        if (!wr_opts_int(h->arg, 1, 100, &x->depth))
+            return bad_value(cli->cmd, h->name, "1..100", h->arg);
+        return WR_STATUS_OK;
+    case OPT_RUNS:
+        if (!wr_opts_int(h->arg, 1, 100000000, &n))
+            return bad_value(cli->cmd, h->name, "1..100000000", h->arg);
+        x->runs = n;
+        return WR_STATUS_OK;
+    case OPT_BUDGET:
+        if (!wr_opts_double(h->arg, 0, 604800, &x->budget_s))
+            return bad_value(cli->cmd, h->name,
+                             "seconds in [0, 604800] (0: --runs alone)",
+                             h->arg);
+        return WR_STATUS_OK;
+    case OPT_KEEP_GOING:
+        x->keep_going = true;
+        return WR_STATUS_OK;
+    case OPT_NO_SHRINK:
+        x->shrink = false;
+        return WR_STATUS_OK;
+    case OPT_SHRINK_BUDGET:
+        if (!wr_opts_double(h->arg, 1, 86400, &x->shrink_budget_s))
+            return bad_value(cli->cmd, h->name, "seconds in [1, 86400]",
+                             h->arg);
+        return WR_STATUS_OK;
+    case OPT_CONFIRM:
+        if (!wr_opts_int(h->arg, 1, 1000, &x->confirm))
+            return bad_value(cli->cmd, h->name, "1..1000", h->arg);
+        return WR_STATUS_OK;
+    }
+    return WR_STATUS_BAD_INPUT;
 }
 
 /* Applies one option. Returns WR_STATUS_OK or the status to end with. */
@@ -142,7 +223,27 @@ static wr_status_t apply(cli_t *cli, const wr_opt_hit_t *h)
         if (!wr_opts_u64(h->arg, &o->plan.seed))
             return bad_value(cli->cmd, h->name, "a whole number >= 0",
                              h->arg);
+        cli->seed_given = true;
         return WR_STATUS_OK;
+    case OPT_CHAOS:
+        cli->chaos = WR_CHAOS_DEFAULT;
+        o->plan.chaos = &cli->chaos;
+        cli->x.chaos = true;
+        return WR_STATUS_OK;
+    case OPT_SYNC_CONTROL:
+        if (h->arg[0] == '\0')
+            return bad_value(cli->cmd, h->name, "a socket path", h->arg);
+        o->sync_control = h->arg;
+        return WR_STATUS_OK;
+    case OPT_STRATEGY:
+    case OPT_DEPTH:
+    case OPT_RUNS:
+    case OPT_BUDGET:
+    case OPT_KEEP_GOING:
+    case OPT_NO_SHRINK:
+    case OPT_SHRINK_BUDGET:
+    case OPT_CONFIRM:
+        return apply_explore(cli, h);
     case OPT_REPEAT:
     case OPT_SEEDS:
         if (!wr_opts_int(h->arg, 1, 100000, &o->plan.repeat))
@@ -299,13 +400,21 @@ static void cli_init(cli_t *cli, const char *cmd, const wr_cli_env_t *env)
     wr_cli_default_gateway(cli->gateway, sizeof(cli->gateway));
     cli->cmd = cmd;
     cli->matrix = strcmp(cmd, "matrix") == 0;
+    cli->explore = strcmp(cmd, "explore") == 0;
     cli->o.plan.kind = cmd;
     cli->o.plan.seed = 1;
     cli->o.plan.repeat = cli->matrix ? 10 : 1;
     cli->o.self = env->self;
     cli->o.gateway = cli->gateway;
     cli->o.report_root = "reports";
-    cli->o.jobs = cli->matrix ? 4 : 1;
+    cli->o.jobs = cli->matrix ? 4 : cli->explore ? 2 : 1;
+    cli->x.strategy = WR_SCHED_PCT;
+    cli->x.depth = 3;
+    cli->x.budget_s = 60;
+    cli->x.shrink = true;
+    cli->x.shrink_budget_s = 60;
+    cli->x.confirm = 5;
+    cli->x.max_shrink = 3;
     cli->o.print_matrix = cli->matrix;
     cli->o.secret = wr_cli_secret();
     cli->o.time_scale = 1.0;
@@ -359,9 +468,45 @@ wr_status_t wr_cmd_run(const char *cmd, int argc, char **argv,
         fprintf(stderr, "wsrace %s: --baseline: %s\n", cmd, err);
         st = WR_STATUS_BAD_INPUT;
     }
+    if (st == WR_STATUS_OK && cli.o.sync_control != NULL &&
+        cli.o.url == NULL) {
+        fprintf(stderr, "wsrace %s: --sync-control is for a gateway at --url "
+                        "(ours gets a socket of its own)\n",
+                cmd);
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && cli.explore && cli.o.tool != WR_TOOL_NONE) {
+        fprintf(stderr, "wsrace explore: explore natively; replay a finding "
+                        "under --tool or --target-build afterwards\n");
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && cli.explore && cli.x.budget_s <= 0 &&
+        cli.x.runs <= 0) {
+        fprintf(stderr, "wsrace explore: --budget 0 needs --runs N\n");
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && cli.explore && cli.ninjects == 0) {
+        /* Explore the target as it is unless told otherwise. */
+        cli.injects = calloc(1, sizeof(*cli.injects));
+        if (cli.injects == NULL)
+            st = WR_STATUS_INFRA;
+        else
+            cli.injects[cli.ninjects++].kind = WR_INJECT_NONE;
+    }
+    if (st == WR_STATUS_OK && cli.explore && !cli.seed_given) {
+        /* Fresh seeds each time: a CI that explores daily covers new
+         * ground; the seed is printed and in every replay. */
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        cli.o.plan.seed = ((unsigned long long)ts.tv_sec * 1000003ULL ^
+                           (unsigned long long)ts.tv_nsec ^
+                           (unsigned long long)getpid() << 20) %
+                          1000000000ULL;
+    }
     if (st == WR_STATUS_OK)
         st = wr_cli_load_scenarios(cmd, args.operands, args.noperands,
-                                   cli.matrix, &s, &n);
+                                   cli.matrix || cli.explore, &s, &n);
     if (st == WR_STATUS_OK && cli.matrix) {
         free(cli.injects);
         cli.injects = NULL;
@@ -385,19 +530,42 @@ wr_status_t wr_cmd_run(const char *cmd, int argc, char **argv,
         goto out;
     cli.o.plan.injects = cli.injects;
     cli.o.plan.ninjects = cli.ninjects;
+    cli.o.plan.fit_faults = cli.matrix;
     for (size_t i = 0; i < n; i++)
         if (wr_scenario_clients(s[i]) > most)
             most = wr_scenario_clients(s[i]);
     raise_nofile(most * (size_t)(cli.o.jobs > 1 ? cli.o.jobs : 1));
-    printf("wsrace %s: %s, %zu scenario(s), seed %llu%s%d, target %s\n",
-           WSRACE_VERSION, cmd, n, cli.o.plan.seed,
-           cli.matrix ? ", seeds " : ", repeat ", cli.o.plan.repeat,
-           cli.o.url ? cli.o.url : cli.o.gateway);
+    if (cli.explore) {
+        printf("wsrace %s: explore, %zu scenario(s), strategy %s", WSRACE_VERSION,
+               n, wr_sched_kind_name(cli.x.strategy));
+        if (cli.x.strategy == WR_SCHED_PCT)
+            printf(" depth %d", cli.x.depth);
+        printf("%s, first seed %llu, ", cli.x.chaos ? ", chaos" : "",
+               cli.o.plan.seed);
+        if (cli.x.budget_s > 0)
+            printf("budget %.0f s", cli.x.budget_s);
+        if (cli.x.runs > 0)
+            printf("%s%ld runs", cli.x.budget_s > 0 ? " or " : "",
+                   cli.x.runs);
+        printf(", %d job(s), target %s\n",
+               cli.o.url ? 1 : cli.o.jobs,
+               cli.o.url ? cli.o.url : cli.o.gateway);
+    } else {
+        printf("wsrace %s: %s, %zu scenario(s), seed %llu%s%d, target %s\n",
+               WSRACE_VERSION, cmd, n, cli.o.plan.seed,
+               cli.matrix ? ", seeds " : ", repeat ", cli.o.plan.repeat,
+               cli.o.url ? cli.o.url : cli.o.gateway);
+    }
     if (cli.o.plan.shard_count)
         printf("shard %d/%d\n", cli.o.plan.shard_index,
                cli.o.plan.shard_count);
     fflush(stdout);
-    st = wr_run(&cli.o, s, n, &run);
+    if (cli.explore) {
+        cli.x.run = cli.o;
+        st = wr_explore(&cli.x, s, n, &run);
+    } else {
+        st = wr_run(&cli.o, s, n, &run);
+    }
     wr_run_free(&run);
 out:
     wr_cli_free_scenarios(s, n);

@@ -21,10 +21,11 @@ typedef struct {
     atomic_int *stop;      /* set by SIGINT/SIGTERM */
 } wr_cli_env_t;
 
-/* run and matrix (cmd is "run" or "matrix"). */
+/* run, matrix and explore (cmd is "run", "matrix" or "explore"). */
 wr_status_t wr_cmd_run(const char *cmd, int argc, char **argv,
                        const wr_cli_env_t *env);
 wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env);
+wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env);
 wr_status_t wr_cmd_diff(int argc, char **argv, const wr_cli_env_t *env);
 wr_status_t wr_cmd_merge(int argc, char **argv, const wr_cli_env_t *env);
 wr_status_t wr_cmd_check(int argc, char **argv, const wr_cli_env_t *env);

@@ -80,6 +80,7 @@ typedef struct {
     worker_t *w;
     const wr_group_t *grp;
     int g, i; /* index in the scenario, in the group */
+    int instance; /* the gateway instance it connects to */
     char *user, *session, *token;
     uint64_t rng;       /* seeded per client */
     size_t step;        /* current step */
@@ -166,6 +167,14 @@ static uint64_t next_rand(uint64_t *s)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
+}
+
+/* The endpoint of gateway instance k. */
+static wr_endpoint_t endpoint(const engine_t *e, int k)
+{
+    if (e->o->endpoints != NULL && k >= 0 && k < e->o->nendpoints)
+        return e->o->endpoints[k];
+    return (wr_endpoint_t){e->o->host, e->o->port};
 }
 
 static int scaled(const engine_t *e, int ms)
@@ -509,14 +518,15 @@ static void start_connect(client_t *c, const wr_step_t *s)
 {
     engine_t *e = c->w->e;
     struct lws_client_connect_info ci;
+    wr_endpoint_t ep = endpoint(e, c->instance);
 
     memset(&ci, 0, sizeof(ci));
     ci.context = c->w->ctx;
-    ci.address = e->o->host;
-    ci.port = e->o->port;
+    ci.address = ep.host;
+    ci.port = ep.port;
     ci.path = e->o->path;
-    ci.host = e->o->host;
-    ci.origin = e->o->host;
+    ci.host = ep.host;
+    ci.origin = ep.host;
     ci.protocol = NULL;
     ci.local_protocol_name = "wsrace-client";
     ci.userdata = c;
@@ -526,8 +536,14 @@ static void start_connect(client_t *c, const wr_step_t *s)
     c->closing = false;
     c->connecting = true;
     c->w->open++;
-    record(c, "client.connect", "invoke",
-           json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
+    if (e->o->endpoints != NULL)
+        record(c, "client.connect", "invoke",
+               json_pack("{s:s,s:i}", "token",
+                         wr_token_kind_name(c->grp->token), "instance",
+                         c->instance));
+    else
+        record(c, "client.connect", "invoke",
+               json_pack("{s:s}", "token", wr_token_kind_name(c->grp->token)));
     c->waiting = true;
     set_bound(c, scaled(e, s->within_ms), step_timeout_cb);
     if (lws_client_connect_via_info(&ci) == NULL && c->connecting) {
@@ -545,16 +561,17 @@ static void start_connect(client_t *c, const wr_step_t *s)
     }
 }
 
-/* Asks the gateway whether key is ready (GET /debug/ready?id=KEY) and
- * records the answer; why is NULL for a step, "chaos" for chaos. Returns
- * 1 for an answer of registered, 0 for one of not registered, -1 for no
- * answer. */
-static int probe_key(client_t *c, const char *key, const char *why)
+/* Asks gateway instance `at` whether key is ready (GET
+ * /debug/ready?id=KEY) and records the answer; why is NULL for a step,
+ * "chaos" for chaos. Returns 1 for an answer of registered, 0 for one of
+ * not registered, -1 for no answer. */
+static int probe_key(client_t *c, const char *key, const char *why, int at)
 {
     engine_t *e = c->w->e;
     char path[512], *body = NULL, enc[sizeof(path) - 16];
     json_t *j = NULL;
     int st, registered = -1;
+    wr_endpoint_t ep = endpoint(e, at);
 
     /* The key is percent-encoded: "s&x=1" is one id, not an id "s" and an
      * argument x. */
@@ -567,16 +584,20 @@ static int probe_key(client_t *c, const char *key, const char *why)
     snprintf(path, sizeof(path), "/debug/ready?id=%s", enc);
     /* Blocking, on loopback, bounded: a probe holds this thread's other
      * clients for well under a millisecond. */
-    st = wr_http_get(e->o->host, e->o->port, path, scaled(e, PROBE_TIMEOUT_MS),
+    st = wr_http_get(ep.host, ep.port, path, scaled(e, PROBE_TIMEOUT_MS),
                      &body);
     if (st == 200)
         j = json_loads(body, 0, NULL);
     if (j != NULL && json_is_boolean(json_object_get(j, "ready"))) {
+        json_t *f;
+
         registered = json_is_true(json_object_get(j, "registered"));
-        record(c, "client.probe", "ok",
-               json_pack("{s:s,s:O,s:O,s:s?}", "key", key, "registered",
-                         json_object_get(j, "registered"), "ready",
-                         json_object_get(j, "ready"), "why", why));
+        f = json_pack("{s:s,s:O,s:O,s:s?}", "key", key, "registered",
+                      json_object_get(j, "registered"), "ready",
+                      json_object_get(j, "ready"), "why", why);
+        if (e->o->endpoints != NULL) /* which instance answered */
+            json_object_set_new(f, "instance", json_integer(at));
+        record(c, "client.probe", "ok", f);
     } else {
         record(c, "client.probe", "fail",
                json_pack("{s:s,s:i,s:s,s:s?}", "key", key, "code", st,
@@ -593,9 +614,37 @@ static void probe(client_t *c, const wr_step_t *s)
     char *key =
         wr_scenario_expand(s->key, c->i, c->g, c->user, c->session, e->o->seed);
 
-    if (probe_key(c, key ? key : "", NULL) < 0)
+    int at = s->instance != NULL
+                 ? wr_scenario_instance(e->o->scenario, c->grp, s, c->i, c->g,
+                                        c->user, c->session, e->o->seed)
+                 : c->instance;
+
+    if (probe_key(c, key ? key : "", NULL, at) < 0)
         step_failed(c, s, "probe failed");
     free(key);
+}
+
+/* A nemesis step: the runner acts on an instance, bounded; the client
+ * goes on once it is done. */
+static void nemesis(client_t *c, const wr_step_t *s)
+{
+    engine_t *e = c->w->e;
+    char err[256] = "no cluster to act on";
+    int rc = e->o->nemesis != NULL
+                 ? e->o->nemesis(e->o->nemesis_ctx, s->kind, s->target, err,
+                                 sizeof(err))
+                 : -ENOTSUP;
+
+    if (rc == 0) {
+        record(c, "client.nemesis", "ok",
+               json_pack("{s:s,s:i}", "step", wr_step_kind_name(s->kind),
+                         "instance", s->target));
+        return;
+    }
+    record(c, "client.nemesis", "fail",
+           json_pack("{s:s,s:i,s:s}", "step", wr_step_kind_name(s->kind),
+                     "instance", s->target, "error", err));
+    step_failed(c, s, err);
 }
 
 /* ------------------------------------------------------------------ */
@@ -663,7 +712,7 @@ static void chaos_probe(client_t *c)
     else
         snprintf(key, sizeof(key), "absent-%llu-%d-%d",
                  (unsigned long long)e->o->seed, c->g, c->chaos_seq++);
-    probe_key(c, key, "chaos");
+    probe_key(c, key, "chaos", c->instance);
 }
 
 static void chaos_close_timeout_cb(lws_sorted_usec_list_t *sul)
@@ -709,7 +758,7 @@ static bool chaos_before_step(client_t *c)
 static void chaos_reconnect_cb(lws_sorted_usec_list_t *sul)
 {
     client_t *c = lws_container_of(sul, client_t, sul);
-    int registered = probe_key(c, c->session, "chaos");
+    int registered = probe_key(c, c->session, "chaos", c->instance);
 
     if (registered == 1 && ++c->chaos_waited * 20 < scaled(c->w->e, 2000)) {
         set_timer(c, 20, chaos_reconnect_cb);
@@ -886,6 +935,12 @@ static void run_steps(client_t *c)
         }
         case WR_STEP_PROBE_READY:
             probe(c, s);
+            break;
+        case WR_STEP_KILL_INSTANCE:
+        case WR_STEP_RESTART_INSTANCE:
+        case WR_STEP_PAUSE_INSTANCE:
+        case WR_STEP_RESUME_INSTANCE:
+            nemesis(c, s);
             break;
         case WR_STEP_CLOSE:
             if (!c->open) {
@@ -1434,6 +1489,9 @@ static int setup_clients(engine_t *e)
                                          e->o->seed);
             c->session = wr_scenario_expand(grp->session, i, (int)g, c->user,
                                             NULL, e->o->seed);
+            c->instance = wr_scenario_instance(sc, grp, NULL, i, (int)g,
+                                               c->user, c->session,
+                                               e->o->seed);
             c->inbox = json_array();
             c->drained_step = SIZE_MAX;
             setup_chaos(e, c);

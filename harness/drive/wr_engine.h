@@ -33,10 +33,29 @@
 
 #define WR_ENGINE_PER_THREAD 1000 /* connections per lws context, at most */
 
+/* One gateway instance of a cluster, as clients reach it. */
+typedef struct {
+    const char *host;
+    int port;
+} wr_endpoint_t;
+
+/* What a nemesis step (kill_instance, restart_instance, pause_instance,
+ * resume_instance) asks of the runner, which owns the instances. Called
+ * on a service thread; returns 0, or negative errno with the reason in
+ * err. It may block (bounded): the thread's other clients wait. */
+typedef int (*wr_nemesis_fn)(void *ctx, wr_step_kind_t kind, int instance,
+                             char *err, size_t errlen);
+
 typedef struct {
     const wr_scenario_t *scenario;
     const char *host; /* "127.0.0.1" */
     int port;
+    /* A cluster: instance k at endpoints[k] (clients placed by their
+     * group's `instance`); NULL: every client at host:port. */
+    const wr_endpoint_t *endpoints;
+    int nendpoints;
+    wr_nemesis_fn nemesis; /* NULL: nemesis steps fail */
+    void *nemesis_ctx;
     const char *path;   /* WebSocket path, "/ws" */
     const char *secret; /* HS256 secret the gateway checks */
     unsigned long long seed;

@@ -498,8 +498,7 @@ static int build_argv(const wr_target_opts_t *o, const char *trace,
     rc = rc ? rc : wr_argv_push(a, o->path);
     rc = rc ? rc : wr_argv_push(a, "--host");
     rc = rc ? rc : wr_argv_push(a, "127.0.0.1");
-    rc = rc ? rc : wr_argv_push(a, "--port");
-    rc = rc ? rc : wr_argv_push(a, "0");
+    rc = rc ? rc : wr_argv_push_int(a, "--port", o->port > 0 ? o->port : 0);
     rc = rc ? rc : wr_argv_push(a, "--trace");
     rc = rc ? rc : wr_argv_push(a, trace);
     rc = rc ? rc : wr_argv_push_int(a, "--lifeline", lifeline);
@@ -564,10 +563,12 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
     memset(t, 0, sizeof(*t));
     t->state = WR_TARGET_NO_START;
     t->exit_code = -1;
-    if ((size_t)snprintf(t->log_path, sizeof(t->log_path), "%s/gateway.log",
-                         o->dir) >= sizeof(t->log_path) ||
+    if ((size_t)snprintf(t->log_path, sizeof(t->log_path), "%s/gateway%s%s.log",
+                         o->dir, o->tag ? "-" : "", o->tag ? o->tag : "") >=
+            sizeof(t->log_path) ||
         (size_t)snprintf(t->trace_path, sizeof(t->trace_path),
-                         "%s/trace.jsonl", o->dir) >= sizeof(t->trace_path)) {
+                         "%s/trace%s%s.jsonl", o->dir, o->tag ? "-" : "",
+                         o->tag ? o->tag : "") >= sizeof(t->trace_path)) {
         snprintf(t->error, sizeof(t->error), "case directory path too long");
         return -ENAMETOOLONG;
     }

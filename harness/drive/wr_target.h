@@ -30,6 +30,10 @@ typedef struct {
     const char *wrapper;  /* a command to run the gateway under, or NULL */
     const char *secret;   /* WSRACE_SECRET of the gateway, or NULL */
     int start_timeout_ms; /* listening + /healthz bound; default 10000 */
+    const char *tag;      /* an instance of a cluster: its files are
+                             gateway-TAG.log and trace-TAG.jsonl; NULL:
+                             gateway.log and trace.jsonl */
+    int port;             /* the port to listen on; 0: any free one */
 } wr_target_opts_t;
 
 typedef struct {

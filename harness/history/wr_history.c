@@ -51,6 +51,8 @@ struct wr_history {
     wr_event_t *ev;   /* events, in add order until sorted */
     size_t len, cap;  /* events used / allocated */
     size_t ngateway;  /* events whose source is the gateway */
+    unsigned chains;  /* trace files loaded so far */
+    unsigned loading; /* the chain of the events being added */
     bool has_trace;   /* set by wr_history_set_has_trace() */
     block_t *blocks;  /* arena: interned strings and lines */
     slot_t *set;      /* intern set, open addressing, power of two */
@@ -192,6 +194,9 @@ typedef enum {
     F_COUNT,   /* count */
     F_SESSION, /* client.connect session: key when "key" is absent */
     F_SRC,     /* src */
+    F_INSTANCE, /* instance */
+    F_RSEQ,    /* rseq */
+    F_RAFTER,  /* rafter */
     F_LINE,    /* line: a scenario line */
 } kind_t;
 
@@ -220,6 +225,7 @@ static const field_t fields[] = {
     {"event", S(event)},
     {"from", S(from)},
     {"handle", S(handle)},
+    {"instance", F_INSTANCE, 0},
     {"key", S(key)},
     {"line", F_LINE, 0},
     {"linked", B(linked)},
@@ -227,9 +233,11 @@ static const field_t fields[] = {
     {"msg_type", S(msg_type)},
     {"ns", F_NS, 0},
     {"phase", S(phase)},
+    {"rafter", F_RAFTER, 0},
     {"ready", B(ready)},
     {"registered", B(registered)},
     {"result", S(result)},
+    {"rseq", F_RSEQ, 0},
     {"seq", F_SEQ, 0},
     {"session", F_SESSION, 0},
     {"sig", F_SIG, 0},
@@ -347,6 +355,12 @@ static int apply(wr_history_t *h, parse_t *p, const char *name, size_t len,
         ev->line_no = (int)v->n;
     else if (f->kind == F_SIG)
         ev->sig = (int)v->n;
+    else if (f->kind == F_INSTANCE)
+        ev->instance = (int)v->n;
+    else if (f->kind == F_RSEQ)
+        ev->rseq = v->n > 0 ? (uint64_t)v->n : 0;
+    else if (f->kind == F_RAFTER)
+        ev->rafter = v->n > 0 ? (uint64_t)v->n : 0;
     else
         ev->count = v->n;
     return 0;
@@ -578,6 +592,8 @@ static int add_text(wr_history_t *h, wr_src_t src, const char *text, size_t len)
     ev->stopped = -1;
     ev->code = -1;
     ev->count = -1;
+    ev->instance = -1;
+    ev->chain = h->loading;
     p.ev = ev;
     rc = fill_fast(h, &p, text, text + len);
     if (rc == 0) {
@@ -679,10 +695,17 @@ static long load_lines(wr_history_t *h, const char *path, wr_src_t src,
 long wr_history_load_trace(wr_history_t *h, const char *path, int *torn)
 {
     int dummy = 0;
-    long n = load_lines(h, path, WR_SRC_GATEWAY, torn ? torn : &dummy);
+    long n;
 
-    if (n >= 0)
+    if (h == NULL)
+        return -EINVAL;
+    h->loading = h->chains;
+    n = load_lines(h, path, WR_SRC_GATEWAY, torn ? torn : &dummy);
+    h->loading = 0;
+    if (n >= 0) {
         h->has_trace = true;
+        h->chains++;
+    }
     return n;
 }
 
@@ -696,19 +719,97 @@ long wr_history_load(wr_history_t *h, const char *path)
 /* ------------------------------------------------------------------ */
 
 /* Sort keys: the event's order key, ties broken by add order, which makes
- * qsort stable. */
+ * qsort stable. Gateway events sort by chain first. */
 typedef struct {
-    int64_t key;  /* seq (gateway) or ns (others) */
-    size_t index; /* position in add order */
+    int64_t key;    /* seq (gateway) or ns (others) */
+    size_t index;   /* position in add order */
+    unsigned chain; /* gateway events: their trace; 0 for the others */
 } order_t;
 
 static int order_cmp(const void *a, const void *b)
 {
     const order_t *x = a, *y = b;
 
+    if (x->chain != y->chain)
+        return x->chain < y->chain ? -1 : 1;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
     return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Merges the gateway events of several traces (gw, sorted by chain, then
+ * seq) into one order, written back into gw: by ns, each trace in its own
+ * order, and a registry operation (rseq) only once every operation before
+ * it in the cluster's order is placed, so that the history replays the
+ * registry as Redis applied it; a reading of the registry (rafter) comes
+ * after the operations it saw. Within one trace rseq only grows (the
+ * instance holds its lock across an operation and its event); should it
+ * not, ns decides. Returns false when out of memory (gw unchanged). */
+static bool merge_chains(const wr_history_t *h, order_t *gw, size_t ngw,
+                         unsigned chains)
+{
+    size_t *head = calloc(chains + 1, sizeof(*head));
+    size_t *end = calloc(chains + 1, sizeof(*end));
+    uint64_t *next = malloc((ngw + 1) * sizeof(*next));
+    order_t *out = malloc((ngw + 1) * sizeof(*out));
+    size_t k = 0;
+
+    if (head == NULL || end == NULL || next == NULL || out == NULL) {
+        free(head);
+        free(end);
+        free(next);
+        free(out);
+        return false;
+    }
+    for (size_t i = 0; i < ngw; i++) {
+        unsigned c = gw[i].chain < chains ? gw[i].chain : chains - 1;
+
+        if (i == 0 || gw[i - 1].chain != gw[i].chain)
+            head[c] = i;
+        end[c] = i + 1;
+    }
+    /* next[i]: the first rseq at or after i in its chain, 0 when none. */
+    for (size_t i = ngw; i-- > 0;) {
+        uint64_t r = h->ev[gw[i].index].rseq;
+
+        next[i] = r != 0                                          ? r
+                  : i + 1 < ngw && gw[i + 1].chain == gw[i].chain ? next[i + 1]
+                                                                  : 0;
+    }
+    while (k < ngw) {
+        uint64_t least = 0;
+        int best = -1, any = -1;
+
+        for (unsigned c = 0; c < chains; c++)
+            if (head[c] < end[c] && next[head[c]] != 0 &&
+                (least == 0 || next[head[c]] < least))
+                least = next[head[c]];
+        for (unsigned c = 0; c < chains; c++) {
+            const wr_event_t *e;
+
+            if (head[c] >= end[c])
+                continue;
+            e = &h->ev[gw[head[c]].index];
+            if (any < 0 || e->ns < h->ev[gw[head[any]].index].ns)
+                any = (int)c;
+            if (e->rseq != 0 && e->rseq != least)
+                continue;
+            /* A reading made after operation rafter follows it. */
+            if (e->rafter != 0 && least != 0 && least <= e->rafter)
+                continue;
+            if (best < 0 || e->ns < h->ev[gw[head[best]].index].ns)
+                best = (int)c;
+        }
+        if (best < 0)
+            best = any; /* an order the traces contradict: by time */
+        out[k++] = gw[head[best]++];
+    }
+    memcpy(gw, out, ngw * sizeof(*gw));
+    free(head);
+    free(end);
+    free(next);
+    free(out);
+    return true;
 }
 
 void wr_history_sort(wr_history_t *h)
@@ -731,12 +832,14 @@ void wr_history_sort(wr_history_t *h)
     }
     for (size_t n = 0; n < h->len; n++) {
         if (h->ev[n].src == WR_SRC_GATEWAY)
-            gw[ngw++] = (order_t){(int64_t)h->ev[n].seq, n};
+            gw[ngw++] = (order_t){(int64_t)h->ev[n].seq, n, h->ev[n].chain};
         else
-            other[nother++] = (order_t){h->ev[n].ns, n};
+            other[nother++] = (order_t){h->ev[n].ns, n, 0};
     }
     qsort(gw, ngw, sizeof(*gw), order_cmp);
     qsort(other, nother, sizeof(*other), order_cmp);
+    if (h->chains > 1)
+        merge_chains(h, gw, ngw, h->chains);
     /* Two-way merge on ns: gateway events never pass each other, and on a
      * tie the gateway event goes first (a client sees a gateway action only
      * after it happened). from[k] is the add-order index of the event that

@@ -32,7 +32,11 @@
  *   harness  target.start (ns at /healthz ok), target.exit (code, sig,
  *            stopped: false when it died on its own),
  *            target.registry (count: entries left after every client closed;
- *            keys in "keys"), case.end.
+ *            keys in "keys"), case.end. A cluster's events carry
+ *            "instance"; the nemesis steps add instance.kill,
+ *            instance.restart, instance.pause and instance.resume, and the
+ *            registry's log in Redis adds one redis.op per operation (rseq,
+ *            op, key, instance, conn, result), beside its trace event.
  *
  * Not thread-safe: one thread builds a history, then checkers read it. */
 #ifndef WR_HISTORY_H
@@ -83,6 +87,14 @@ typedef struct wr_event {
     int code;                   /* close code, exit code; -1 when absent */
     int sig;                    /* target.exit signal; 0 when none */
     int64_t count;              /* target.registry entries; -1 when absent */
+    int instance;               /* a cluster's gateway instance; -1 when
+                                   absent (a lone gateway) */
+    uint64_t rseq;              /* the registry operation's place in the
+                                   cluster-wide order; 0 when none */
+    uint64_t rafter;            /* a reading of the registry: made after
+                                   that many operations; 0 when none */
+    unsigned chain;             /* gateway events: which trace file (its
+                                   seq numbers are its own) */
     int line_no;                /* client.step_failed: scenario line; 0 */
     char *line;                 /* the event as one JSON object, no newline */
 } wr_event_t;
@@ -99,7 +111,8 @@ void wr_history_free(wr_history_t *h);
  * with a string "event" member, -ENOMEM. */
 int wr_history_add_line(wr_history_t *h, wr_src_t src, const char *line);
 
-/* Appends every line of a gateway trace file. A torn last line (the
+/* Appends every line of a gateway trace file; each file loaded is a
+ * chain of its own (a cluster has one per gateway process). A torn last line (the
  * gateway died mid-write: no newline, or not a JSON object) is skipped and
  * counted in *torn when torn is not NULL; empty lines are skipped. Returns
  * the number of events added, or negative errno (-EINVAL when a line
@@ -113,7 +126,10 @@ long wr_history_load(wr_history_t *h, const char *path);
 
 /* Orders the history on the shared clock. Gateway events keep trace (seq)
  * order among themselves, since the trace takes ns before its lock; the
- * other sources are merged in by ns. Call once, after every add. */
+ * other sources are merged in by ns. Several traces (a cluster) are merged
+ * by ns, each in its own seq order, except that registry operations keep
+ * the cluster's one order (rseq) across traces. Call once, after every
+ * add. */
 void wr_history_sort(wr_history_t *h);
 
 size_t wr_history_len(const wr_history_t *h);

@@ -7,6 +7,7 @@
 #include "judge/wr_matrix.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -374,15 +375,17 @@ json_t *wr_matrix_json(const wr_matrix_t *m)
  * scenario, check, cell, counts), so a change to it reads as a diff. */
 int wr_matrix_write_baseline(const wr_matrix_t *m, const char *path)
 {
-    char tmp[1100];
-    json_t *j = wr_matrix_json(m), *c;
+    char tmp[PATH_MAX];
+    json_t *j;
     FILE *f;
     size_t i;
     int rc = 0;
+    json_t *c;
 
-    if (j == NULL)
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+        return -ENAMETOOLONG;
+    if ((j = wr_matrix_json(m)) == NULL)
         return -ENOMEM;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     f = fopen(tmp, "w");
     if (f == NULL) {
         json_decref(j);

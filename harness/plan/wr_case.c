@@ -171,3 +171,30 @@ int wr_case_set_replay(wr_case_t *c, const char *self, const char *run_dir)
     }
     return 0;
 }
+
+void wr_case_init(wr_case_t *c, size_t index, const wr_scenario_t *s,
+                  const wsr_faults_t *f, unsigned long long seed,
+                  const char *prefix)
+{
+    char label[WSR_FAULTS_TEXT_MAX], pos[32];
+
+    memset(c, 0, sizeof(*c));
+    c->index = index;
+    c->scenario = s;
+    c->faults = *f;
+    wsr_faults_format(f, c->inject, sizeof(c->inject));
+    c->seed = seed;
+    c->target_exit_code = -1;
+    c->first_fail_ns = -1;
+    snprintf(label, sizeof(label), "%s", c->inject[0] ? c->inject : "none");
+    for (char *p = label; *p; p++)
+        if (*p == ',' || *p == '=')
+            *p = '+';
+    if (prefix == NULL) {
+        snprintf(pos, sizeof(pos), "%02zu", index + 1);
+        prefix = pos;
+    }
+    snprintf(c->id, sizeof(c->id), "%.40s-%s-%s-s%llu", prefix, s->name,
+             label, seed);
+    snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
+}

@@ -11,7 +11,9 @@
 
 #include "checks/wr_check.h"
 #include "history/wr_history.h"
+#include "plan/wr_explored.h"
 #include "plan/wr_scenario.h"
+#include "plan/wr_schedule.h"
 #include "wsr_fault.h"
 
 /* What a verdict is expected to be. */
@@ -48,11 +50,25 @@ typedef struct {
     unsigned need_one;
     bool as_expected; /* every selected verdict matched */
     bool no_sync;     /* run without the scenario's sync actions */
+    /* Client-side chaos in force (on=false: the scenario's own). */
+    wr_chaos_t chaos;
+    /* How the target's sync points are scheduled (docs/sync-control.md);
+     * kind NONE and not controlled: the target runs without a scheduler.
+     * recorded: the releases that happened, the schedule that replays the
+     * case (owned by the case, freed by wr_run_clear). */
+    bool controlled;
+    wr_schedule_t sched;
+    wr_schedule_t recorded;
+    size_t sched_arrivals; /* arrivals the scheduler saw */
+    uint64_t interleaving; /* hash of the order of the releases */
 
     wr_target_state_t target_state;
     int target_exit_code;   /* -1 when killed by a signal / unknown */
     int target_signal;      /* 0 when none */
     char target_error[256]; /* why it could not run; "" when fine */
+    char topology[160];     /* a cluster's gateways, for people: "3
+                               instances sharing a Redis registry (...)";
+                               "" for a lone gateway */
 
     int64_t duration_ns;   /* whole case */
     int64_t gateway_up_ns; /* spawn to /healthz */
@@ -111,7 +127,8 @@ typedef struct {
     size_t ncases;
     wr_status_t status; /* how the run ended */
 
-    char kind[16];    /* "run" | "matrix" | "replay" | "merge" */
+    char kind[16];    /* "run" | "matrix" | "replay" | "explore" |
+                         "shrink" */
     char tool[16];    /* analysis tool of the gateway: "memcheck",
                          "asan", ...; "" for none */
     int shard_index;  /* 1-based; 0 when not sharded */
@@ -125,6 +142,9 @@ typedef struct {
     /* The inject sets, in plan order (matrix rows). */
     wsr_faults_t *injects;
     size_t ninjects;
+    /* `wsrace explore`: what was explored and found; NULL otherwise.
+     * Owned (freed with the run). */
+    wr_explored_t *explored;
     struct wr_matrix_s *matrix;        /* built before reports are written */
     struct wr_matrix_diff_s *baseline; /* when compared with a baseline */
 } wr_run_t;
@@ -149,6 +169,14 @@ int wr_case_set_replay(wr_case_t *c, const char *self, const char *run_dir);
 /* Whether the target could not be run or would not stop (no-start, hung,
  * or an error recorded for it): the verdicts of c then prove nothing. A
  * crash is not one: it is what some faults do. */
+/* Sets up c (zeroed first) to run scenario s with faults f on seed:
+ * its index, its id "PREFIX-scenario-faults-sSEED" (prefix: the
+ * position, "%02zu" of index + 1, when NULL) and its directory
+ * "cases/<id>". */
+void wr_case_init(wr_case_t *c, size_t index, const wr_scenario_t *s,
+                  const wsr_faults_t *f, unsigned long long seed,
+                  const char *prefix);
+
 bool wr_case_infra_problem(const wr_case_t *c);
 const char *wr_target_state_name(wr_target_state_t s);
 

@@ -171,21 +171,21 @@ static void plan_id(wr_run_t *run, const wr_plan_opts_t *o)
     snprintf(text, sizeof(text), "%llu/%d/%d", o->seed,
              o->repeat > 0 ? o->repeat : 1, (int)o->no_sync);
     h = fnv(h, text);
+    if (o->chaos != NULL) {
+        snprintf(text, sizeof(text), "chaos %d/%d/%d/%d", o->chaos->close_percent,
+                 o->chaos->reconnect_percent, o->chaos->burst,
+                 o->chaos->probe_percent);
+        h = fnv(h, text);
+    }
+    if (o->sched != NULL) {
+        snprintf(text, sizeof(text), "sched %s/%llu/%d/%zu",
+                 wr_sched_kind_name(o->sched->kind),
+                 (unsigned long long)o->sched->seed, o->sched->depth,
+                 o->sched->nsteps);
+        h = fnv(h, text);
+    }
     snprintf(run->plan_id, sizeof(run->plan_id), "%016llx",
              (unsigned long long)h);
-}
-
-static void case_id(wr_case_t *c)
-{
-    char label[WSR_FAULTS_TEXT_MAX];
-
-    snprintf(label, sizeof(label), "%s", c->inject[0] ? c->inject : "none");
-    for (char *p = label; *p; p++)
-        if (*p == ',' || *p == '=')
-            *p = '+';
-    snprintf(c->id, sizeof(c->id), "%02zu-%s-%s-s%llu", c->index + 1,
-             c->scenario->name, label, c->seed);
-    snprintf(c->dir, sizeof(c->dir), "cases/%s", c->id);
 }
 
 /* Whether an earlier case of scenario s ran with the same faults. */
@@ -197,6 +197,20 @@ static bool seen(const wr_run_t *run, size_t upto, const wr_scenario_t *s,
             wsr_faults_equal(&run->cases[k].faults, f))
             return true;
     return false;
+}
+
+/* The case's schedule: the plan's, else its scenario's pinned one. */
+static int set_schedule(wr_case_t *c, const wr_plan_opts_t *o)
+{
+    const wr_schedule_t *s =
+        o->sched != NULL ? o->sched
+        : c->scenario->schedule.kind != WR_SCHED_NONE ? &c->scenario->schedule
+                                                      : NULL;
+
+    if (s == NULL)
+        return 0;
+    c->controlled = true;
+    return wr_schedule_copy(&c->sched, s);
 }
 
 static void note_inject(wr_run_t *run, const wsr_faults_t *f)
@@ -256,21 +270,40 @@ int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
                 wr_run_clear(run);
                 return -EINVAL;
             }
+            if (wsr_faults_cluster_only(&f) >= 0 &&
+                !wr_scenario_cluster(scs[si])) {
+                if (o->fit_faults)
+                    continue; /* a matrix row for the cluster scenarios */
+                snprintf(err, errlen,
+                         "%s: %s is a fault of a cluster, and this scenario "
+                         "runs a lone gateway (its gateway block has no "
+                         "'registry: redis')",
+                         scs[si]->path,
+                         wsr_fault_name((wsr_fault_id_t)
+                                            wsr_faults_cluster_only(&f)));
+                wr_run_clear(run);
+                return -EINVAL;
+            }
             if (seen(run, ci, scs[si], &f))
                 continue;
             note_inject(run, &f);
             for (int r = 0; r < repeat; r++, ci++) {
                 wr_case_t *c = &run->cases[ci];
 
-                c->index = ci;
-                c->scenario = scs[si];
-                c->faults = f;
-                wsr_faults_format(&f, c->inject, sizeof(c->inject));
-                c->seed = o->seed + (unsigned long long)r;
+                wr_case_init(c, ci, scs[si], &f,
+                             scs[si]->seed_pinned
+                                 ? scs[si]->seed
+                                 : o->seed + (unsigned long long)r,
+                             NULL);
                 c->repeat = r;
                 c->no_sync = o->no_sync;
-                c->target_exit_code = -1;
-                case_id(c);
+                if (o->chaos != NULL)
+                    c->chaos = *o->chaos;
+                if (set_schedule(c, o) != 0) {
+                    snprintf(err, errlen, "out of memory");
+                    wr_run_clear(run);
+                    return -ENOMEM;
+                }
             }
         }
     }
@@ -290,9 +323,16 @@ int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
 
 void wr_run_clear(wr_run_t *run)
 {
-    for (size_t i = 0; i < run->ncases; i++)
+    for (size_t i = 0; i < run->ncases; i++) {
         wr_history_free((wr_history_t *)run->cases[i].history);
+        wr_schedule_clear(&run->cases[i].sched);
+        wr_schedule_clear(&run->cases[i].recorded);
+    }
     free(run->cases);
+    if (run->explored != NULL) {
+        wr_explored_clear(run->explored);
+        free(run->explored);
+    }
     if (run->owns_scenarios)
         for (size_t i = 0; i < run->nscenarios; i++)
             wr_scenario_free(run->scenarios[i]);

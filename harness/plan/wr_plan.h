@@ -54,7 +54,15 @@ typedef struct {
     unsigned long long seed;   /* first seed */
     int repeat;                /* seeds seed .. seed+repeat-1 */
     bool no_sync;              /* without the scenarios' sync actions */
+    const wr_chaos_t *chaos;   /* client chaos for every case (--chaos),
+                                  or NULL: each scenario's own */
+    const wr_schedule_t *sched; /* the sync points' schedule of every
+                                   case, or NULL: the scenario's pinned
+                                   one, if any */
     bool external;             /* the target is not ours: no faults */
+    bool fit_faults;           /* a matrix: a cluster's faults are planned
+                                  for cluster scenarios only (else such a
+                                  case is an error) */
     int shard_index;           /* run only shard I of N (1-based) ... */
     int shard_count;           /* ... of the whole plan; 0: no shards */
 } wr_plan_opts_t;
@@ -62,12 +70,13 @@ typedef struct {
 /* Plans every case into run (zeroed first; free with wr_run_clear or
  * wr_run_free): scenario x inject set x seed, skipping a set that repeats
  * an earlier one for the same scenario ("exposed" and "none" for a
- * scenario that exposes nothing). Every case gets its index in the whole
+ * scenario that exposes nothing) and, with fit_faults, a set holding a
+ * fault of a cluster for a scenario that runs no cluster. Every case gets its index in the whole
  * plan, its id and its directory name; with shards only the cases of this
  * shard (index % N == I - 1) are kept. Sets run->scenarios, ->injects,
  * ->planned, ->plan_id, ->kind, ->seed and the shard fields. Returns 0,
- * -EINVAL with the reason in err (faults for an external target), or
- * -ENOMEM. */
+ * -EINVAL with the reason in err (faults for an external target, a
+ * fault of a cluster for a lone gateway), or -ENOMEM. */
 int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
                   wr_scenario_t *const *scs, size_t n, char *err,
                   size_t errlen);

@@ -63,11 +63,23 @@ int wr_replay_write(const char *path, const wr_case_t *c,
     json_object_set_new(j, "time_scale",
                         json_real(ctx->time_scale > 0 ? ctx->time_scale : 1.0));
     json_object_set_new(j, "tool", json_string(ctx->tool ? ctx->tool : ""));
+    if (c->chaos.on)
+        json_object_set_new(
+            j, "chaos",
+            json_pack("{s:i,s:i,s:i,s:i}", "close_percent",
+                      c->chaos.close_percent, "reconnect_percent",
+                      c->chaos.reconnect_percent, "burst", c->chaos.burst,
+                      "probe_percent", c->chaos.probe_percent));
+    if (c->controlled)
+        json_object_set_new(j, "schedule", wr_schedule_json(&c->recorded));
     json_object_set_new(j, "target",
                         ctx->target ? json_string(ctx->target) : json_null());
     json_object_set_new(j, "url", ctx->url ? json_string(ctx->url) : json_null());
     json_object_set_new(j, "wrapper",
                         ctx->wrapper ? json_string(ctx->wrapper) : json_null());
+    if (ctx->topology != NULL) /* a cluster: for people, like the target */
+        json_object_set_new(j, "topology",
+                            json_deep_copy((json_t *)ctx->topology));
     json_object_set_new(j, "verdicts", verdicts);
     json_object_set_new(j, "expected", expected);
     json_object_set_new(j, "as_expected", json_boolean(c->as_expected));
@@ -207,6 +219,33 @@ static int read_root(const char *path, json_t *j, wr_replay_t *r, char *err,
         r->verdicts[k] = (wr_verdict_t)verdict;
         r->ran[k] = true;
     }
+    v = json_object_get(j, "chaos");
+    if (v != NULL && !json_is_null(v)) {
+        static const char *const keys[] = {"close_percent",
+                                           "reconnect_percent", "burst",
+                                           "probe_percent"};
+        int *dst[] = {&r->chaos.close_percent, &r->chaos.reconnect_percent,
+                      &r->chaos.burst, &r->chaos.probe_percent};
+
+        if (!json_is_object(v))
+            BAD("'chaos' must be an object");
+        for (int k = 0; k < 4; k++) {
+            json_t *x = json_object_get(v, keys[k]);
+
+            if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+                json_integer_value(x) > 100)
+                BAD("'chaos.%s' must be a whole number 0..100", keys[k]);
+            *dst[k] = (int)json_integer_value(x);
+        }
+        r->chaos.on = true;
+    }
+    v = json_object_get(j, "schedule");
+    if (v != NULL && !json_is_null(v)) {
+        if (wr_schedule_from_json(&r->sched, v, perr, sizeof(perr)) != 0)
+            BAD("%s", perr);
+        r->sched.kind = WR_SCHED_REPLAY;
+        r->controlled = true;
+    }
     r->scenario = wr_scenario_parse(
         opt_str(sc, "path", &bad) ? opt_str(sc, "path", &bad) : path, text,
         perr, sizeof(perr));
@@ -258,5 +297,6 @@ void wr_replay_free(wr_replay_t *r)
 {
     if (r->scenario != NULL)
         wr_scenario_free(r->scenario);
+    wr_schedule_clear(&r->sched);
     memset(r, 0, sizeof(*r));
 }

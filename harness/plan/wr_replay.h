@@ -12,12 +12,14 @@
 #ifndef WR_REPLAY_H
 #define WR_REPLAY_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "checks/wr_check.h"
 #include "plan/wr_case.h"
 #include "plan/wr_scenario.h"
+#include "plan/wr_schedule.h"
 #include "wsr_fault.h"
 
 #define WR_REPLAY_VERSION 2
@@ -30,6 +32,8 @@ typedef struct {
     const char *url;         /* external gateway, or NULL */
     const char *wrapper;     /* --wrapper, or NULL */
     char *const *gateway_args; /* as passed, NULL-ended (may be NULL) */
+    const json_t *topology; /* a cluster's instances, ports and Redis, for
+                               people (NULL: a lone gateway) */
 } wr_replay_ctx_t;
 
 /* Writes path (through "<path>.tmp" and a rename). Every argument that
@@ -51,6 +55,10 @@ typedef struct {
     char url[512];     /* the external gateway it ran against, "" if ours */
     bool ran[WSR_CHECK__COUNT];
     wr_verdict_t verdicts[WSR_CHECK__COUNT]; /* of the checks that ran */
+    wr_chaos_t chaos;   /* client chaos it ran with (on=false: none beyond
+                           the scenario's own) */
+    bool controlled;    /* its sync points were scheduled: */
+    wr_schedule_t sched; /* the releases that happened, as a replay */
 } wr_replay_t;
 
 /* Reads and validates path. Returns 0, or negative errno with

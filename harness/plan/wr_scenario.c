@@ -17,6 +17,11 @@
  * scenario from any point of the parse. Nothing kept points into the
  * libfyaml document, which never outlives the parse.
  *
+ * Over 1,100 lines, and one cohesive unit: the schema of a scenario file,
+ * every key of every mapping with its conversion and its message, and the
+ * checks that need the whole file; split, each part would reach into the
+ * same half-built scenario.
+ *
  * Threads: any; loading shares no state. A loaded scenario is read-only. */
 #include "plan/wr_scenario.h"
 
@@ -154,12 +159,17 @@ static const char *const step_names[] = {
     [WR_STEP_SLEEP] = "sleep",
     [WR_STEP_PROBE_READY] = "probe_ready",
     [WR_STEP_CLOSE] = "close",
+    [WR_STEP_KILL_INSTANCE] = "kill_instance",
+    [WR_STEP_RESTART_INSTANCE] = "restart_instance",
+    [WR_STEP_PAUSE_INSTANCE] = "pause_instance",
+    [WR_STEP_RESUME_INSTANCE] = "resume_instance",
 };
 
 #define NSTEP_KINDS (sizeof step_names / sizeof step_names[0])
 #define STEP_LIST                                                              \
     "connect, barrier, send, expect, expect_close, sleep, probe_ready, "       \
-    "close"
+    "close, kill_instance, restart_instance, pause_instance, "                \
+    "resume_instance"
 
 static int step_kind(const char *name)
 {
@@ -352,6 +362,31 @@ static int parse_sleep(wr__yaml_ctx_t *c, struct fy_node *v, wr_step_t *st)
     return 0;
 }
 
+/* probe_ready: KEY, or probe_ready: {key: KEY, instance: N}. */
+static int parse_probe(wr__yaml_ctx_t *c, struct fy_node *v, wr_step_t *st)
+{
+    static const char *const names[] = {"key", "instance"};
+    struct fy_node *keys[2], *vals[2];
+    int rc;
+
+    /* "probe_ready: {session}" is a template left unquoted, not a
+     * mapping without its key: wr__yaml_get_str says so. */
+    if (!wr__yaml_is_mapping(v) ||
+        (fy_node_get_style(v) == FYNS_FLOW &&
+         fy_node_mapping_lookup_by_string(v, "key", 3) == NULL))
+        return wr__yaml_get_str(c, v, "probe_ready", &st->key);
+    if ((rc = wr__yaml_take_keys(c, v, "'probe_ready'", names, 2, keys,
+                                 vals)) < 0)
+        return rc;
+    if (keys[0] == NULL)
+        return wr__yaml_missing(c, v, "key", "'probe_ready'");
+    if ((rc = wr__yaml_get_str(c, vals[0], "key", &st->key)) < 0)
+        return rc;
+    if (keys[1] != NULL)
+        return wr__yaml_get_str(c, vals[1], "instance", &st->instance);
+    return 0;
+}
+
 /* One step: a bare name (connect, close, expect_close) or a mapping with
  * exactly one key, the step's kind. */
 static int parse_step(wr__yaml_ctx_t *c, struct fy_node *n, wr_step_t *st)
@@ -414,7 +449,15 @@ static int parse_step(wr__yaml_ctx_t *c, struct fy_node *n, wr_step_t *st)
     case WR_STEP_SLEEP:
         return parse_sleep(c, v, st);
     case WR_STEP_PROBE_READY:
-        return wr__yaml_get_str(c, v, "probe_ready", &st->key);
+        return parse_probe(c, v, st);
+    case WR_STEP_KILL_INSTANCE:
+    case WR_STEP_RESTART_INSTANCE:
+    case WR_STEP_PAUSE_INSTANCE:
+    case WR_STEP_RESUME_INSTANCE:
+        /* The bound is the scenario's instances, checked once the gateway
+         * block is read (check_cluster). */
+        return wr__yaml_get_int(c, v, name, 0, WR_INSTANCES_MAX - 1,
+                                &st->target);
     case WR_STEP_CLOSE:
         if (!wr__yaml_is_null(v))
             return wr__yaml_fail(c, v, "'close' takes no value, got %s",
@@ -438,10 +481,10 @@ static const char *const token_names[] = {
 static int parse_group(wr__yaml_ctx_t *c, struct fy_node *n, size_t index,
                        wr_group_t *g)
 {
-    enum { NAME, COUNT, USER, SESSION, TOKEN, JITTER, STEPS, N };
-    static const char *const names[N] = {"name",    "count", "user",
-                                         "session", "token", "start_jitter_ms",
-                                         "steps"};
+    enum { NAME, COUNT, USER, SESSION, TOKEN, JITTER, STEPS, INSTANCE, N };
+    static const char *const names[N] = {
+        "name",  "count",           "user",  "session",
+        "token", "start_jitter_ms", "steps", "instance"};
     struct fy_node *keys[N], *vals[N], *item;
     void *it = NULL;
     char buf[96];
@@ -501,6 +544,10 @@ static int parse_group(wr__yaml_ctx_t *c, struct fy_node *n, size_t index,
     if (keys[JITTER] != NULL &&
         (rc = wr__yaml_get_int(c, vals[JITTER], "start_jitter_ms", 0, INT_MAX,
                                &g->start_jitter_ms)) < 0)
+        return rc;
+    if (keys[INSTANCE] != NULL &&
+        (rc = wr__yaml_get_str(c, vals[INSTANCE], "instance", &g->instance)) <
+            0)
         return rc;
     if (!wr__yaml_is_sequence(vals[STEPS]) ||
         fy_node_sequence_item_count(vals[STEPS]) == 0)
@@ -571,6 +618,10 @@ static int check_connections(wr__yaml_ctx_t *c, const wr_group_t *g)
         case WR_STEP_BARRIER:
         case WR_STEP_SLEEP:
         case WR_STEP_PROBE_READY:
+        case WR_STEP_KILL_INSTANCE:
+        case WR_STEP_RESTART_INSTANCE:
+        case WR_STEP_PAUSE_INSTANCE:
+        case WR_STEP_RESUME_INSTANCE:
             break;
         }
     }
@@ -649,10 +700,22 @@ static bool name_ok(const char *name)
 static int parse_gateway(wr__yaml_ctx_t *c, struct fy_node *n,
                          wr_gateway_opts_t *o)
 {
-    enum { INJECT, SYNC, WORKERS, LATENCY, QUEUE, MESSAGE, N };
-    static const char *const names[N] = {"inject",    "sync",
-                                         "workers",   "service_latency_ms",
-                                         "max_queue", "max_message"};
+    enum {
+        INJECT,
+        SYNC,
+        WORKERS,
+        LATENCY,
+        QUEUE,
+        MESSAGE,
+        INSTANCES,
+        REGISTRY,
+        TTL,
+        N
+    };
+    static const char *const names[N] = {
+        "inject",      "sync",      "workers",  "service_latency_ms",
+        "max_queue",   "max_message", "instances", "registry",
+        "registry_ttl_ms"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -685,6 +748,83 @@ static int parse_gateway(wr__yaml_ctx_t *c, struct fy_node *n,
         (rc = wr__yaml_get_int(c, vals[MESSAGE], "max_message", MIN_MAX_MESSAGE,
                                INT_MAX, &o->max_message)) < 0)
         return rc;
+    if (keys[REGISTRY] != NULL) {
+        const char *v = wr__yaml_is_scalar(vals[REGISTRY])
+                            ? fy_node_get_scalar0(vals[REGISTRY])
+                            : "";
+
+        if (strcmp(v, "redis") == 0)
+            o->registry = WR_REGISTRY_REDIS;
+        else if (strcmp(v, "memory") != 0)
+            return wr__yaml_fail(c, vals[REGISTRY],
+                                 "'registry' must be memory or redis, got %s",
+                                 wr__yaml_shown(vals[REGISTRY], buf,
+                                                sizeof buf));
+    }
+    if (keys[INSTANCES] != NULL) {
+        if ((rc = wr__yaml_get_int(c, vals[INSTANCES], "instances", 1,
+                                   WR_INSTANCES_MAX, &o->instances)) < 0)
+            return rc;
+        if (o->instances > 1 && o->registry != WR_REGISTRY_REDIS)
+            return wr__yaml_fail(c, vals[INSTANCES],
+                                 "'instances: %d' needs 'registry: redis' "
+                                 "(the instances of a cluster share one "
+                                 "registry)",
+                                 o->instances);
+    }
+    if (keys[TTL] != NULL) {
+        if ((rc = wr__yaml_get_int(c, vals[TTL], "registry_ttl_ms", 100,
+                                   600000, &o->registry_ttl_ms)) < 0)
+            return rc;
+        if (o->registry != WR_REGISTRY_REDIS)
+            return wr__yaml_fail(c, keys[TTL],
+                                 "'registry_ttl_ms' is the TTL of Redis "
+                                 "entries; it needs 'registry: redis'");
+    }
+    return 0;
+}
+
+/* What a cluster needs, once the whole file is read: faults of a cluster
+ * and nemesis steps only with a Redis registry, nemesis steps on an
+ * instance that exists. */
+static int check_cluster(wr__yaml_ctx_t *c, const wr_scenario_t *s,
+                         struct fy_node *exposes, struct fy_node *gateway)
+{
+    int f;
+
+    if (s->gateway.registry != WR_REGISTRY_REDIS) {
+        if ((f = wsr_faults_cluster_only(&s->exposes)) >= 0)
+            return wr__yaml_fail(c, exposes,
+                                 "'%s' is a fault of a cluster; a scenario "
+                                 "that exposes it needs 'registry: redis' "
+                                 "in its gateway block",
+                                 wsr_fault_name((wsr_fault_id_t)f));
+        if ((f = wsr_faults_cluster_only(&s->gateway.inject)) >= 0)
+            return wr__yaml_fail(c, gateway,
+                                 "'%s' is a fault of a cluster; injecting it "
+                                 "needs 'registry: redis'",
+                                 wsr_fault_name((wsr_fault_id_t)f));
+    }
+    for (size_t gi = 0; gi < s->ngroups; gi++)
+        for (size_t i = 0; i < s->groups[gi].nsteps; i++) {
+            const wr_step_t *st = &s->groups[gi].steps[i];
+
+            if (!WR_STEP_IS_NEMESIS(st->kind))
+                continue;
+            if (s->gateway.registry != WR_REGISTRY_REDIS)
+                return wr__yaml_fail_at(
+                    c, st->line, st->column,
+                    "'%s' acts on an instance of a cluster; it needs "
+                    "'registry: redis' in the gateway block",
+                    wr_step_kind_name(st->kind));
+            if (st->target >= s->gateway.instances)
+                return wr__yaml_fail_at(
+                    c, st->line, st->column,
+                    "'%s: %d' names an instance the scenario does not have "
+                    "(instances: %d, numbered from 0)",
+                    wr_step_kind_name(st->kind), st->target,
+                    s->gateway.instances);
+        }
     return 0;
 }
 
@@ -767,6 +907,30 @@ static int parse_chaos(wr__yaml_ctx_t *c, struct fy_node *n, wr_chaos_t *o)
     return 0;
 }
 
+/* Reads a pinned `schedule` (as replay.json writes one; a shrunk case's):
+ * {strategy, seed, depth, expected, quantum_us, releases: [[point,
+ * session, n], ...]}. */
+static int parse_schedule(wr__yaml_ctx_t *c, struct fy_node *n,
+                          wr_schedule_t *out)
+{
+    json_t *j = NULL;
+    char err[256];
+    int rc;
+
+    if (!wr__yaml_is_mapping(n))
+        return wr__yaml_fail(c, n, "'schedule' must be a mapping");
+    if ((rc = wr__yaml_to_json(c, n, &j)) < 0)
+        return rc;
+    rc = wr_schedule_from_json(out, j, err, sizeof err);
+    json_decref(j);
+    if (rc != 0)
+        return wr__yaml_fail(c, n, "%s", err);
+    if (out->kind == WR_SCHED_NONE)
+        return wr__yaml_fail(c, n, "a pinned schedule needs a strategy "
+                                   "other than none");
+    return 0;
+}
+
 static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
 {
     enum {
@@ -780,12 +944,15 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         TIMEOUT,
         DRAIN,
         CHAOS,
+        SCHEDULE,
+        SEED,
         N
     };
     static const char *const names[N] = {
         "name",       "description",      "exposes",    "gateway",
         "clients",    "checks",           "ready_timeout_ms",
-        "timeout_ms", "drain_ms",         "chaos"};
+        "timeout_ms", "drain_ms",         "chaos",      "schedule",
+        "seed"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -839,7 +1006,22 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         return rc;
     if (keys[CHAOS] != NULL && (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
         return rc;
-    return parse_clients(c, vals[CLIENTS], s);
+    if (keys[SCHEDULE] != NULL &&
+        (rc = parse_schedule(c, vals[SCHEDULE], &s->schedule)) < 0)
+        return rc;
+    if (keys[SEED] != NULL) {
+        int seed;
+
+        if ((rc = wr__yaml_get_int(c, vals[SEED], "seed", 0, INT_MAX,
+                                   &seed)) < 0)
+            return rc;
+        s->seed_pinned = true;
+        s->seed = (unsigned long long)seed;
+    }
+    if ((rc = parse_clients(c, vals[CLIENTS], s)) < 0)
+        return rc;
+    return check_cluster(c, s, vals[EXPOSES] ? vals[EXPOSES] : root,
+                         vals[GATEWAY] ? vals[GATEWAY] : root);
 }
 
 /* The template variables of wr_scenario_expand, as written in a file. */
@@ -869,6 +1051,7 @@ static wr_scenario_t *parse_owned(wr__yaml_ctx_t *c, char *text)
     }
     s->text = text;
     s->gateway.service_latency_ms = -1;
+    s->gateway.instances = 1;
     s->checks = WSR_CHECKS_ALL;
     s->ready_timeout_ms = DEFAULT_READY_MS;
     s->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -977,6 +1160,7 @@ void wr_scenario_free(wr_scenario_t *s)
 {
     if (s == NULL)
         return;
+    wr_schedule_clear(&s->schedule);
     for (size_t g = 0; g < s->ngroups; g++) {
         wr_group_t *gr = &s->groups[g];
 
@@ -989,11 +1173,13 @@ void wr_scenario_free(wr_scenario_t *s)
             free(st->msg_type);
             json_decref(st->match);
             free(st->key);
+            free(st->instance);
         }
         free(gr->steps);
         free(gr->name);
         free(gr->user);
         free(gr->session);
+        free(gr->instance);
     }
     free(s->groups);
     for (size_t i = 0; i < s->gateway.nsync; i++)
@@ -1006,6 +1192,46 @@ void wr_scenario_free(wr_scenario_t *s)
     free(s);
 }
 
+bool wr_scenario_cluster(const wr_scenario_t *s)
+{
+    return s != NULL && s->gateway.registry == WR_REGISTRY_REDIS;
+}
+
+int wr_scenario_instance(const wr_scenario_t *s, const wr_group_t *grp,
+                         const wr_step_t *st, int i, int g, const char *user,
+                         const char *session, unsigned long long seed)
+{
+    const char *tmpl = st != NULL && st->instance != NULL ? st->instance
+                       : grp != NULL                      ? grp->instance
+                                                          : NULL;
+    int n = s != NULL && s->gateway.instances > 1 ? s->gateway.instances : 1;
+    long long v = g;
+    char *text;
+
+    if (n == 1)
+        return 0;
+    if (tmpl != NULL &&
+        (text = wr_scenario_expand(tmpl, i, g, user, session, seed)) != NULL) {
+        /* N, or N+M ("{g}+1": the next instance); anything else is
+         * round robin, as without the field. */
+        char *plus = strchr(text, '+');
+        long long add = 0;
+
+        if (plus != NULL && plus != text)
+            *plus = '\0';
+        else
+            plus = NULL;
+        if (!wr__yaml_parse_ll(text, &v) ||
+            (plus != NULL && !wr__yaml_parse_ll(plus + 1, &add)))
+            v = g;
+        else
+            v += add;
+        free(text);
+    }
+    v %= n;
+    return (int)(v < 0 ? v + n : v);
+}
+
 size_t wr_scenario_clients(const wr_scenario_t *s)
 {
     size_t n = 0;
@@ -1013,92 +1239,6 @@ size_t wr_scenario_clients(const wr_scenario_t *s)
     for (size_t g = 0; s != NULL && g < s->ngroups; g++)
         n += (size_t)s->groups[g].count;
     return n;
-}
-
-/* A growing string for wr_scenario_expand. */
-typedef struct {
-    char *p;
-    size_t len, cap;
-} sbuf_t;
-
-static int sbuf_add(sbuf_t *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *p = realloc(b->p, cap);
-
-        if (p == NULL)
-            return -ENOMEM;
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
-
-/* The value of template variable name (len bytes) for one client, or NULL
- * when it is unknown (or user/session not known yet). num holds numbers. */
-static const char *template_value(const char *name, size_t len, int i, int g,
-                                  const char *user, const char *session,
-                                  unsigned long long seed, char *num,
-                                  size_t numlen)
-{
-    if (len == 1 && name[0] == 'i')
-        snprintf(num, numlen, "%d", i);
-    else if (len == 1 && name[0] == 'g')
-        snprintf(num, numlen, "%d", g);
-    else if (len == 4 && strncmp(name, "seed", 4) == 0)
-        snprintf(num, numlen, "%llu", seed);
-    else if (len == 4 && strncmp(name, "user", 4) == 0)
-        return user;
-    else if (len == 7 && strncmp(name, "session", 7) == 0)
-        return session;
-    else
-        return NULL;
-    return num;
-}
-
-char *wr_scenario_expand(const char *tmpl, int i, int g, const char *user,
-                         const char *session, unsigned long long seed)
-{
-    sbuf_t b = {NULL, 0, 0};
-    const char *p = tmpl;
-
-    if (tmpl == NULL || sbuf_add(&b, "", 0) < 0)
-        return NULL;
-    while (*p != '\0') {
-        const char *open = strchr(p, '{');
-        const char *close = open ? strchr(open, '}') : NULL;
-        const char *value;
-        char num[32];
-
-        if (close == NULL) {
-            if (sbuf_add(&b, p, strlen(p)) < 0)
-                goto err;
-            break;
-        }
-        if (sbuf_add(&b, p, (size_t)(open - p)) < 0)
-            goto err;
-        value = template_value(open + 1, (size_t)(close - open - 1), i, g, user,
-                               session, seed, num, sizeof num);
-        if (value != NULL) {
-            if (sbuf_add(&b, value, strlen(value)) < 0)
-                goto err;
-            p = close + 1;
-        } else {
-            /* Unknown: keep the '{' and look for a name after it, so
-             * "{{i}" keeps one brace and expands the rest. */
-            if (sbuf_add(&b, open, 1) < 0)
-                goto err;
-            p = open + 1;
-        }
-    }
-    return b.p;
-err:
-    free(b.p);
-    return NULL;
 }
 
 const char *wr_token_kind_name(wr_token_kind_t k)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "plan/wr_schedule.h"
 #include "wsr_fault.h"
 
 typedef enum {
@@ -31,7 +32,17 @@ typedef enum {
     WR_STEP_SLEEP,        /* wait ms (plus seeded jitter) */
     WR_STEP_PROBE_READY,  /* GET /debug/ready?id=KEY */
     WR_STEP_CLOSE,        /* close normally (1000) */
+    /* A cluster's nemesis (gateway `instances`): what happens to one
+     * instance, done by the harness when a client reaches the step. */
+    WR_STEP_KILL_INSTANCE,    /* SIGKILL; its sessions must expire */
+    WR_STEP_RESTART_INSTANCE, /* start a killed one again, same port */
+    WR_STEP_PAUSE_INSTANCE,   /* SIGSTOP: alive, but silent */
+    WR_STEP_RESUME_INSTANCE,  /* SIGCONT */
 } wr_step_kind_t;
+
+/* Whether a step acts on an instance of the cluster, not on a connection. */
+#define WR_STEP_IS_NEMESIS(k)                                                  \
+    ((k) >= WR_STEP_KILL_INSTANCE && (k) <= WR_STEP_RESUME_INSTANCE)
 
 typedef struct {
     wr_step_kind_t kind;
@@ -46,6 +57,10 @@ typedef struct {
     int ms;           /* SLEEP: base time */
     int jitter_ms;    /* SLEEP: plus 0..jitter_ms from the seed */
     char *key;        /* PROBE_READY: key (templates) */
+    char *instance;   /* PROBE_READY: the instance asked (a template whose
+                         value is taken modulo the instances); NULL: the
+                         client's own */
+    int target;       /* the nemesis steps: the instance acted on */
 } wr_step_t;
 
 typedef struct {
@@ -55,10 +70,19 @@ typedef struct {
     char *user;            /* user id template (default "u{g}") */
     char *session;         /* session id template (default "s{g}") */
     wr_token_kind_t token; /* default VALID */
+    char *instance;        /* which gateway instance each client connects
+                              to: a template whose value, N or N+M, is
+                              taken modulo the instances; NULL: round
+                              robin on {g} */
     int start_jitter_ms;   /* each client starts after 0..N ms (seeded) */
     wr_step_t *steps;
     size_t nsteps;
 } wr_group_t;
+
+typedef enum {
+    WR_REGISTRY_MEMORY, /* each gateway's own, in process (the default) */
+    WR_REGISTRY_REDIS,  /* one Redis server the instances share */
+} wr_registry_kind_t;
 
 typedef struct {
     wsr_faults_t inject; /* faults injected unless the run says otherwise */
@@ -68,7 +92,12 @@ typedef struct {
     int service_latency_ms; /* -1: default */
     int max_queue;          /* 0: default */
     int max_message;        /* 0: default */
+    int instances;          /* gateway instances, 1 unless a cluster */
+    wr_registry_kind_t registry;
+    int registry_ttl_ms; /* 0: the gateway's default */
 } wr_gateway_opts_t;
+
+#define WR_INSTANCES_MAX 16 /* gateway instances of one scenario */
 
 #define WR_SCENARIO_NAME_MAX 64 /* characters of a scenario's name */
 
@@ -108,6 +137,13 @@ typedef struct {
                      the answers to its messages before it closes, default
                      2000 */
     wr_chaos_t chaos;
+    /* A pinned schedule of the target's sync points (a shrunk case's):
+     * kind NONE when there is none. Owned. */
+    wr_schedule_t schedule;
+    /* `seed`: every case of the scenario runs with this seed, whatever
+     * the run's (a shrunk case's chaos and jitter are its seed's). */
+    bool seed_pinned;
+    unsigned long long seed;
 } wr_scenario_t;
 
 /* Loads and validates path. On error returns NULL and writes
@@ -133,6 +169,16 @@ void wr_scenario_free(wr_scenario_t *s);
  * times the cases that run together (--jobs). More is refused before
  * anything starts. */
 #define WR_RUN_CLIENTS_MAX 50000
+
+/* Whether s runs a cluster: gateways sharing a Redis registry. */
+bool wr_scenario_cluster(const wr_scenario_t *s);
+
+/* The instance a client (index i in its group, g overall) is placed on,
+ * and the one its probe of step st asks (st may be NULL): 0 ..
+ * instances - 1. */
+int wr_scenario_instance(const wr_scenario_t *s, const wr_group_t *grp,
+                         const wr_step_t *st, int i, int g, const char *user,
+                         const char *session, unsigned long long seed);
 
 /* Total clients over all groups. */
 size_t wr_scenario_clients(const wr_scenario_t *s);

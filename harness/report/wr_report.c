@@ -2,8 +2,9 @@
  *
  * Each writer (summary.json in wr_report_json.c, junit.xml in
  * wr_report_junit.c, report.md in wr_report_md.c, index.html in
- * wr_report_html.c) renders its whole file in memory and writes it
- * atomically (wr_report_util.c). Single-threaded. */
+ * wr_report_html.c with wr_report_timeline.c and assets/) renders its
+ * whole file in memory and writes it atomically (wr_report_util.c).
+ * Single-threaded. */
 #include "report/wr_report.h"
 
 int wr_report_write_all(const wr_run_t *run, const char *dir)

@@ -245,6 +245,7 @@ static json_t *case_json(const wr_case_t *c)
     put(t, "signal", json_integer(c->target_signal), &rc);
     put(t, "error", jstr_or_null(c->target_error), &rc);
     put(t, "gateway_up_ms", jms(c->gateway_up_ns), &rc);
+    put(t, "topology", jstr_or_null(c->topology), &rc);
     for (int i = 0; i < WSR_CHECK__COUNT; i++)
         if (c->ran[i])
             put(checks, wsr_check_name((wsr_check_id_t)i), check_json(c, i), &rc);
@@ -258,6 +259,21 @@ static json_t *case_json(const wr_case_t *c)
     put(o, "as_expected", json_boolean(c->as_expected), &rc);
     put(o, "need_one", checks_list_json(c->need_one), &rc);
     put(o, "no_sync", json_boolean(c->no_sync), &rc);
+    if (c->controlled)
+        put(o, "schedule",
+            json_pack("{s:s,s:I,s:i,s:I,s:I}", "strategy",
+                      wr_sched_kind_name(c->sched.kind), "seed",
+                      (json_int_t)c->sched.seed, "depth", c->sched.depth,
+                      "arrivals", (json_int_t)c->sched_arrivals, "releases",
+                      (json_int_t)c->recorded.nsteps),
+            &rc);
+    if (c->chaos.on)
+        put(o, "chaos",
+            json_pack("{s:i,s:i,s:i,s:i}", "close_percent",
+                      c->chaos.close_percent, "reconnect_percent",
+                      c->chaos.reconnect_percent, "burst", c->chaos.burst,
+                      "probe_percent", c->chaos.probe_percent),
+            &rc);
     put(o, "origin",
         c->history && wr_history_len(c->history) > 0
             ? event_line_json(wr_history_at(c->history, 0))
@@ -405,6 +421,8 @@ static json_t *run_json(const wr_run_t *run)
         &rc);
     put(o, "baseline", run->baseline ? baseline_json(run->baseline) : json_null(),
         &rc);
+    if (run->explored != NULL)
+        put(o, "explore", wr_explored_json(run->explored), &rc);
     if (rc < 0) {
         json_decref(o);
         return NULL;

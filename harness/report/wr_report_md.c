@@ -21,6 +21,7 @@
 
 #include "judge/wr_judge.h"
 #include "judge/wr_matrix.h"
+#include "report/wr_report_explore.h"
 #include "report/wr_report_util.h"
 
 /* ------------------------------------------------------------------------
@@ -342,6 +343,11 @@ static int md_check(FILE *f, const wr_case_t *c, int i)
 
 static void md_replay(FILE *f, const wr_case_t *c)
 {
+    if (c->topology[0] != '\0') {
+        fputs("Topology: ", f);
+        put_md(f, c->topology, MD_TEXT);
+        fputs(" (`replay.json` lists every process).\n\n", f);
+    }
     fputs("Replay:\n\n", f);
     md_fenced(f, "sh", c->replay[0] ? c->replay : "# no replay command");
 }
@@ -428,7 +434,11 @@ static void md_header(FILE *f, const wr_run_t *run)
 
     wr__report_utc_time(run->started_unix, "%Y-%m-%d %H:%M:%S UTC", when,
                         sizeof(when));
-    fputs("# wsrace reproduction report: run ", f);
+    fputs(run->explored == NULL ? "# wsrace reproduction report: run "
+          : strcmp(run->kind, "shrink") == 0 ? "# wsrace shrink report: run "
+                                             : "# wsrace exploration report: "
+                                               "run ",
+          f);
     put_md(f, run->id, MD_TEXT);
     fprintf(f, ", %.10s\n\n", when);
     fprintf(f, "- Started: %s\n", when);
@@ -959,10 +969,46 @@ static void md_footer(FILE *f, const wr_run_t *run)
               f);
 }
 
+/* What the exploration section borrows. */
+static void lend_code(FILE *f, const char *s)
+{
+    md_code(f, s, false);
+}
+
+static void lend_link(FILE *f, const wr_case_t *c)
+{
+    md_case_link(f, c, true);
+}
+
+/* Every FAIL of a finding (an exploration judges any FAIL, allowed or
+ * not), with its evidence, then its replay. */
+static void lend_evidence(FILE *f, const wr_case_t *c)
+{
+    for (int i = 0; i < WSR_CHECK__COUNT; i++)
+        if (c->ran[i] && c->results[i].verdict == WR_FAIL)
+            md_check(f, c, i);
+    md_replay(f, c);
+}
+
+static int render_explore(const wr_run_t *run, FILE *out)
+{
+    static const wr_report_md_fns_t fns = {lend_code, md_fenced, lend_link,
+                                           lend_evidence};
+
+    md_header(out, run);
+    wr__report_md_explore(out, run, &fns);
+    md_case_table(out, run);
+    md_infra(out, run);
+    md_footer(out, run);
+    return 0;
+}
+
 static int render_markdown(const wr_run_t *run, FILE *out)
 {
     int rc = 0;
 
+    if (run->explored != NULL)
+        return render_explore(run, out);
     md_header(out, run);
     md_verdict(out, run);
     md_matrix(out, run);

@@ -21,14 +21,16 @@
 
 #define BIT(c) (1u << (c))
 
-void wr_summary_path(const char *path, char *out, size_t len)
+int wr_summary_path(const char *path, char *out, size_t len)
 {
     struct stat st;
+    int n;
 
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        snprintf(out, len, "%s/summary.json", path);
+        n = snprintf(out, len, "%s/summary.json", path);
     else
-        snprintf(out, len, "%s", path);
+        n = snprintf(out, len, "%s", path);
+    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 static const char *str(json_t *o, const char *key)
@@ -335,6 +337,62 @@ static bool safe_id(const char *id)
                       "0123456789.+-_") == n;
 }
 
+/* A count member in [0, hi]; absent: 0. */
+static bool count_in(json_t *o, const char *k, long long hi, long long *out)
+{
+    json_t *v = json_object_get(o, k);
+
+    *out = 0;
+    if (v == NULL)
+        return true;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > hi)
+        return false;
+    *out = json_integer_value(v);
+    return true;
+}
+
+/* The case's schedule as the reports show it: strategy, seed, depth and
+ * counts (the releases themselves are in its replay.json). */
+static int load_schedule(wr_case_t *c, json_t *o)
+{
+    long long seed, depth, arrivals, releases;
+    int kind;
+
+    if (o == NULL || json_is_null(o))
+        return 0;
+    kind = wr_sched_kind_from_name(json_string_value(json_object_get(o,
+                                                                 "strategy")));
+    if (kind < 0 || !count_in(o, "seed", INT64_MAX, &seed) ||
+        !count_in(o, "depth", 100, &depth) ||
+        !count_in(o, "arrivals", 100000000, &arrivals) ||
+        !count_in(o, "releases", 100000000, &releases))
+        return -EINVAL;
+    c->controlled = true;
+    c->sched.kind = (wr_sched_kind_t)kind;
+    c->sched.seed = (uint64_t)seed;
+    c->sched.depth = (int)depth;
+    c->sched_arrivals = (size_t)arrivals;
+    c->recorded.nsteps = 0; /* no steps in memory */
+    c->recorded.expected = (int)releases;
+    return 0;
+}
+
+static int load_chaos(wr_case_t *c, json_t *o)
+{
+    long long cl, re, bu, pr;
+
+    if (o == NULL || json_is_null(o))
+        return 0;
+    if (!count_in(o, "close_percent", 100, &cl) ||
+        !count_in(o, "reconnect_percent", 100, &re) ||
+        !count_in(o, "burst", 1000, &bu) ||
+        !count_in(o, "probe_percent", 100, &pr))
+        return -EINVAL;
+    c->chaos = (wr_chaos_t){true, (int)cl, (int)re, (int)bu, (int)pr};
+    return 0;
+}
+
 static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
                      wr_scenario_t *const *known, size_t nknown)
 {
@@ -360,11 +418,15 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
     c->as_expected = json_is_true(json_object_get(o, "as_expected"));
     c->need_one = checks_mask(json_object_get(o, "need_one"));
     c->no_sync = json_is_true(json_object_get(o, "no_sync"));
+    if (load_schedule(c, json_object_get(o, "schedule")) != 0 ||
+        load_chaos(c, json_object_get(o, "chaos")) != 0)
+        return -EINVAL;
     c->target_state = state_from_name(str(t, "state"));
     c->target_exit_code =
         (int)json_integer_value(json_object_get(t, "exit_code"));
     c->target_signal = (int)json_integer_value(json_object_get(t, "signal"));
     snprintf(c->target_error, sizeof(c->target_error), "%s", str(t, "error"));
+    snprintf(c->topology, sizeof(c->topology), "%s", str(t, "topology"));
     c->gateway_up_ns = ms_to_ns(json_object_get(t, "gateway_up_ms"));
     c->duration_ns = ms_to_ns(json_object_get(o, "duration_ms"));
     c->first_fail_ns = ms_to_ns(json_object_get(o, "first_fail_ms"));
@@ -470,6 +532,23 @@ static int load_root(const char *file, json_t *root,
         rc = load_case(run, &run->cases[run->ncases], o, known, nknown);
         run->ncases++;
     }
+    if (rc == 0 && (o = json_object_get(root, "explore")) != NULL &&
+        !json_is_null(o)) {
+        char why[256];
+
+        run->explored = calloc(1, sizeof(*run->explored));
+        if (run->explored == NULL)
+            rc = -ENOMEM;
+        else if ((rc = wr_explored_from_json(run->explored, o, why,
+                                             sizeof(why))) != 0) {
+            free(run->explored);
+            run->explored = NULL;
+            snprintf(err, errlen, "%s: %s", file, why);
+            json_decref(root);
+            wr_run_clear(run);
+            return rc;
+        }
+    }
     json_decref(root);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", file,
@@ -485,12 +564,15 @@ static int load_root(const char *file, json_t *root,
 int wr_summary_load(const char *path, wr_scenario_t *const *known,
                     size_t nknown, wr_run_t *run, char *err, size_t errlen)
 {
-    char file[1100];
+    char file[PATH_MAX];
     json_error_t je;
     json_t *root;
 
     memset(run, 0, sizeof(*run));
-    wr_summary_path(path, file, sizeof(file));
+    if (wr_summary_path(path, file, sizeof(file)) != 0) {
+        snprintf(err, errlen, "%.200s...: the path is too long", path);
+        return -ENAMETOOLONG;
+    }
     root = json_load_file(file, 0, &je);
     if (root == NULL) {
         bool missing = access(file, F_OK) != 0;

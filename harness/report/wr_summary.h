@@ -32,7 +32,8 @@ int wr_summary_parse(const char *name, const char *buf, size_t len,
                      char *err, size_t errlen);
 
 /* The summary.json of path: path itself when it is a file, else
- * path/summary.json. */
-void wr_summary_path(const char *path, char *out, size_t len);
+ * path/summary.json. Returns 0, or -ENAMETOOLONG when it does not fit in
+ * len bytes. */
+int wr_summary_path(const char *path, char *out, size_t len);
 
 #endif

@@ -1,16 +1,12 @@
-/* wr_run.c - The case loop: target, engine, history, checks, judge,
- * reports.
+/* wr_run.c - The case loop and the run's end: every case of the plan
+ * (each by wr_run_case, wr_run_case.c), here or in job processes, then the
+ * matrix, the baseline, the reports and their publication.
  *
- * Each case gets a fresh gateway (a crash in one case cannot leak into the
- * next) and its own directory, cases/<case-id>/, holding trace.jsonl,
- * history.jsonl, gateway.log and replay.json. The run directory is built
- * hidden in the store (run/wr_store.h) and published only when every
- * report file has been written; a run stopped by a signal removes it.
- *
- * Single-threaded, but for --jobs: the cases then run in child processes,
- * each writing its cases' directories and a partial summary.json that the
- * parent reads back. The engine's threads live only inside
- * wr_engine_run. */
+ * The run directory is built hidden in the store (run/wr_store.h) and
+ * published only when every report file has been written; a run stopped
+ * by a signal removes it. Single-threaded, but for --jobs: the cases then
+ * run in child processes, each writing its cases' directories and a
+ * partial summary.json that the parent reads back. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -28,7 +24,9 @@
 #include "run/wr_run.h"
 
 #include "checks/wr_check.h"
+#include "drive/wr_cluster.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
 #include "history/wr_history.h"
@@ -43,439 +41,6 @@
 #define LEAK_GRACE_MS                                                          \
     1000 /* how long closes may take to reach the registry                     \
           */
-
-/* Appends a harness event to h. */
-static void harness_event(wr_history_t *h, json_t *o)
-{
-    char *line;
-
-    json_object_set_new(o, "src", json_string("harness"));
-    if (json_object_get(o, "ns") == NULL)
-        json_object_set_new(o, "ns", json_integer(wr_now_ns()));
-    line = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (line != NULL)
-        wr_history_add_line(h, WR_SRC_HARNESS, line);
-    free(line);
-}
-
-/* ------------------------------------------------------------------ */
-/* One case                                                            */
-/* ------------------------------------------------------------------ */
-
-/* Asks the gateway what is left in its registry once every client has
- * closed. The close paths get LEAK_GRACE_MS after the last time the count
- * went down (10,000 closes on a loaded machine take longer than a fixed
- * second; a leak does not shrink), within a hard bound. */
-static void record_registry(wr_history_t *h, const char *host, int port,
-                            double scale)
-{
-    int64_t grace = (int64_t)(LEAK_GRACE_MS * scale) * 1000000;
-    int64_t start = wr_now_ns(), deadline = start + grace;
-    int64_t cap = start + 30 * grace;
-    size_t fewest = (size_t)-1;
-    json_t *last = NULL;
-    int status = -1;
-
-    for (;;) {
-        char *body = NULL;
-        json_t *j;
-
-        status = wr_http_get(host, port, "/debug/registry", 2000, &body);
-        j = status == 200 ? json_loads(body, 0, NULL) : NULL;
-        free(body);
-        if (j != NULL) {
-            size_t n = json_array_size(json_object_get(j, "connections"));
-
-            json_decref(last);
-            last = j;
-            if (n == 0)
-                break;
-            if (n < fewest) {
-                fewest = n;
-                deadline = wr_now_ns() + grace;
-            }
-        }
-        if (wr_now_ns() >= deadline || wr_now_ns() >= cap)
-            break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (last == NULL) {
-        harness_event(h, json_pack("{s:s,s:i,s:s}", "event",
-                                   "target.registry_unavailable", "code",
-                                   status, "error", "no /debug/registry"));
-        return;
-    }
-    {
-        json_t *rows = json_object_get(last, "connections"), *row, *keys;
-        size_t i;
-
-        keys = json_array();
-        json_array_foreach(rows, i, row)
-        {
-            if (i >= 20)
-                break;
-            json_array_append(keys, json_object_get(row, "key"));
-        }
-        harness_event(h, json_pack("{s:s,s:I,s:o}", "event", "target.registry",
-                                   "count", (json_int_t)json_array_size(rows),
-                                   "keys", keys));
-    }
-    json_decref(last);
-}
-
-/* Judges case c on its history: the expectations of its scenario and
- * faults, every check the scenario asks for (and the analysis checks of
- * the tool in use), and whether the verdicts met the expectations. */
-static void run_checks(wr_case_t *c, const wr_history_t *h, double scale,
-                       wr_tool_t tool)
-{
-    unsigned mask = c->scenario->checks, tool_checks = 0;
-    wr_check_opts_t co = {
-        .ready_timeout_ns =
-            (int64_t)(c->scenario->ready_timeout_ms * scale) * 1000000,
-        .message_timeout_ns = 0,
-    };
-
-    if (tool != WR_TOOL_NONE)
-        /* Only what the tool looks for: memcheck proves nothing of races. */
-        tool_checks = (wr_tool_checks_memory(tool)
-                           ? WSR_CHECK_BIT(WSR_CHECK_MEMORY_SAFETY)
-                           : 0) |
-                      (wr_tool_checks_races(tool)
-                           ? WSR_CHECK_BIT(WSR_CHECK_DATA_RACE)
-                           : 0);
-    mask |= tool_checks;
-    wr_judge_expect(c->scenario, &c->faults, tool_checks, c->expected,
-                    &c->need_one);
-    wr_check_all(h, &co, mask, c->results);
-    for (int k = 0; k < WSR_CHECK__COUNT; k++)
-        c->ran[k] = (mask & (1u << k)) != 0;
-    wr_judge_case(c);
-    c->first_fail_ns = -1;
-    for (int k = 0; k < WSR_CHECK__COUNT; k++) {
-        const wr_check_result_t *r = &c->results[k];
-        int64_t t;
-
-        if (!c->ran[k] || r->verdict != WR_FAIL || r->nevidence == 0)
-            continue;
-        /* The first event a client or the gateway saw; else the last. */
-        t = r->evidence[r->nevidence - 1]->ns;
-        for (size_t e = 0; e < r->nevidence; e++)
-            if (r->evidence[e]->src == WR_SRC_GATEWAY ||
-                r->evidence[e]->src == WR_SRC_CLIENT) {
-                t = r->evidence[e]->ns;
-                break;
-            }
-        if (c->first_fail_ns < 0 || t < c->first_fail_ns)
-            c->first_fail_ns = t;
-    }
-}
-
-static int size_cmp(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-/* Replaces the case's history by one holding only what the report reads:
- * its first event (the time origin of evidence) and every evidence event,
- * and points the evidence at the copies. The whole history is on disk as
- * history.jsonl; keeping it in memory would make a run's memory grow with
- * its cases (a 10,000-client case holds about 300 MB). On failure the full
- * history stays. */
-static void keep_evidence(wr_case_t *c, wr_history_t *h)
-{
-    size_t idx[1 + WSR_CHECK__COUNT * WR_EVIDENCE_MAX], n = 0, m = 0;
-    wr_history_t *small;
-
-    c->history = h;
-    if (wr_history_len(h) == 0)
-        return;
-    idx[n++] = 0;
-    for (int k = 0; k < WSR_CHECK__COUNT; k++)
-        for (size_t e = 0; c->ran[k] && e < c->results[k].nevidence; e++)
-            idx[n++] = wr_history_index(h, c->results[k].evidence[e]);
-    qsort(idx, n, sizeof(idx[0]), size_cmp);
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || idx[m - 1] != idx[i])
-            idx[m++] = idx[i];
-    small = wr_history_new();
-    if (small == NULL)
-        return;
-    wr_history_set_has_trace(small, wr_history_has_trace(h));
-    for (size_t i = 0; i < m; i++) {
-        const wr_event_t *ev = wr_history_at(h, idx[i]);
-
-        if (wr_history_add_line(small, ev->src, ev->line) != 0) {
-            wr_history_free(small);
-            return;
-        }
-    }
-    for (int k = 0; k < WSR_CHECK__COUNT; k++) {
-        wr_check_result_t *r = &c->results[k];
-
-        for (size_t e = 0; c->ran[k] && e < r->nevidence; e++) {
-            size_t at = wr_history_index(h, r->evidence[e]);
-            size_t *pos = bsearch(&at, idx, m, sizeof(idx[0]), size_cmp);
-
-            r->evidence[e] = wr_history_at(small, (size_t)(pos - idx));
-        }
-    }
-    c->history = small;
-    wr_history_free(h);
-}
-
-/* Watches the gateway while the engine runs, so that a crash is timed
- * within a few milliseconds of the process ending, not when the case
- * ends. The runner's thread does not touch the target meanwhile. */
-typedef struct {
-    wr_target_t *t;
-    atomic_int done;
-} watch_t;
-
-static void *watch_main(void *arg)
-{
-    watch_t *w = arg;
-    struct timespec ts = {0, 2 * 1000000L};
-
-    while (!atomic_load(&w->done) && wr_target_alive(w->t))
-        nanosleep(&ts, NULL);
-    return NULL;
-}
-
-/* The valgrind command a gateway runs under for o->tool, writing one XML
- * file per process into dir. */
-static int tool_wrapper(const wr_run_opts_t *o, const char *dir, char *out,
-                        size_t len)
-{
-    wr_tool_t t = (wr_tool_t)o->tool;
-    int n = snprintf(out, len,
-                     "valgrind --tool=%s --xml=yes --xml-file=%s/vg.%%p.xml "
-                     "--child-silent-after-fork=yes --error-exitcode=0%s%s%s",
-                     wr_tool_name(t), dir,
-                     t == WR_TOOL_MEMCHECK ? " --leak-check=full" : "",
-                     o->suppressions ? " --suppressions=" : "",
-                     o->suppressions ? o->suppressions : "");
-
-    return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* Reads what the tool reported of the gateway of dir into h, placed at
- * exit_ns (see wr_tool.h). */
-static void read_tool(const wr_run_opts_t *o, const wr_target_t *t,
-                      const char *dir, wr_history_t *h, int64_t exit_ns)
-{
-    wr_tool_t tool = (wr_tool_t)o->tool;
-    wr_tool_report_t r;
-    char pattern[PATH_MAX];
-
-    wr_tool_report_init(&r, tool);
-    if (wr_tool_is_valgrind(tool)) {
-        if ((size_t)snprintf(pattern, sizeof(pattern), "%s/vg.*.xml", dir) >=
-                sizeof(pattern) ||
-            wr_tool_read_valgrind_glob(&r, pattern) <= 0)
-            r.incomplete++;
-    } else {
-        FILE *f = fopen(t->log_path, "rb");
-        char *buf = NULL;
-        size_t len = 0;
-
-        if (f != NULL) {
-            FILE *m = open_memstream(&buf, &len);
-            char chunk[8192];
-            size_t k;
-
-            while (m && (k = fread(chunk, 1, sizeof(chunk), f)) > 0)
-                fwrite(chunk, 1, k, m);
-            if (m)
-                fclose(m);
-            fclose(f);
-        }
-        r.files = buf != NULL;
-        if (buf == NULL ||
-            wr_tool_read_sanitizer_mem(&r, buf, len, (long)t->pid) != 0)
-            r.incomplete++;
-        free(buf);
-    }
-    if (t->killed) /* SIGKILL: no leak report, no final words */
-        r.incomplete++;
-    wr_tool_history_add(h, &r, exit_ns);
-    wr_tool_report_free(&r);
-}
-
-/* Runs case c; its directory exists. Returns WR_STATUS_OK, or
- * WR_STATUS_INFRA when the target or the engine could not be run, or an
- * evidence file not written (the case still holds what is known). */
-static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
-                            const char *dir, wr_history_t *h)
-{
-    double scale = o->time_scale > 0 ? o->time_scale : 1.0;
-    wr_engine_opts_t eo = {0};
-    wr_engine_stats_t es;
-    wr_target_t t;
-    wr_argv_t args = {0};
-    char host[64] = "127.0.0.1", path[256] = "/ws", file[PATH_MAX],
-         wrap[PATH_MAX + 512];
-    int port = 0;
-    wr_status_t st = WR_STATUS_OK;
-    int64_t t0 = wr_now_ns();
-
-    memset(&t, 0, sizeof(t));
-    memset(&es, 0, sizeof(es));
-    if (o->url != NULL) {
-        if (wr_target_parse_url(o->url, host, sizeof(host), &port, path,
-                                sizeof(path)) != 0) {
-            snprintf(c->target_error, sizeof(c->target_error),
-                     "bad --url %s (want ws://HOST:PORT/PATH)", o->url);
-            c->target_state = WR_TARGET_NO_START;
-            return WR_STATUS_INFRA;
-        }
-        c->target_state = WR_TARGET_EXTERNAL;
-        harness_event(
-            h, json_pack("{s:s,s:s}", "event", "target.start", "url", o->url));
-    } else {
-        wr_target_opts_t to = {
-            .path = o->gateway,
-            .dir = dir,
-            .wrapper = o->wrapper,
-            .secret = o->secret,
-            .start_timeout_ms = (int)(10000 * scale),
-        };
-
-        if (wr_tool_is_valgrind((wr_tool_t)o->tool)) {
-            if (tool_wrapper(o, dir, wrap, sizeof(wrap)) != 0) {
-                snprintf(c->target_error, sizeof(c->target_error),
-                         "the valgrind command line is too long");
-                c->target_state = WR_TARGET_NO_START;
-                return WR_STATUS_INFRA;
-            }
-            to.wrapper = wrap;
-        }
-        if (wr_target_gateway_args(&args, c->scenario, &c->faults, c->seed,
-                                   c->no_sync) != 0) {
-            wr_argv_free(&args);
-            snprintf(c->target_error, sizeof(c->target_error),
-                     "out of memory");
-            c->target_state = WR_TARGET_NO_START;
-            return WR_STATUS_INFRA;
-        }
-        to.args = args.v;
-        if (wr_target_start(&t, &to) != 0) {
-            c->target_state = WR_TARGET_NO_START;
-            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
-            c->target_exit_code = t.exit_code;
-            c->target_signal = t.sig;
-            c->duration_ns = wr_now_ns() - t0;
-            wr_argv_free(&args);
-            return WR_STATUS_INFRA;
-        }
-        snprintf(host, sizeof(host), "%s", t.host);
-        port = t.port;
-        c->gateway_up_ns = t.up_ns - t.spawn_ns;
-        harness_event(h, json_pack("{s:s,s:I,s:s,s:i,s:I}", "event",
-                                   "target.start", "ns", (json_int_t)t.up_ns,
-                                   "host", t.host, "port", t.port, "pid",
-                                   (json_int_t)t.pid));
-    }
-
-    eo.scenario = c->scenario;
-    eo.host = host;
-    eo.port = port;
-    eo.path = path;
-    eo.secret = o->secret;
-    eo.seed = c->seed;
-    eo.time_scale = scale;
-    eo.stop = o->stop;
-    watch_t watch = {.t = &t};
-    pthread_t watcher;
-    bool watching = o->url == NULL &&
-                    pthread_create(&watcher, NULL, watch_main, &watch) == 0;
-    if (wr_engine_run(&eo, h, &es) != 0) {
-        snprintf(c->target_error, sizeof(c->target_error),
-                 "the client engine could not start");
-        st = WR_STATUS_INFRA;
-    }
-    if (watching) {
-        atomic_store(&watch.done, 1);
-        pthread_join(watcher, NULL);
-    }
-    c->clients = es.clients;
-    c->established = es.established;
-    c->steps_failed = es.steps_failed;
-
-    if (o->url != NULL) {
-        record_registry(h, host, port, scale);
-    } else {
-        int64_t exit_ns;
-
-        if (wr_target_alive(&t))
-            record_registry(h, host, port, scale);
-        if (!wr_target_alive(&t)) {
-            /* It died on its own during the case; a wrapper's children
-             * may not have. */
-            wr_target_sweep(&t, (int)(STOP_TIMEOUT_MS * scale));
-            exit_ns = t.exit_ns;
-            harness_event(
-                h, json_pack("{s:s,s:I,s:i,s:i,s:b}", "event", "target.exit",
-                             "ns", (json_int_t)t.exit_ns, "code", t.exit_code,
-                             "sig", t.sig, "stopped", 0));
-        } else {
-            wr_target_stop(&t, (int)(STOP_TIMEOUT_MS * scale));
-            exit_ns = wr_now_ns();
-            harness_event(h, json_pack("{s:s,s:I,s:i,s:i,s:b,s:b}", "event",
-                                       "target.exit", "ns", (json_int_t)exit_ns,
-                                       "code", t.exit_code, "sig", 0, "stopped",
-                                       1, "killed", t.killed));
-        }
-        if (o->tool != WR_TOOL_NONE)
-            read_tool(o, &t, dir, h, exit_ns);
-        c->target_state = t.state;
-        c->target_exit_code = t.exit_code;
-        c->target_signal = t.sig;
-        if (t.state == WR_TARGET_HUNG)
-            snprintf(c->target_error, sizeof(c->target_error), "%s", t.error);
-        if (wr_history_load_trace(h, t.trace_path, NULL) >= 0)
-            wr_history_set_has_trace(h, true);
-    }
-    harness_event(h, json_pack("{s:s}", "event", "case.end"));
-    wr_history_sort(h);
-    run_checks(c, h, scale, (wr_tool_t)o->tool);
-    if (c->first_fail_ns >= 0)
-        c->first_fail_ns -= t.up_ns ? t.up_ns : es.start_ns;
-    c->duration_ns = wr_now_ns() - t0;
-    /* The evidence files: a case whose history or replay file could not
-     * be written cannot be trusted to a report. */
-    if ((size_t)snprintf(file, sizeof(file), "%s/history.jsonl", dir) >=
-            sizeof(file) ||
-        wr_history_write(h, file) != 0) {
-        snprintf(c->target_error, sizeof(c->target_error),
-                 "could not write %.200s/history.jsonl", c->dir);
-        st = WR_STATUS_INFRA;
-    }
-    {
-        wr_replay_ctx_t rc = {
-            .tool = o->tool ? wr_tool_name((wr_tool_t)o->tool) : NULL,
-            .time_scale = scale,
-            .target = o->url ? NULL : o->gateway,
-            .url = o->url,
-            .wrapper = o->wrapper,
-            .gateway_args = args.v,
-        };
-
-        if ((size_t)snprintf(file, sizeof(file), "%s/replay.json", dir) >=
-                sizeof(file) ||
-            wr_replay_write(file, c, &rc) != 0) {
-            snprintf(c->target_error, sizeof(c->target_error),
-                     "could not write %.200s/replay.json", c->dir);
-            st = WR_STATUS_INFRA;
-        }
-    }
-    wr_argv_free(&args);
-    return st;
-}
 
 /* ------------------------------------------------------------------ */
 /* Progress                                                             */
@@ -551,14 +116,14 @@ static void print_bugs(const wr_run_t *run)
 /* Runs the cases of run whose position p has p % step == first, writing
  * their directories into tmpdir. */
 static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
-                             const char *tmpdir, size_t first, size_t step)
+                             wr_sched_t *shared, const char *tmpdir,
+                             size_t first, size_t step)
 {
     char casedir[PATH_MAX];
     wr_status_t st = WR_STATUS_OK;
 
     for (size_t ci = first; ci < run->ncases; ci += step) {
         wr_case_t *c = &run->cases[ci];
-        wr_history_t *h;
         wr_status_t cs;
         int rc;
 
@@ -572,10 +137,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
                     strerror(-rc));
             return WR_STATUS_INFRA;
         }
-        if ((h = wr_history_new()) == NULL)
-            return WR_STATUS_INFRA;
-        cs = run_case(c, o, casedir, h);
-        keep_evidence(c, h);
+        cs = wr_run_case(c, o, shared, casedir);
         if (o->stop && *o->stop)
             return WR_STATUS_INTERRUPTED;
         if (cs != WR_STATUS_OK)
@@ -681,7 +243,7 @@ static wr_status_t run_jobs(wr_run_t *run, const wr_run_opts_t *o,
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != parent)
                 _exit(job_code(WR_STATUS_INTERRUPTED));
-            r = run_cases(run, o, tmpdir, j, jobs);
+            r = run_cases(run, o, NULL, tmpdir, j, jobs);
 
             snprintf(dir, sizeof(dir), "%s/.job-%zu", tmpdir, j);
             if (r != WR_STATUS_INTERRUPTED &&
@@ -760,7 +322,8 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
         wr_store_rm_rf(tmpdir);
         return WR_STATUS_INFRA;
     }
-    if (!wr_matrix_ok(run->matrix))
+    /* An exploration's cases are its findings: it judges them itself. */
+    if (run->explored == NULL && !wr_matrix_ok(run->matrix))
         st = wr_status_worse(st, WR_STATUS_UNEXPECTED);
     if (o->baseline != NULL) {
         run->baseline = calloc(1, sizeof(*run->baseline));
@@ -797,7 +360,8 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
     }
     if (o->keep > 0)
         wr_store_prune(root, o->keep, run->id);
-    print_bugs(run);
+    if (run->explored == NULL)
+        print_bugs(run);
     if (o->print_matrix)
         wr_matrix_print(run->matrix, stdout);
     if (run->baseline != NULL)
@@ -807,40 +371,28 @@ wr_status_t wr_run_finish(wr_run_t *run, const wr_run_opts_t *o,
     return st;
 }
 
-wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
-                   size_t nscs, wr_run_t *run)
+wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
+                        size_t len)
 {
-    wr_plan_opts_t po = o->plan;
-    char tmpdir[PATH_MAX], err[1024];
     struct tm tm;
     time_t now = time(NULL);
-    wr_status_t st;
+    size_t most = 0, together = o->jobs > 1 ? (size_t)o->jobs : 1;
     int rc;
 
-    po.external = o->url != NULL;
-    if (wr_plan_build(run, &po, scs, nscs, err, sizeof(err)) != 0) {
-        fprintf(stderr, "wsrace %s: %s\n", po.kind ? po.kind : "run", err);
+    /* Connections open at once: the largest case times the cases that
+     * run together. */
+    for (size_t i = 0; i < run->ncases; i++)
+        if (wr_scenario_clients(run->cases[i].scenario) > most)
+            most = wr_scenario_clients(run->cases[i].scenario);
+    if (together > run->ncases)
+        together = run->ncases;
+    if (most * together > WR_RUN_CLIENTS_MAX) {
+        fprintf(stderr,
+                "wsrace: %zu case(s) of up to %zu clients at once (--jobs) "
+                "would hold %zu connections, over the limit of %d; use "
+                "fewer --jobs\n",
+                together, most, most * together, WR_RUN_CLIENTS_MAX);
         return WR_STATUS_BAD_INPUT;
-    }
-    {
-        /* Connections open at once: the largest case times the cases
-         * that run together. */
-        size_t most = 0, together = o->jobs > 1 ? (size_t)o->jobs : 1;
-
-        for (size_t i = 0; i < run->ncases; i++)
-            if (wr_scenario_clients(run->cases[i].scenario) > most)
-                most = wr_scenario_clients(run->cases[i].scenario);
-        if (together > run->ncases)
-            together = run->ncases;
-        if (most * together > WR_RUN_CLIENTS_MAX) {
-            fprintf(stderr,
-                    "wsrace %s: %zu case(s) of up to %zu clients at once "
-                    "(--jobs) would hold %zu connections, over the limit of "
-                    "%d; use fewer --jobs\n",
-                    po.kind ? po.kind : "run", together, most, most * together,
-                    WR_RUN_CLIENTS_MAX);
-            return WR_STATUS_BAD_INPUT;
-        }
     }
     gmtime_r(&now, &tm);
     strftime(run->id, sizeof(run->id), "%Y%m%dT%H%M%SZ", &tm);
@@ -860,12 +412,12 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
     snprintf(run->tool, sizeof(run->tool), "%s",
              o->tool ? wr_tool_name((wr_tool_t)o->tool) : "");
     run->started_unix = (int64_t)now;
+    run->external = o->url != NULL;
     for (size_t i = 0; i < run->ncases; i++)
         wr_case_set_replay(&run->cases[i], o->self, run->dir);
 
     wr_store_sweep(o->report_root);
-    if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir,
-                                sizeof(tmpdir))) != 0) {
+    if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir, len)) != 0) {
         struct stat lst;
         bool link = lstat(o->report_root, &lst) == 0 && S_ISLNK(lst.st_mode);
 
@@ -881,12 +433,67 @@ wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
                    ? WR_STATUS_BAD_INPUT
                    : WR_STATUS_INFRA;
     }
+    return WR_STATUS_OK;
+}
+
+wr_status_t wr_run_listen(const wr_run_opts_t *o, struct wr_sched **out)
+{
+    static const wr_schedule_t none = {.kind = WR_SCHED_NONE};
+    int rc;
+
+    *out = NULL;
+    if (o->url == NULL || o->sync_control == NULL)
+        return WR_STATUS_OK;
+    if ((rc = wr_sched_start(out, o->sync_control, &none)) != 0) {
+        fprintf(stderr, "wsrace: cannot listen for sync control at %s: %s\n",
+                o->sync_control, strerror(-rc));
+        return WR_STATUS_INFRA;
+    }
+    /* A gateway connects when it first needs us (the Python adapter, at
+     * its first sync point) or within its retry interval: no wait here.
+     * wr_run_unlisten says whether one ever did. */
+    return WR_STATUS_OK;
+}
+
+void wr_run_unlisten(const wr_run_opts_t *o, struct wr_sched *s)
+{
+    if (s == NULL)
+        return;
+    if (!wr_sched_connected(s))
+        fprintf(stderr,
+                "wsrace: no gateway connected to %s: its sync points were "
+                "not scheduled (start it with --sync-control %s, or "
+                "WSRACE_SYNC_CONTROL=%s for the Python adapter)\n",
+                o->sync_control, o->sync_control, o->sync_control);
+    wr_sched_stop(s);
+}
+
+wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scs,
+                   size_t nscs, wr_run_t *run)
+{
+    wr_plan_opts_t po = o->plan;
+    wr_sched_t *shared = NULL;
+    char tmpdir[PATH_MAX], err[1024];
+    wr_status_t st;
+
+    po.external = o->url != NULL;
+    if (wr_plan_build(run, &po, scs, nscs, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsrace %s: %s\n", po.kind ? po.kind : "run", err);
+        return WR_STATUS_BAD_INPUT;
+    }
+    if ((st = wr_run_open(run, o, tmpdir, sizeof(tmpdir))) != WR_STATUS_OK)
+        return st;
 
     int64_t t0 = wr_now_ns();
-    if (o->jobs > 1 && run->ncases > 1)
+    if ((st = wr_run_listen(o, &shared)) != WR_STATUS_OK) {
+        wr_store_rm_rf(tmpdir);
+        return st;
+    }
+    if (o->jobs > 1 && run->ncases > 1 && shared == NULL)
         st = run_jobs(run, o, tmpdir);
     else
-        st = run_cases(run, o, tmpdir, 0, 1);
+        st = run_cases(run, o, shared, tmpdir, 0, 1);
+    wr_run_unlisten(o, shared);
     if (st == WR_STATUS_INTERRUPTED || (o->stop && *o->stop)) {
         fprintf(stderr, "wsrace: interrupted; no report written\n");
         wr_store_rm_rf(tmpdir);

@@ -40,6 +40,11 @@ typedef struct {
      * 0 for none. The memory_safety and data_race checks run then. */
     int tool;
     const char *suppressions; /* valgrind suppressions file, or NULL */
+    /* With --url: where the runner listens for the external gateway's
+     * sync-control connection (docs/sync-control.md), one scheduler for
+     * the whole run; NULL: controlled cases of our own gateway get a
+     * socket of their own. */
+    const char *sync_control;
 } wr_run_opts_t;
 
 /* Plans and runs every case and writes the report; fills run (free with
@@ -48,6 +53,35 @@ typedef struct {
  * published), else the worst of the cases and the matrix. */
 wr_status_t wr_run(const wr_run_opts_t *o, wr_scenario_t *const *scenarios,
                    size_t nscenarios, wr_run_t *run);
+
+struct wr_sched;
+
+/* Names run (id, directory under o->report_root, command line, target,
+ * tool, start time; every case's replay command) and makes its hidden
+ * temporary directory, written to tmpdir. Returns WR_STATUS_OK,
+ * WR_STATUS_BAD_INPUT (a path too long) or WR_STATUS_INFRA. */
+wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
+                        size_t len);
+
+/* Runs one planned case into dir, which exists: the target (or the
+ * external one, its sync points served by shared when not NULL), the
+ * clients, the history, the checks, the judge, and the evidence files
+ * (history.jsonl, replay.json, the trace). c->history then holds its
+ * evidence. Returns WR_STATUS_OK or WR_STATUS_INFRA (c->target_error
+ * says why). */
+wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
+                        struct wr_sched *shared, const char *dir);
+
+/* With --url and --sync-control: listens there for the external
+ * gateway's sync-control connection (one scheduler for the whole run:
+ * the gateway connects once); *out is NULL otherwise. Returns
+ * WR_STATUS_OK, or WR_STATUS_INFRA when the socket cannot be made (said
+ * on stderr). */
+wr_status_t wr_run_listen(const wr_run_opts_t *o, struct wr_sched **out);
+
+/* Stops what wr_run_listen started (NULL accepted), saying on stderr when
+ * no gateway ever connected. */
+void wr_run_unlisten(const wr_run_opts_t *o, struct wr_sched *s);
 
 /* Finishes a run whose cases are all in run and whose case directories
  * are in tmpdir: builds the matrix, compares it with o->baseline, writes

@@ -132,12 +132,22 @@ class Page:
         return None
 
     async def load(self, path, bound=60):
+        """Opens path; returns (ready, seconds). ready is true once the
+        page's script has set up the page, false at the bound or as soon
+        as the page throws (a script with a syntax error never gets
+        there)."""
         self.events.clear()
         start = time.time()
         await self.send("Page.navigate", {"url": "file://" + path})
-        ready = await self.until("document.body && "
-                                 "document.body.dataset.ready === '1'", bound)
-        return ready, time.time() - start
+        while time.time() < start + bound:
+            if await self.js("!!document.body && "
+                             "document.body.dataset.ready === '1'"):
+                return True, time.time() - start
+            if any(e["method"] == "Runtime.exceptionThrown"
+                   for e in self.events):
+                break
+            await asyncio.sleep(0.05)
+        return False, time.time() - start
 
     def errors(self):
         """Exceptions, console errors and log errors seen so far."""

@@ -509,3 +509,61 @@ Test(history, loads_300k_events, .timeout = 120)
     remove_tree(path);
     free(path);
 }
+
+/* A cluster: two traces, each in its own seq order. By time alone the
+ * registry operations would come out 1, 3, 2; the merge keeps the
+ * cluster's order (rseq), and a reading made after operation 3 (rafter)
+ * follows it although its trace wrote it earlier. */
+Test(history, traces_of_a_cluster_merge_in_the_registry_order)
+{
+    char *a = temp_path("trace-0.jsonl"), *b = temp_path("trace-1.jsonl");
+    static const char *const want[] = {"a1", "b1", "a2", "b2", "a3"};
+    wr_history_t *h = fresh();
+
+    write_file(a, "{\"seq\":1,\"ns\":10,\"instance\":0,\"event\":\"a1\"}\n"
+                  "{\"seq\":2,\"ns\":40,\"instance\":0,\"event\":\"a2\","
+                  "\"rseq\":2}\n"
+                  "{\"seq\":3,\"ns\":25,\"instance\":0,\"event\":\"a3\","
+                  "\"rafter\":3}\n");
+    write_file(b, "{\"seq\":1,\"ns\":20,\"instance\":1,\"event\":\"b1\","
+                  "\"rseq\":1}\n"
+                  "{\"seq\":2,\"ns\":30,\"instance\":1,\"event\":\"b2\","
+                  "\"rseq\":3}\n");
+    cr_assert(eq(long, wr_history_load_trace(h, a, NULL), 3));
+    cr_assert(eq(long, wr_history_load_trace(h, b, NULL), 2));
+    add(h, WR_SRC_CLIENT, "{\"ns\":35,\"event\":\"client.recv\",\"client\":0}");
+    wr_history_sort(h);
+    for (size_t i = 0, k = 0; i < wr_history_len(h); i++) {
+        const wr_event_t *ev = wr_history_at(h, i);
+
+        if (ev->src != WR_SRC_GATEWAY)
+            continue;
+        cr_assert(eq(str, (char *)ev->event, (char *)want[k]), "position %zu",
+                  k);
+        k++;
+    }
+    cr_assert(eq(int, wr_history_at(h, 0)->instance, 0));
+    cr_assert(eq(u64, wr_history_at(h, 1)->rseq, 1));
+    wr_history_free(h);
+    remove_tree(a);
+    remove_tree(b);
+    free(a);
+    free(b);
+}
+
+/* One trace sorts as it always did: the merge of several is not used. */
+Test(history, a_lone_trace_keeps_its_seq_order)
+{
+    char *a = temp_path("trace.jsonl");
+    wr_history_t *h = fresh();
+
+    write_file(a, "{\"seq\":1,\"ns\":50,\"event\":\"x1\",\"rseq\":2}\n"
+                  "{\"seq\":2,\"ns\":40,\"event\":\"x2\",\"rseq\":1}\n");
+    cr_assert(eq(long, wr_history_load_trace(h, a, NULL), 2));
+    wr_history_sort(h);
+    cr_assert(eq(str, (char *)wr_history_at(h, 0)->event, "x1"));
+    cr_assert(eq(int, wr_history_at(h, 0)->instance, -1));
+    wr_history_free(h);
+    remove_tree(a);
+    free(a);
+}

@@ -215,6 +215,24 @@ static char *write_and_read(void)
     return buf;
 }
 
+/* The whole of a file, NUL-terminated. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long len;
+
+    cr_assert(not(zero(ptr, f)), "%s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    buf = malloc((size_t)len + 1);
+    cr_assert(eq(sz, fread(buf, 1, (size_t)len, f), (size_t)len));
+    buf[len] = '\0';
+    fclose(f);
+    return buf;
+}
+
 static size_t count(const char *hay, const char *needle)
 {
     size_t n = 0;
@@ -392,6 +410,39 @@ Test(html, writes_a_self_contained_page)
     /* No matrix without one. */
     cr_assert(eq(int, contains(page, "id=\"matrix\"") ? 1 : 0, 0));
     cr_assert(eq(int, valid_utf8((const unsigned char *)page) ? 1 : 0, 1));
+    free(page);
+}
+
+/* The style sheet and the script are the files in harness/report/assets,
+ * byte for byte, inline, once each (scripts/embed-asset.py embeds them at
+ * build time). */
+Test(html, embeds_the_style_sheet_and_script_as_they_are)
+{
+    static const char *const assets[][3] = {
+        {"report.css", "<style>\n", "</style>\n</head>"},
+        {"report.js", "<script>\n", "</script>\n</body>"},
+    };
+    char *page;
+
+    setup_run("scope-basic", "scope-loss");
+    add_case("01-scope-basic-none-s7", "", lifecycle, true);
+    page = write_and_read();
+    for (size_t i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        char *text, *want;
+        size_t len;
+
+        snprintf(path, sizeof(path), "%s/%s", WR_ASSET_DIR, assets[i][0]);
+        text = slurp(path);
+        len = strlen(assets[i][1]) + strlen(text) + strlen(assets[i][2]) + 1;
+        want = malloc(len);
+        cr_assert(not(zero(ptr, want)));
+        snprintf(want, len, "%s%s%s", assets[i][1], text, assets[i][2]);
+        cr_assert(eq(sz, count(page, want), 1),
+                  "%s is not in the page as it is", path);
+        free(want);
+        free(text);
+    }
     free(page);
 }
 

@@ -549,3 +549,38 @@ Test(plan, an_external_target_takes_no_faults, .timeout = 10)
     wr_scenario_free(scs[0]);
     wr_scenario_free(scs[1]);
 }
+
+Test(plan, a_matrix_plans_a_clusters_faults_for_cluster_scenarios_only,
+     .timeout = 10)
+{
+    wr_scenario_t *scs[] = {
+        alpha(), scenario("delta", "blind-unregister",
+                          "gateway:\n  instances: 2\n  registry: redis\n")};
+    wr_inject_t sets[] = {inject("none"), inject("blind-unregister")};
+    wr_plan_opts_t o = {.kind = "matrix", .injects = sets, .ninjects = 2,
+                        .seed = 1, .repeat = 1, .fit_faults = true};
+    wr_run_t run;
+    char err[512] = "";
+
+    cr_assert(eq(int, wr_plan_build(&run, &o, scs, 2, err, sizeof(err)), 0),
+              "%s", err);
+    /* alpha: none only; delta: none and its fault. */
+    cr_assert(eq(sz, run.ncases, 3));
+    cr_assert(eq(str, (char *)run.cases[0].scenario->name, "alpha"));
+    cr_assert(eq(str, run.cases[0].inject, ""));
+    cr_assert(eq(str, (char *)run.cases[2].scenario->name, "delta"));
+    cr_assert(eq(str, run.cases[2].inject, "blind-unregister"));
+    wr_run_clear(&run);
+
+    /* A run asked for the fault on a lone gateway: an error naming it. */
+    o.kind = "run";
+    o.fit_faults = false;
+    cr_assert(eq(int, wr_plan_build(&run, &o, scs, 2, err, sizeof(err)),
+                 -EINVAL));
+    cr_assert(not(zero(ptr, strstr(err, "blind-unregister is a fault of a "
+                                        "cluster"))),
+              "%s", err);
+    cr_assert(not(zero(ptr, strstr(err, "scenarios/alpha.yaml"))), "%s", err);
+    for (size_t i = 0; i < 2; i++)
+        wr_scenario_free(scs[i]);
+}

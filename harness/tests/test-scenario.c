@@ -421,7 +421,8 @@ Test(scenario, unknown_group_key_lists_the_expected_keys)
 {
     expect_file_error("bad-unknown-key.yaml", "6:5",
                       "unknown key 'cuont' in client group (expected name, "
-                      "count, user, session, token, start_jitter_ms, steps)");
+                      "count, user, session, token, start_jitter_ms, steps, "
+                      "instance)");
 }
 
 Test(scenario, non_numeric_count_is_refused)
@@ -785,4 +786,129 @@ Test(scenario, free_and_count_accept_null)
 {
     wr_scenario_free(NULL);
     cr_assert(eq(sz, wr_scenario_clients(NULL), 0));
+}
+
+/* ------------------------------------------------------------------ */
+/* Cluster mode                                                         */
+/* ------------------------------------------------------------------ */
+
+/* A scenario from text; NULL with the error in err. */
+static wr_scenario_t *cluster_text(const char *gateway, const char *steps,
+                                   char *err, size_t errlen)
+{
+    char text[2048];
+
+    snprintf(text, sizeof text,
+             "name: cl\ndescription: A cluster.\n%sclients:\n"
+             "  - count: 4\n    instance: \"{i}\"\n    steps:\n%s",
+             gateway, steps);
+    return wr_scenario_parse("cl.yaml", text, err, errlen);
+}
+
+Test(scenario, a_cluster_block_and_its_steps_are_read)
+{
+    char err[1024] = "";
+    wr_scenario_t *s = cluster_text(
+        "gateway:\n  instances: 3\n  registry: redis\n"
+        "  registry_ttl_ms: 800\n",
+        "      - connect\n"
+        "      - probe_ready: {key: \"{session}\", instance: \"{g}+1\"}\n"
+        "      - kill_instance: 2\n"
+        "      - restart_instance: 2\n"
+        "      - pause_instance: 1\n"
+        "      - resume_instance: 1\n",
+        err, sizeof err);
+    const wr_group_t *g;
+
+    cr_assert(ne(ptr, s, NULL), "%s", err);
+    g = &s->groups[0];
+    cr_assert(eq(int, s->gateway.instances, 3));
+    cr_assert(eq(int, (int)s->gateway.registry, (int)WR_REGISTRY_REDIS));
+    cr_assert(eq(int, s->gateway.registry_ttl_ms, 800));
+    cr_assert(eq(int, wr_scenario_cluster(s) ? 1 : 0, 1));
+    cr_assert(eq(str, g->instance, "{i}"));
+    cr_assert(eq(str, g->steps[1].key, "{session}"));
+    cr_assert(eq(str, g->steps[1].instance, "{g}+1"));
+    cr_assert(eq(int, g->steps[2].kind, WR_STEP_KILL_INSTANCE));
+    cr_assert(eq(int, g->steps[2].target, 2));
+    cr_assert(eq(int, g->steps[5].kind, WR_STEP_RESUME_INSTANCE));
+    cr_assert(eq(str, (char *)wr_step_kind_name(WR_STEP_RESTART_INSTANCE),
+                 "restart_instance"));
+    /* Placement: the group's template, modulo the instances; the probe's
+     * own template, N+M allowed. */
+    cr_assert(eq(int, wr_scenario_instance(s, g, NULL, 3, 3, "u", "s", 1), 0));
+    cr_assert(eq(int, wr_scenario_instance(s, g, NULL, 2, 2, "u", "s", 1), 2));
+    cr_assert(eq(int, wr_scenario_instance(s, g, &g->steps[1], 2, 2, "u", "s",
+                                           1),
+                 0));
+    wr_scenario_free(s);
+}
+
+Test(scenario, placement_is_round_robin_without_a_template)
+{
+    char err[1024] = "";
+    wr_scenario_t *s = wr_scenario_parse(
+        "rr.yaml",
+        "name: rr\ndescription: Round robin.\n"
+        "gateway: {instances: 2, registry: redis}\n"
+        "clients:\n  - count: 3\n    steps: [connect, close]\n",
+        err, sizeof err);
+
+    cr_assert(ne(ptr, s, NULL), "%s", err);
+    for (int g = 0; g < 3; g++)
+        cr_assert(eq(int,
+                     wr_scenario_instance(s, &s->groups[0], NULL, g, g, "u",
+                                          "s", 1),
+                     g % 2));
+    wr_scenario_free(s);
+}
+
+Test(scenario, several_instances_need_a_shared_registry)
+{
+    char err[1024] = "";
+
+    cr_assert(eq(ptr,
+                 cluster_text("gateway:\n  instances: 2\n", "      - connect\n",
+                              err, sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "4:14", "needs 'registry: redis'");
+    cr_assert(eq(ptr,
+                 cluster_text("gateway:\n  registry: postgres\n",
+                              "      - connect\n", err, sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "4:13", "must be memory or redis");
+    cr_assert(eq(ptr,
+                 cluster_text("gateway:\n  registry_ttl_ms: 500\n",
+                              "      - connect\n", err, sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "4:3", "needs 'registry: redis'");
+}
+
+Test(scenario, a_nemesis_step_needs_a_cluster_and_an_instance_it_has)
+{
+    char err[1024] = "";
+
+    cr_assert(eq(ptr,
+                 cluster_text("", "      - kill_instance: 0\n", err,
+                              sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "7:9", "needs 'registry: redis'");
+    cr_assert(eq(ptr,
+                 cluster_text("gateway: {instances: 2, registry: redis}\n",
+                              "      - connect\n      - kill_instance: 2\n",
+                              err, sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "9:9", "instances: 2, numbered from 0");
+}
+
+Test(scenario, a_clusters_fault_needs_a_shared_registry)
+{
+    char err[1024] = "";
+
+    cr_assert(eq(ptr,
+                 cluster_text("exposes: [stale-presence]\n",
+                              "      - connect\n", err, sizeof err),
+                 NULL));
+    assert_error(err, "cl.yaml", "3:10", "'stale-presence' is a fault of a "
+                                         "cluster");
 }

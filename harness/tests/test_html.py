@@ -13,6 +13,11 @@ it was not; that every case of summary.json is on the page; that opening a
 case draws its timeline (lanes, pixels, evidence listed, hover tip); and
 that the large case opens and draws within a bound.
 
+It is also the lint of the page's assets (harness/report/assets): the
+script runs without an exception (a syntax error is one), and Chromium
+keeps every rule and every declaration of report.css (a browser drops an
+invalid selector's rule, an unknown property or a bad value, silently).
+
 Chromium missing is a failure, not a skip: scripts/test installs it.
 Every wait is bounded; Chromium runs in its own process group and is
 killed at the end.
@@ -20,6 +25,7 @@ killed at the end.
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +36,8 @@ import tap
 from devtools import Chromium, open_page
 
 WSRACE, GATEWAY, SCEN, CHROMIUM = sys.argv[1:5]
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      os.pardir, "report", "assets")
 TMP = tempfile.mkdtemp(prefix="wsrace-html-")
 results = []
 
@@ -107,10 +115,68 @@ TIMELINE = """(function (id) {
 })(%s)"""
 
 
+def css_rules(text):
+    """The rules of a style sheet, in order, comments left out: [selector,
+    [property, ...]] each; an @-rule is one rule, its properties not
+    listed. As much CSS as report.css needs (no ; or { } in values)."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    rules, i = [], 0
+    while True:
+        start = text.find("{", i)
+        if start < 0:
+            return rules
+        sel, depth, i = " ".join(text[i:start].split()), 1, start + 1
+        while depth and i < len(text):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        props = [] if sel.startswith("@") else \
+            [d.split(":", 1)[0].strip().lower()
+             for d in text[start + 1:i - 1].split(";") if d.strip()]
+        rules.append([sel, props])
+
+
+# What of rules (css_rules()) the page's style sheet lacks: a rule count
+# that differs, or declarations that set nothing. A shorthand that a later
+# longhand overrides in part ("font: inherit; font-size: 12px") has no
+# value of its own; it counts when it set a longhand the rule does not
+# declare itself.
+CSS_LOST = """(function (want) {
+  var sheet = document.styleSheets[0], lost = [];
+  if (!sheet) return ['no style sheet'];
+  if (sheet.cssRules.length !== want.length)
+    lost.push(sheet.cssRules.length + ' rules, not ' + want.length);
+  want.forEach(function (w, i) {
+    var r = sheet.cssRules[i];
+    w[1].forEach(function (p) {
+      var set = r && r.style && (r.style.getPropertyValue(p) !== '' ||
+        Array.prototype.some.call(r.style, function (k) {
+          return k.indexOf(p + '-') === 0 && w[1].indexOf(k) < 0;
+        }));
+      if (!set) lost.push(w[0] + ' { ' + p + ' } (rule ' + (i + 1) + ')');
+    });
+  });
+  return lost;
+})(%s)"""
+
+
+async def check_assets(page):
+    """The page's style sheet as Chromium parsed it: nothing of
+    report.css dropped."""
+    with open(os.path.join(ASSETS, "report.css"), encoding="utf-8") as f:
+        want = css_rules(f.read())
+    lost = await page.js(CSS_LOST % json.dumps(want))
+    ok(want and lost == [], "report.css: Chromium keeps its %d rules and "
+       "every declaration" % len(want), "\n".join(lost or ["(no answer)"]))
+
+
 async def check_small(page, run_dir, summary):
     path = os.path.join(run_dir, "index.html")
     ready, secs = await page.load(path)
-    ok(ready, "small run: the page loads and its script runs (%.1f s)" % secs)
+    ok(ready, "small run: the page loads and its script runs (%.1f s)" % secs,
+       "\n".join(page.errors()))
+    await check_assets(page)
+    if not ready:
+        return
 
     ids = await page.js("Array.prototype.map.call(document.querySelectorAll("
                         "'details.case'), function (d) { return d.dataset.case; })")
@@ -205,7 +271,9 @@ async def check_big(page, run_dir, summary):
     size = os.path.getsize(path)
     ready, secs = await page.load(path, 60)
     ok(ready and secs < 30, "1,000 clients: the page (%d KB) loads in %.1f s"
-       % (size // 1024, secs))
+       % (size // 1024, secs), "\n".join(page.errors()))
+    if not ready:
+        return
     case = summary["cases"][0]["id"]
     start = time.time()
     await page.js(OPEN_CASE % json.dumps(case))
