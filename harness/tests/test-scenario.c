@@ -396,6 +396,13 @@ Test(scenario, text_that_is_not_utf8_is_refused_before_libfyaml,
     expect_file_error("bad-not-utf8.yaml", "3:2", "not UTF-8 text");
 }
 
+Test(scenario, escaped_quotes_in_a_row_are_refused_before_libfyaml,
+     .timeout = 10)
+{
+    expect_file_error("bad-quote-run.yaml", "3:9",
+                      "four or more single quotes in a row");
+}
+
 Test(scenario, alias_bomb_is_refused_at_the_alias)
 {
     expect_file_error("bad-alias-bomb.yaml", "9:30",
