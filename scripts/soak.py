@@ -307,11 +307,33 @@ def hostile(port, idx, end):
                 expect_refusal(wsraw.WS(port, headers=bearer % t.encode()),
                                "AUTH_FAILED", 1008, kind)
             elif kind == "foreign":
+                if holder is not None:
+                    # Still open? The gateway pings an idle connection
+                    # every 300 s and drops it 10 s after an unanswered
+                    # ping; anything else, or the end, means trouble.
+                    try:
+                        while True:
+                            op, pl = holder.recv_frame(0.05)
+                            if op != 9:
+                                odd("holder of held-%d got opcode %d: %r" %
+                                    (idx, op, pl[:80]))
+                                holder.close()
+                                holder = None
+                                break
+                            holder.send_frame(10, pl)
+                            count("hostile_holder_pong")
+                    except socket.timeout:
+                        pass
+                    except (EOFError, OSError) as e:
+                        odd("holder of held-%d is gone: %r" % (idx, e))
+                        holder = None
                 if holder is None:
                     holder = wsraw.WS(port, headers=bearer %
                                       token(owner).encode() +
                                       b"X-Session-Id: held-%d\r\n" % idx)
-                    holder.recv_json(15)
+                    w = holder.recv_json(15)
+                    if not w or w.get("type") != "connection_established":
+                        odd("holder of held-%d: %r" % (idx, w))
                 expect_refusal(wsraw.WS(port, headers=bearer %
                                         token("thief").encode() +
                                         b"X-Session-Id: held-%d\r\n" % idx),

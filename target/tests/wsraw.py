@@ -187,6 +187,8 @@ class WS:
                 return json.loads(payload)
             if op == 8:
                 return None
+            if op == 9:
+                self.send_frame(10, payload)  # a ping is answered
 
     def until_close(self, timeout=5.0):
         """Every text message up to the close; (messages, close code),
@@ -204,6 +206,8 @@ class WS:
                 out.append(json.loads(payload))
             elif op == 8:
                 break
+            elif op == 9:
+                self.send_frame(10, payload)  # a ping is answered
         return out, self.close_code
 
     def close(self):
