@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,8 @@ const char *wsr_token_result_text(wsr_token_result_t r)
         return "bad token signature";
     case WSR_TOKEN_EXPIRED:
         return "token expired";
+    case WSR_TOKEN_TOO_LONG:
+        return "token too long (the limit is 4096 bytes)";
     }
     return "?";
 }
@@ -67,33 +70,46 @@ static int b64url_encode(const unsigned char *in, size_t len, char *out,
     return (int)bare;
 }
 
-/* Decodes len base64url characters. Returns the byte count, or -1 for bad
- * input or a too small out. */
+/* The value of a base64url character, or -1. */
+static int b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '-' ? 62 : c == '_' ? 63 : -1;
+}
+
+/* Decodes len base64url characters, canonical only: no padding, nothing
+ * outside the alphabet, and the bits the last character carries beyond
+ * the data zero (else four different last characters would decode to one
+ * signature). Returns the byte count, or -1 for bad input or a too small
+ * out. */
 static int b64url_decode(const char *in, size_t len, unsigned char *out,
                          size_t outlen)
 {
-    size_t padded = (len + 3) / 4 * 4, pad = padded - len;
-    char *tmp;
-    int n;
+    size_t o = 0, need = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    unsigned acc = 0;
+    int bits = 0;
 
-    if (len == 0 || pad == 3 || padded / 4 * 3 > outlen)
-        return -1;
-    tmp = malloc(padded + 1);
-    if (!tmp)
+    if (len == 0 || len % 4 == 1 || need > outlen)
         return -1;
     for (size_t i = 0; i < len; i++) {
-        char c = in[i];
-        if (c == '+' || c == '/' || c == '=') {
-            free(tmp);
-            return -1; /* plain base64 is not base64url */
+        int v = b64url_value((unsigned char)in[i]);
+
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
         }
-        tmp[i] = c == '-' ? '+' : (c == '_' ? '/' : c);
     }
-    memset(tmp + len, '=', pad);
-    tmp[padded] = '\0';
-    n = EVP_DecodeBlock(out, (unsigned char *)tmp, (int)padded);
-    free(tmp);
-    return n < 0 ? -1 : n - (int)pad;
+    return acc == 0 ? (int)o : -1; /* leftover bits must be zero */
 }
 
 static bool mac(const char *secret, const char *data, size_t len,
@@ -148,40 +164,66 @@ nospace:
     return -ENOSPC;
 }
 
+/* Whether sub (len bytes, as jansson holds it) is a user id: no NUL
+ * inside (jansson allows \u0000, which would cut the id short) and no
+ * control character. */
+static bool user_ok(const char *sub, size_t len)
+{
+    if (len == 0 || strlen(sub) != len)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)sub[i] < 0x20 || sub[i] == 0x7f)
+            return false;
+    return true;
+}
+
 wsr_token_result_t wsr_token_verify(const char *secret, const char *token,
                                   int64_t now, char *user, size_t userlen)
 {
-    unsigned char want[MAC_LEN], got[MAC_LEN + 3], buf[WSR_TOKEN_MAX];
+    return wsr_token_verify_exp(secret, token, now, user, userlen, NULL);
+}
+
+wsr_token_result_t wsr_token_verify_exp(const char *secret, const char *token,
+                                        int64_t now, char *user,
+                                        size_t userlen, int64_t *exp_out)
+{
+    unsigned char want[MAC_LEN], got[MAC_LEN], buf[WSR_TOKEN_MAX];
     const char *dot1, *dot2;
     wsr_token_result_t res = WSR_TOKEN_MALFORMED;
-    json_t *hdr = NULL, *pl = NULL;
+    json_t *hdr = NULL, *pl = NULL, *subj;
     json_int_t exp;
     const char *alg, *sub;
     int n;
 
     if (!token || !*token)
         return WSR_TOKEN_MISSING;
-    if (strlen(token) >= WSR_TOKEN_MAX)
-        return WSR_TOKEN_MALFORMED;
+    if (strnlen(token, WSR_TOKEN_MAX) >= WSR_TOKEN_MAX)
+        return WSR_TOKEN_TOO_LONG;
     dot1 = strchr(token, '.');
     dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     if (!dot2 || strchr(dot2 + 1, '.'))
         return WSR_TOKEN_MALFORMED;
 
     n = b64url_decode(token, (size_t)(dot1 - token), buf, sizeof(buf));
-    if (n < 0 || !(hdr = json_loadb((char *)buf, (size_t)n, 0, NULL)))
+    if (n < 0 || !(hdr = json_loadb((char *)buf, (size_t)n,
+                                    JSON_REJECT_DUPLICATES, NULL)))
         goto out;
     n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), buf, sizeof(buf));
-    if (n < 0 || !(pl = json_loadb((char *)buf, (size_t)n, 0, NULL)))
+    if (n < 0 || !(pl = json_loadb((char *)buf, (size_t)n,
+                                   JSON_REJECT_DUPLICATES, NULL)))
         goto out;
-    if (json_unpack(hdr, "{s:s}", "alg", &alg) != 0)
+    if (!json_is_object(hdr) || !json_is_object(pl) ||
+        json_unpack(hdr, "{s:s}", "alg", &alg) != 0)
         goto out;
     if (strcmp(alg, "HS256") != 0) {
         res = WSR_TOKEN_BAD_ALG;
         goto out;
     }
-    if (json_unpack(pl, "{s:s,s:I}", "sub", &sub, "exp", &exp) != 0 || !*sub ||
-        strlen(sub) >= userlen)
+    if (json_unpack(pl, "{s:o,s:I}", "sub", &subj, "exp", &exp) != 0 ||
+        !json_is_string(subj))
+        goto out;
+    sub = json_string_value(subj);
+    if (!user_ok(sub, json_string_length(subj)) || strlen(sub) >= userlen)
         goto out;
     n = b64url_decode(dot2 + 1, strlen(dot2 + 1), got, sizeof(got));
     if (n < 0)
@@ -196,6 +238,8 @@ wsr_token_result_t wsr_token_verify(const char *secret, const char *token,
         goto out;
     }
     strcpy(user, sub);
+    if (exp_out)
+        *exp_out = (int64_t)exp;
     res = WSR_TOKEN_OK;
 out:
     json_decref(hdr);

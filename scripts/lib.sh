@@ -22,8 +22,16 @@ WSRACE_PACKAGES=(
   libxml2-utils libxml2-dev libhiredis-dev redis-server
 )
 
-# Needed by the tests only: headless Chromium renders the HTML report.
-WSRACE_TEST_PACKAGES=(chromium)
+# Needed by the tests only: headless Chromium renders the HTML report and
+# connects with a long token through a ticket; GNU time is the forking
+# --wrapper a SIGKILLed harness must not leave a gateway under.
+WSRACE_TEST_PACKAGES=(chromium time)
+
+# Needed by scripts/fuzz only (and so by scripts/test, which runs a short
+# fuzz of every target): clang with libFuzzer and the sanitizer runtimes.
+# Debian 12's clang is 14; bc times the runs.
+WSRACE_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev bc)
+WSRACE_FUZZ_CC=${WSRACE_FUZZ_CC:-clang-14}
 
 log() { printf '%s\n' "wsrace: $*" >&2; }
 die() { log "error: $*"; exit 3; }
@@ -50,6 +58,7 @@ install_missing() {
 
 ensure_packages() { install_missing "${WSRACE_PACKAGES[@]}"; }
 ensure_test_packages() { install_missing "${WSRACE_TEST_PACKAGES[@]}"; }
+ensure_fuzz_packages() { install_missing "${WSRACE_FUZZ_PACKAGES[@]}"; }
 
 ensure_build() {
   if [ ! -f "$WSRACE_BUILD/build.ninja" ]; then

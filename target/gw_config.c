@@ -22,6 +22,9 @@ void gw_config_usage(FILE *out)
           "[--service-latency MS]\n"
           "                      [--seed N]"
           " [--max-message BYTES] [--max-queue N]\n"
+          "                      [--max-connections N] [--max-send-queue BYTES]\n"
+          "                      [--handshake-timeout S] [--session-hold S]\n"
+          "                      [--ticket-ttl S] [--lifeline FD]\n"
           "                      [--registry memory | redis://HOST:PORT]\n"
           "                      [--instance-id N] [--incarnation N] "
           "[--registry-ttl MS]\n"
@@ -54,6 +57,17 @@ void gw_config_usage(FILE *out)
           "1)\n"
           "  --max-message BYTES   largest client message (default 65536)\n"
           "  --max-queue N         messages held before ready (default 32)\n"
+          "  --max-connections N   open at once; more are closed with 1013\n"
+          "                        (default 20000, 0 for no limit)\n"
+          "  --max-send-queue BYTES  unread output per client before it is\n"
+          "                        closed as a slow consumer, 1008 (default\n"
+          "                        4194304, 0 for no limit)\n"
+          "  --handshake-timeout S from TCP accept to a finished upgrade\n"
+          "                        (default 10)\n"
+          "  --session-hold S      a closed session id stays its user's\n"
+          "                        (default 60)\n"
+          "  --ticket-ttl S        life of a POST /ticket ticket (default 30)\n"
+          "  --lifeline FD         stop when FD (a pipe) reaches end of file\n"
           "  --registry URL        memory (default), or redis://HOST:PORT: a\n"
           "                        registry shared by a cluster of gateways\n"
           "  --instance-id N       this gateway's instance in the cluster; its\n"
@@ -64,10 +78,12 @@ void gw_config_usage(FILE *out)
           "heartbeat\n"
           "                        (default 3000)\n"
           "\n"
-          "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T' or\n"
-          "subprotocol 'jwt.T'; session: 'X-Session-Id' or ?session=ID),\n"
-          "GET /healthz, /debug/registry, /debug/ready?id=KEY "
-          "(loopback only).\n",
+          "Endpoints: ws://HOST:PORT/ws (token: 'Authorization: Bearer T',\n"
+          "subprotocol 'jwt.T', or a one-time ticket: ?ticket=T or subprotocol\n"
+          "'ticket.T'; session: 'X-Session-Id' or ?session=ID), POST /ticket\n"
+          "(Authorization: Bearer T), GET /healthz, /debug/registry,\n"
+          "/debug/ready?id=KEY (loopback only). The secret may come from\n"
+          "$WSRACE_SECRET instead of --secret, out of sight of ps.\n",
           out);
 }
 
@@ -210,6 +226,12 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
     cfg->seed = 1;
     cfg->max_message = 65536;
     cfg->max_queue = 32;
+    cfg->max_connections = 20000;
+    cfg->max_send_queue = 4u << 20;
+    cfg->handshake_timeout_s = 10;
+    cfg->session_hold_s = 60;
+    cfg->ticket_ttl_s = 30;
+    cfg->lifeline_fd = -1;
     cfg->instance_id = -1;
     cfg->registry_ttl_ms = 3000;
     cfg->token_ttl = 3600;
@@ -260,9 +282,11 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
             char *end;
             errno = 0;
             cfg->token_ttl = strtoll(val, &end, 10);
-            if (errno || *end || !*val)
+            if (errno || *end || !*val || cfg->token_ttl > GW_TOKEN_TTL_MAX ||
+                cfg->token_ttl < -GW_TOKEN_TTL_MAX)
                 return bad(err, opt, val,
-                           "seconds, negative for an expired token");
+                           "seconds within 100 years, negative for an "
+                           "expired token");
         } else if (cfg->command == GW_CMD_TOKEN) {
             fprintf(err, "wsrace-gateway token: unknown option '%s'\n", opt);
             return 2;
@@ -317,6 +341,30 @@ int gw_config_parse(gw_config_t *cfg, int argc, char **argv, FILE *err)
             if (parse_u64(val, 0, 100000, &v))
                 return bad(err, opt, val, "0..100000");
             cfg->max_queue = (unsigned)v;
+        } else if (strcmp(opt, "--max-connections") == 0) {
+            if (parse_u64(val, 0, 1000000, &v))
+                return bad(err, opt, val, "0..1000000");
+            cfg->max_connections = (unsigned)v;
+        } else if (strcmp(opt, "--max-send-queue") == 0) {
+            if (parse_u64(val, 0, 1ull << 32, &v) || (v && v < 4096))
+                return bad(err, opt, val, "0, or bytes 4096..4294967296");
+            cfg->max_send_queue = (size_t)v;
+        } else if (strcmp(opt, "--handshake-timeout") == 0) {
+            if (parse_u64(val, 1, 3600, &v))
+                return bad(err, opt, val, "seconds 1..3600");
+            cfg->handshake_timeout_s = (unsigned)v;
+        } else if (strcmp(opt, "--session-hold") == 0) {
+            if (parse_u64(val, 0, 86400, &v))
+                return bad(err, opt, val, "seconds 0..86400");
+            cfg->session_hold_s = (unsigned)v;
+        } else if (strcmp(opt, "--ticket-ttl") == 0) {
+            if (parse_u64(val, 1, 3600, &v))
+                return bad(err, opt, val, "seconds 1..3600");
+            cfg->ticket_ttl_s = (unsigned)v;
+        } else if (strcmp(opt, "--lifeline") == 0) {
+            if (parse_u64(val, 3, 65535, &v))
+                return bad(err, opt, val, "a descriptor number 3..65535");
+            cfg->lifeline_fd = (int)v;
         } else if (strcmp(opt, "--registry") == 0) {
             if (parse_registry(cfg, val) != 0)
                 return bad(err, opt, val, "memory or redis://HOST:PORT");

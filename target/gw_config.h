@@ -37,6 +37,12 @@ typedef struct {
     uint64_t seed;
     size_t max_message;
     unsigned max_queue;
+    unsigned max_connections;     /* 0: no limit */
+    size_t max_send_queue;        /* bytes; 0: no limit */
+    unsigned handshake_timeout_s; /* TCP accept to upgrade */
+    unsigned session_hold_s;      /* a closed session stays its user's */
+    unsigned ticket_ttl_s;        /* a ticket's life */
+    int lifeline_fd;              /* -1: none; EOF on it stops the gateway */
     /* cluster mode (docs/DESIGN.md "Cluster mode") */
     char redis_host[64];      /* --registry redis://HOST:PORT; "" in-process */
     int redis_port;           /* 0 in-process */
@@ -47,6 +53,9 @@ typedef struct {
     const char *token_user;
     long long token_ttl;
 } gw_config_t;
+
+/* --ttl is bounded so that now + ttl cannot overflow: 100 years. */
+#define GW_TOKEN_TTL_MAX (100LL * 366 * 24 * 3600)
 
 /* Bounds of the cluster options; a connection id is instance << 40 |
  * incarnation << 32 | a count from 1 (gw_gateway.h). */

@@ -7,7 +7,12 @@
  * one processor job at a time (`processing`); the close path runs once
  * (`close_done`).
  * Lock order: conn `lock` -> registry lock -> trace lock. Sync points are
- * never hit with `lock` held. */
+ * never hit with `lock` held. The session and ticket tables' locks are
+ * leaves, taken with no other lock held.
+ *
+ * Output is bounded: a client whose queued frames pass max_send_queue
+ * bytes is a slow consumer; its queue is dropped for an error_message
+ * SLOW_CONSUMER and a close 1008 (docs/DESIGN.md, "Limits"). */
 #include "gw_gateway.h"
 
 #include <errno.h>
@@ -40,12 +45,15 @@ struct gw_conn {
     struct {
         gw_registry_t *registry;
     } init_scope;
-    gw_coord_t *coord;        /* the handshake coordinator (a reference) */
-    char *token;              /* as presented; freed after auth */
-    char session[GW_KEY_MAX]; /* requested session id, "" when none */
-    char user[GW_USER_MAX];   /* set by the auth step (handshake job only) */
-    void *transport;          /* service thread only */
-    void *owner; /* the transport's loop; set before gw_conn_start() */
+    gw_coord_t *coord;           /* the handshake coordinator (a reference) */
+    char *token;                 /* as presented; freed after auth */
+    char *ticket;                /* as presented; freed after auth */
+    char session[GW_KEY_MAX];    /* requested session id, "" when none */
+    const char *session_problem; /* why the requested id is refused */
+    char user[GW_USER_MAX];      /* set by the auth step (handshake job only) */
+    bool claimed;    /* session bound to user (handshake, then close path) */
+    void *transport; /* service thread only */
+    void *owner;     /* the transport's loop; set before gw_conn_start() */
     _Atomic bool wake_queued;
     _Atomic bool close_done;
 
@@ -59,13 +67,28 @@ struct gw_conn {
     inmsg_t *in_head, *in_tail;
     unsigned in_len;
     gw_frame_t *out_head, *out_tail;
-    int close_code; /* requested close, 0: none */
+    size_t out_bytes; /* payload bytes queued in out_head.. */
+    int close_code;   /* requested close, 0: none */
     char close_reason[96];
 };
+
+static void drop_output_locked(gw_conn_t *c);
 
 /* ------------------------------------------------------------------ */
 /* Gateway                                                              */
 /* ------------------------------------------------------------------ */
+
+/* Frees the tables of a gateway whose init failed (the sync table is the
+ * caller's, and no worker ran). */
+static void init_undo(gw_gateway_t *gw)
+{
+    gw_registry_free(gw->registry);
+    gw->registry = NULL;
+    gw_sessions_free(gw->sessions);
+    gw->sessions = NULL;
+    gw_tickets_free(gw->tickets);
+    gw->tickets = NULL;
+}
 
 int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
                     gw_trace_t *trace, gw_sync_t *sync, unsigned workers)
@@ -95,16 +118,19 @@ int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
     } else {
         gw->registry = gw_registry_new(&gw->params.faults, sync, trace);
     }
-    if (!gw->registry) {
+    gw->sessions = gw_sessions_new(gw->params.session_hold_s);
+    gw->tickets =
+        gw_tickets_new(gw->params.ticket_ttl_s ? gw->params.ticket_ttl_s : 30);
+    if (!gw->registry || !gw->sessions || !gw->tickets) {
         snprintf(gw->error, sizeof(gw->error), "out of memory");
+        init_undo(gw);
         return -ENOMEM;
     }
     gw->pool = gw_pool_new(workers);
     if (!gw->pool) {
         int e = errno;
         snprintf(gw->error, sizeof(gw->error), "cannot start workers");
-        gw_registry_free(gw->registry);
-        gw->registry = NULL;
+        init_undo(gw);
         return -e;
     }
     return 0;
@@ -118,23 +144,38 @@ void gw_gateway_shutdown(gw_gateway_t *gw)
     gw->pool = NULL;
     gw_registry_free(gw->registry);
     gw->registry = NULL;
+    gw_sessions_free(gw->sessions);
+    gw->sessions = NULL;
+    gw_tickets_free(gw->tickets);
+    gw->tickets = NULL;
+}
+
+/* Milliseconds on the monotonic clock: session holds are durations. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ------------------------------------------------------------------ */
 /* Connection object                                                    */
 /* ------------------------------------------------------------------ */
 
-gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
+gw_conn_t *gw_conn_open(gw_gateway_t *gw, const gw_hello_t *h)
 {
     gw_conn_t *c = calloc(1, sizeof(*c));
 
     if (!c)
         return NULL;
     c->coord = gw_coord_new();
-    c->token = token ? strdup(token) : NULL;
-    if (!c->coord || (token && !c->token)) {
+    c->token = h->token ? strdup(h->token) : NULL;
+    c->ticket = h->ticket ? strdup(h->ticket) : NULL;
+    if (!c->coord || (h->token && !c->token) || (h->ticket && !c->ticket)) {
         gw_coord_unref(c->coord);
         free(c->token);
+        free(c->ticket);
         free(c);
         return NULL;
     }
@@ -142,12 +183,24 @@ gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
     c->id = atomic_fetch_add(&gw->next_id, 1);
     c->gw = gw;
     c->registry = gw->registry;
-    if (session)
-        snprintf(c->session, sizeof(c->session), "%s", session);
+    if (h->session) {
+        /* Refused later, once the client is authenticated: an anonymous
+         * client learns nothing about session ids. */
+        c->session_problem = gw_session_id_problem(h->session, h->session_len);
+        if (!c->session_problem)
+            memcpy(c->session, h->session, h->session_len);
+    }
     gw_sync_note_session(gw->sync, c->id, c->session);
     pthread_mutex_init(&c->lock, NULL);
     atomic_fetch_add(&gw->live, 1);
     return c;
+}
+
+gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token, const char *session)
+{
+    gw_hello_t h = {token, NULL, session, session ? strlen(session) : 0};
+
+    return gw_conn_open(gw, &h);
 }
 
 uint64_t gw_conn_id(const gw_conn_t *c)
@@ -176,15 +229,12 @@ void gw_conn_unref(gw_conn_t *c)
         free(m->content);
         free(m);
     }
-    while (c->out_head) {
-        gw_frame_t *f = c->out_head;
-        c->out_head = f->next;
-        free(f);
-    }
+    drop_output_locked(c);
     gw_sync_note_session(c->gw->sync, c->id, NULL);
     atomic_fetch_sub(&c->gw->live, 1);
     gw_coord_unref(c->coord);
     free(c->token);
+    free(c->ticket);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -223,26 +273,80 @@ void gw_conn_clear_wake(gw_conn_t *c)
 /* Output                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Queues a serialized message (taken; NULL is ignored). `lock` held. */
+/* Appends one frame of msg (not taken). `lock` held. */
+static void append_frame_locked(gw_conn_t *c, const char *msg)
+{
+    size_t len = strlen(msg), head = c->gw->params.frame_headroom;
+    gw_frame_t *f = malloc(sizeof(*f) + head + len);
+
+    if (!f)
+        return;
+    f->next = NULL;
+    f->len = len;
+    memcpy(f->data + head, msg, len);
+    if (c->out_tail)
+        c->out_tail->next = f;
+    else
+        c->out_head = f;
+    c->out_tail = f;
+    c->out_bytes += len;
+}
+
+static void drop_output_locked(gw_conn_t *c)
+{
+    while (c->out_head) {
+        gw_frame_t *f = c->out_head;
+        c->out_head = f->next;
+        free(f);
+    }
+    c->out_tail = NULL;
+    c->out_bytes = 0;
+}
+
+/* Asks for a close after msg (taken; may be NULL). The first request
+ * wins; later ones only free msg. `lock` held. */
+static void request_close_locked(gw_conn_t *c, int close_code,
+                                 const char *reason, char *msg)
+{
+    if (!c->close_code) {
+        if (msg)
+            append_frame_locked(c, msg);
+        c->close_code = close_code;
+        snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    }
+    free(msg);
+}
+
+/* Queues a serialized message (taken; NULL is ignored). Nothing is queued
+ * once a close was requested. A client that lets more than max_send_queue
+ * bytes pile up is closed as a slow consumer: what it did not read is
+ * dropped, so its memory stays bounded. `lock` held. */
 static void push_frame_locked(gw_conn_t *c, char *msg)
 {
-    size_t len, head = c->gw->params.frame_headroom;
-    gw_frame_t *f;
+    size_t bound = c->gw->params.max_send_queue;
+    char why[96];
 
     if (!msg)
         return;
-    len = strlen(msg);
-    f = malloc(sizeof(*f) + head + len);
-    if (f) {
-        f->next = NULL;
-        f->len = len;
-        memcpy(f->data + head, msg, len);
-        if (c->out_tail)
-            c->out_tail->next = f;
-        else
-            c->out_head = f;
-        c->out_tail = f;
+    if (c->close_code) {
+        free(msg);
+        return;
     }
+    if (bound && c->out_bytes + strlen(msg) > bound) {
+        snprintf(why, sizeof(why),
+                 "more than %zu bytes unread: closed as a slow consumer",
+                 bound);
+        gw_trace_emitf(c->gw->trace, c->id, c->key[0] ? c->key : NULL,
+                       "conn.slow_consumer", "{s:I,s:I}", "queued",
+                       (json_int_t)c->out_bytes, "limit", (json_int_t)bound);
+        drop_output_locked(c);
+        atomic_fetch_add(&c->gw->slow_consumers, 1);
+        request_close_locked(c, GW_CLOSE_POLICY, GW_ERR_SLOW_CONSUMER,
+                             gw_proto_error(GW_ERR_SLOW_CONSUMER, why, NULL));
+        free(msg);
+        return;
+    }
+    append_frame_locked(c, msg);
     free(msg);
 }
 
@@ -270,9 +374,33 @@ gw_frame_t *gw_conn_pop_frame(gw_conn_t *c)
         c->out_head = f->next;
         if (!c->out_head)
             c->out_tail = NULL;
+        c->out_bytes -= f->len;
     }
     pthread_mutex_unlock(&c->lock);
     return f;
+}
+
+void gw_conn_refuse(gw_conn_t *c, int close_code, const char *err_code,
+                    const char *message)
+{
+    pthread_mutex_lock(&c->lock);
+    gw_trace_emitf(c->gw->trace, c->id, c->key[0] ? c->key : NULL,
+                   "conn.refused", "{s:s,s:i,s:s}", "error", err_code, "close",
+                   close_code, "message", message);
+    request_close_locked(c, close_code, err_code,
+                         gw_proto_error(err_code, message, NULL));
+    pthread_mutex_unlock(&c->lock);
+    wake(c);
+}
+
+bool gw_conn_closing(gw_conn_t *c)
+{
+    bool closing;
+
+    pthread_mutex_lock(&c->lock);
+    closing = c->close_code != 0;
+    pthread_mutex_unlock(&c->lock);
+    return closing;
 }
 
 int gw_conn_close_code(gw_conn_t *c, char *reason, size_t len)
@@ -334,9 +462,8 @@ static void fail_conn(gw_conn_t *c, int close_code, const char *err_code,
     gw_trace_emitf(c->gw->trace, c->id, key, "conn.failed", "{s:s,s:i,s:s}",
                    "error", err_code, "close", close_code, "message", message);
     pthread_mutex_lock(&c->lock);
-    push_frame_locked(c, gw_proto_error(err_code, message, NULL));
-    c->close_code = close_code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", err_code);
+    request_close_locked(c, close_code, err_code,
+                         gw_proto_error(err_code, message, NULL));
     pthread_mutex_unlock(&c->lock);
     wake(c);
 }
@@ -480,6 +607,8 @@ void gw_conn_on_message(gw_conn_t *c, const char *buf, size_t len)
     char err[160], key[GW_KEY_MAX];
     inmsg_t *m;
 
+    if (gw_conn_closing(c))
+        return; /* it is being closed: nothing more is answered */
     copy_key(c, key);
     if (gw_client_msg_parse(buf, len, &msg, err, sizeof(err)) != 0) {
         gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
@@ -590,15 +719,34 @@ static bool step_auth(gw_conn_t *c)
     wsr_token_result_t res;
 
     copy_key(c, key);
-    res = wsr_token_verify(c->gw->params.secret, c->token, (int64_t)time(NULL),
-                          c->user, sizeof(c->user));
+    if (c->ticket && !c->token) {
+        int rc =
+            gw_tickets_redeem(c->gw->tickets, c->ticket, (int64_t)time(NULL),
+                              c->user, sizeof(c->user));
+
+        res = rc == 0 ? WSR_TOKEN_OK : WSR_TOKEN_MALFORMED;
+        snprintf(msg, sizeof(msg), "%s",
+                 rc == 0 ? "ok" : "unknown, used or expired ticket");
+    } else {
+        res = wsr_token_verify(c->gw->params.secret, c->token,
+                               (int64_t)time(NULL), c->user, sizeof(c->user));
+        snprintf(msg, sizeof(msg), "%s", wsr_token_result_text(res));
+    }
     free(c->token);
     c->token = NULL;
+    free(c->ticket);
+    c->ticket = NULL;
     if (res != WSR_TOKEN_OK) {
-        snprintf(msg, sizeof(msg), "%s", wsr_token_result_text(res));
         gw_trace_emitf(c->gw->trace, c->id, key, "auth.failed", "{s:s}",
                        "reason", msg);
         fail_conn(c, GW_CLOSE_POLICY, GW_ERR_AUTH, msg);
+        return false;
+    }
+    if (c->session_problem) {
+        gw_trace_emitf(c->gw->trace, c->id, key, "session.invalid", "{s:s}",
+                       "reason", c->session_problem);
+        fail_conn(c, GW_CLOSE_BAD_SESSION, GW_ERR_INVALID_SESSION,
+                  c->session_problem);
         return false;
     }
     gw_registry_set_user(c->registry, key, c->user, c->id);
@@ -666,6 +814,26 @@ static bool step_swap(gw_conn_t *c)
 
     copy_key(c, pre);
     session_key(c, final);
+    if (c->session[0]) {
+        /* A client's own id is bound to its user (gw_session.h); a
+         * generated one is in the gateway's namespace, nobody else's. */
+        rc = gw_sessions_claim(c->gw->sessions, final, c->user, mono_ms());
+        if (rc == -EACCES) {
+            char msg[GW_KEY_MAX + 64];
+            snprintf(msg, sizeof(msg), "session '%s' belongs to another user",
+                     final);
+            gw_trace_emitf(c->gw->trace, c->id, pre, "session.forbidden",
+                           "{s:s}", "session", final);
+            fail_conn(c, GW_CLOSE_FORBIDDEN, GW_ERR_SESSION_FORBIDDEN, msg);
+            return false;
+        }
+        if (rc < 0) {
+            fail_conn(c, GW_CLOSE_INTERNAL, GW_ERR_INTERNAL,
+                      "session table full");
+            return false;
+        }
+        c->claimed = true;
+    }
     if (wsr_fault_on(faults, WSR_FAULT_SCOPE_LOSS))
         /* scope-loss: the swap uses the registry handle of the init step,
          * whose scope has ended. */
@@ -693,6 +861,10 @@ static bool step_swap(gw_conn_t *c)
         return true;
     }
     rc = gw_registry_rekey(reg, pre, final, c->id);
+    if (rc < 0 && c->claimed) {
+        gw_sessions_release(c->gw->sessions, final, mono_ms());
+        c->claimed = false;
+    }
     if (rc == -EEXIST) {
         char msg[GW_KEY_MAX + 64];
         snprintf(msg, sizeof(msg), "session '%s' is already connected", final);
@@ -785,6 +957,10 @@ static void close_path(gw_conn_t *c)
         if (!wsr_fault_on(&c->gw->params.faults, WSR_FAULT_REGISTRY_LEAK))
             gw_registry_unregister(c->registry, key, c->id);
         /* registry-leak: the line above is skipped; the entry stays. */
+    }
+    if (c->claimed) {
+        gw_sessions_release(c->gw->sessions, c->session, mono_ms());
+        c->claimed = false;
     }
     coord_phase(c, key, WSR_CO_CLOSED);
     gw_trace_emit(c->gw->trace, c->id, key, "conn.closed", NULL);

@@ -24,7 +24,9 @@
 #include "wsr_fault.h"
 #include "gw_pool.h"
 #include "gw_registry.h"
+#include "gw_session.h"
 #include "gw_sync.h"
+#include "gw_ticket.h"
 #include "gw_trace.h"
 
 typedef struct gw_conn gw_conn_t;
@@ -39,11 +41,16 @@ typedef struct {
 
 typedef struct {
     wsr_faults_t faults;          /* injected faults */
-    char secret[256];            /* token HMAC key */
-    unsigned service_latency_ms; /* simulated service start-up */
-    unsigned max_queue;          /* messages held before ready */
-    uint64_t seed;               /* drives generated session ids */
-    size_t frame_headroom;       /* bytes reserved before each frame */
+    char secret[256];             /* token HMAC key */
+    unsigned service_latency_ms;  /* simulated service start-up */
+    unsigned max_queue;           /* messages held before ready */
+    uint64_t seed;                /* drives generated session ids */
+    size_t frame_headroom;        /* bytes reserved before each frame */
+    size_t max_send_queue;        /* bytes queued for one client; 0: none */
+    unsigned max_connections;     /* open at once; more get 1013; 0: none */
+    unsigned handshake_timeout_s; /* upgrade bound (the transport's) */
+    unsigned session_hold_s;      /* a closed session stays its user's */
+    unsigned ticket_ttl_s;        /* a ticket's life; 0: 30 */
     /* Cluster mode (docs/DESIGN.md "Cluster mode"): with redis_port set,
      * the registry is the Redis server at redis_host:redis_port. */
     int instance;             /* this instance, -1: a lone gateway */
@@ -67,11 +74,23 @@ typedef struct {
     gw_sync_t *sync;
     gw_registry_t *registry;
     gw_pool_t *pool;
+    gw_sessions_t *sessions; /* session id -> user */
+    gw_tickets_t *tickets;   /* one-time tickets (POST /ticket) */
     gw_sink_t sink;
     _Atomic uint64_t next_id; /* connection ids, from GW_CONN_BASE + 1 */
     _Atomic uint64_t live;    /* connections not yet freed */
-    char error[256];          /* why gw_gateway_init failed */
+    _Atomic uint64_t slow_consumers; /* closed: send queue over its bound */
+    _Atomic uint64_t refused;        /* refused: at max_connections */
+    char error[256];                 /* why gw_gateway_init failed */
 } gw_gateway_t;
+
+/* What a client presented at the upgrade. Every field may be NULL (0). */
+typedef struct {
+    const char *token;   /* bearer token (Authorization, jwt.T) */
+    const char *ticket;  /* one-time ticket (?ticket=T, ticket.T) */
+    const char *session; /* requested session id, session_len bytes */
+    size_t session_len;  /* may hold NUL bytes: then it is invalid */
+} gw_hello_t;
 
 /* One output frame: `len` payload bytes at data + headroom. */
 typedef struct gw_frame {
@@ -91,12 +110,29 @@ int gw_gateway_init(gw_gateway_t *gw, const gw_params_t *params,
  * The trace and sync tables belong to the caller. */
 void gw_gateway_shutdown(gw_gateway_t *gw);
 
-/* A new connection (one reference, the transport's) carrying the token and
- * session id the client presented (either may be NULL). The handshake
- * starts with gw_conn_start(). NULL when out of memory. */
+/* A new connection (one reference, the transport's) carrying what the
+ * client presented (copied). An invalid session id is remembered and
+ * refused once the client is authenticated (INVALID_SESSION, close
+ * 4400). The handshake starts with gw_conn_start(). NULL when out of
+ * memory. */
+gw_conn_t *gw_conn_open(gw_gateway_t *gw, const gw_hello_t *hello);
+
+/* gw_conn_open with a token and a NUL-terminated session id (either may
+ * be NULL). */
 gw_conn_t *gw_conn_new(gw_gateway_t *gw, const char *token,
                        const char *session);
 void gw_conn_start(gw_conn_t *c);
+
+/* Refuses the connection without a handshake, or ends a live one on a
+ * protocol error (any thread): an error_message err_code with message,
+ * then a close with close_code once the output is flushed. Only the first
+ * close requested counts. Traced as "conn.refused". */
+void gw_conn_refuse(gw_conn_t *c, int close_code, const char *err_code,
+                    const char *message);
+
+/* Whether a close was requested (the transport bounds how long it may
+ * take to flush). */
+bool gw_conn_closing(gw_conn_t *c);
 uint64_t gw_conn_id(const gw_conn_t *c);
 void gw_conn_unref(gw_conn_t *c);
 gw_conn_t *gw_conn_ref(gw_conn_t *c);

@@ -233,6 +233,9 @@ gw_loop_t *gw_loop_new(const gw_loop_opts_t *o, char *err, size_t errlen)
     info.protocols = l->protocols;
     info.user = o->user;
     info.timeout_secs = o->timeout_secs;
+    info.timeout_secs_ah_idle = o->timeout_secs; /* nothing sent yet */
+    if (o->max_http_header_data)
+        info.max_http_header_data = (unsigned short)o->max_http_header_data;
     info.retry_and_idle_policy = &no_idle_timer;
     l->ctx = lws_create_context(&info);
     l->vh = l->ctx ? lws_get_vhost_by_name(l->ctx, "default") : NULL;

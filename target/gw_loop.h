@@ -36,7 +36,9 @@ typedef struct {
     void *user;           /* lws_context_user() in the callbacks */
     gw_loop_wake_fn wake; /* may be NULL */
     void *wake_arg;
-    unsigned timeout_secs; /* lws's per-connection timeouts */
+    unsigned timeout_secs; /* lws's per-connection timeouts; also the
+                            * bound from accept to a finished upgrade */
+    unsigned max_http_header_data; /* header bytes kept; 0: lws's default */
 } gw_loop_opts_t;
 
 /* Reserves o->port (any free one for 0) for the loops that will share it

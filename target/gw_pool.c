@@ -112,10 +112,12 @@ gw_pool_t *gw_pool_new(unsigned n)
 
 int gw_pool_submit(gw_pool_t *p, gw_job_fn fn, void *arg)
 {
-    job_t *j = malloc(sizeof(*j));
+    job_t *j;
     int rc = 0;
 
-    if (!j)
+    if (!p)
+        return -ESHUTDOWN;
+    if (!(j = malloc(sizeof(*j))))
         return -ENOMEM;
     j->next = NULL;
     j->fn = fn;

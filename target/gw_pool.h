@@ -12,8 +12,10 @@ typedef void (*gw_job_fn)(void *arg);
  * errno set on failure (no thread is left running). */
 gw_pool_t *gw_pool_new(unsigned n);
 
-/* Queues fn(arg). Returns 0, or -ESHUTDOWN once gw_pool_free has begun (fn
- * is then never called), or -ENOMEM. */
+/* Queues fn(arg). Returns 0, or -ESHUTDOWN once gw_pool_free has begun,
+ * or when p is NULL (fn is then never called), or -ENOMEM. A gateway with
+ * no pool thus runs its close path inline and its handshake not at all:
+ * what the fuzz targets want, one input at a time on one thread. */
 int gw_pool_submit(gw_pool_t *p, gw_job_fn fn, void *arg);
 
 /* Runs every job already queued, then joins the workers and frees p. */

@@ -15,11 +15,19 @@
 #define GW_ERR_DUPLICATE_SESSION "DUPLICATE_SESSION"
 #define GW_ERR_NOT_READY         "NOT_READY"
 #define GW_ERR_INTERNAL          "INTERNAL_ERROR"
+#define GW_ERR_INVALID_SESSION   "INVALID_SESSION"
+#define GW_ERR_SESSION_FORBIDDEN "SESSION_FORBIDDEN"
+#define GW_ERR_OVERLOADED        "OVERLOADED"
+#define GW_ERR_SLOW_CONSUMER     "SLOW_CONSUMER"
 
-/* Close codes. */
-#define GW_CLOSE_POLICY            1008
+/* Close codes. 4xxx mirror the HTTP status they resemble. */
+#define GW_CLOSE_UNSUPPORTED       1003 /* a binary frame */
+#define GW_CLOSE_POLICY            1008 /* auth failed, slow consumer */
 #define GW_CLOSE_TOO_BIG           1009
 #define GW_CLOSE_INTERNAL          1011
+#define GW_CLOSE_TRY_AGAIN         1013 /* at the connection limit */
+#define GW_CLOSE_BAD_SESSION       4400 /* an invalid session id */
+#define GW_CLOSE_FORBIDDEN         4403 /* another user's session */
 #define GW_CLOSE_DUPLICATE_SESSION 4409
 
 /* The five agent events of one user_message, in order. */

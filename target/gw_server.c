@@ -20,12 +20,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
+#include "gw_http.h"
 #include "gw_loop.h"
 #include "gw_proto.h"
 #include "wsr_token.h"
 
 #define PROTOCOL_NAME "wsrace.v1"
+
+/* Seconds a connection being closed may go without being able to write
+ * (its client not reading) before its socket is dropped. */
+#define GW_CLOSE_FLUSH_S 5
+
+/* Bytes of request headers lws keeps per connection during the upgrade:
+ * room for "Authorization: Bearer" with a WSR_TOKEN_LEN_MAX token and the
+ * usual headers of a browser (docs/DESIGN.md, "Limits"). */
+#define GW_HEADER_DATA_MAX 8192
 
 /* One of these is created for each service loop. */
 typedef struct {
@@ -50,11 +62,18 @@ struct gw_server {
 typedef struct {
     gw_conn_t *conn; /* WS: the connection (the transport's reference) */
     char *token;     /* WS: token presented at the upgrade, until open */
+    char *ticket;    /* WS: ticket presented at the upgrade, until open */
     char *session;   /* WS: session id presented at the upgrade */
-    char *rx;        /* WS: message being reassembled from fragments */
+    size_t session_len;
+    char *rx; /* WS: message being reassembled from fragments */
     size_t rx_len;
-    char *http_body; /* HTTP: response body, LWS_PRE headroom first */
+    bool close_bound;  /* WS: a close was requested and its flush bounded */
+    bool skip_message; /* WS: the rest of a refused (binary) message */
+    char *http_body;   /* HTTP: response body, LWS_PRE headroom first */
     size_t http_len, http_off;
+    int http_status;
+    bool http_deferred; /* HTTP: the answer waits for the request body */
+    size_t body_seen;   /* HTTP: request body bytes read (and ignored) */
 } pss_t;
 
 static svc_t *svc_of(struct lws *wsi)
@@ -106,16 +125,25 @@ static void drain_pending(void *arg)
     pthread_mutex_unlock(&v->lock);
     for (size_t i = 0; i < n; i++) {
         struct lws *wsi = gw_conn_transport(list[i]);
+        pss_t *pss = wsi ? lws_wsi_user(wsi) : NULL;
+
         gw_conn_clear_wake(list[i]);
         if (wsi)
             lws_callback_on_writable(wsi);
+        if (pss && !pss->close_bound && gw_conn_closing(list[i])) {
+            /* A client that does not read cannot be sent its close: once
+             * nothing could be written for GW_CLOSE_FLUSH_S seconds, the
+             * socket is dropped (ws_writeable re-arms it on progress). */
+            pss->close_bound = true;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, GW_CLOSE_FLUSH_S);
+        }
         gw_conn_unref(list[i]);
     }
     free(list);
 }
 
 /* ------------------------------------------------------------------ */
-/* HTTP endpoints                                                       */
+/* Reading a request                                                    */
 /* ------------------------------------------------------------------ */
 
 static bool peer_is_loopback(struct lws *wsi)
@@ -127,79 +155,137 @@ static bool peer_is_loopback(struct lws *wsi)
            strncmp(ip, "::ffff:127.", 11) == 0;
 }
 
-static void registry_row(const gw_registry_view_t *v, void *arg)
+/* Copies a header (lws token, or custom when tok < 0) into a new string
+ * and its length into *lenp (may be NULL); NULL when absent. Headers are
+ * bounded by the lws header buffer (GW_HEADER_DATA_MAX). */
+static char *header_dup(struct lws *wsi, int tok, const char *custom,
+                        size_t *lenp)
 {
-    json_t *row = json_pack(
-        "{s:s,s:s,s:s,s:o,s:I}", "key", v->key, "user", v->user, "state",
-        wsr_state_name(v->state), "coordinator",
-        v->coord_phase < 0 ? json_null()
-                           : json_string(wsr_coord_phase_name(
-                                 (wsr_coord_phase_t)v->coord_phase)),
-        "conn", (json_int_t)v->owner);
+    int len = tok >= 0
+                  ? lws_hdr_total_length(wsi, (enum lws_token_indexes)tok)
+                  : lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
+    char *buf;
 
-    if (v->instance >= 0) /* a cluster's entry: whose instance holds it */
-        json_object_set_new(row, "instance", json_integer(v->instance));
-    json_array_append_new(arg, row);
+    if (len <= 0)
+        return NULL;
+    buf = malloc((size_t)len + 1);
+    if (!buf)
+        return NULL;
+    if ((tok >= 0 ? lws_hdr_copy(wsi, buf, len + 1, (enum lws_token_indexes)tok)
+                  : lws_hdr_custom_copy(wsi, buf, len + 1, custom,
+                                        (int)strlen(custom))) < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    if (lenp)
+        *lenp = (size_t)len;
+    return buf;
 }
 
-/* Builds the JSON answer for path; *status gets the HTTP status. */
-static json_t *http_answer(gw_server_t *s, struct lws *wsi, const char *path,
-                           int *status)
+/* The query arguments, URL-decoded by lws ("name=value" each), into
+ * args (GW_HTTP_ARGS_MAX at most; free them with free_args). Returns NULL,
+ * or why the query cannot be read. */
+static const char *read_args(struct lws *wsi, char **args, size_t *nargs)
 {
-    gw_gateway_t *gw = s->gw;
-    char buf[GW_KEY_MAX + 8];
-    const char *id;
+    *nargs = 0;
+    for (int i = 0;; i++) {
+        int n = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        char *a = malloc((size_t)n + 1);
 
-    *status = 200;
-    if (!peer_is_loopback(wsi)) {
-        *status = 403;
-        return json_pack("{s:s}", "error", "debug endpoints are loopback-only");
-    }
-    if (strcmp(path, "/healthz") == 0) {
-        json_t *faults = json_array();
-        for (int i = 0; i < WSR_FAULT__COUNT; i++)
-            if (wsr_fault_on(&gw->params.faults, (wsr_fault_id_t)i))
-                json_array_append_new(
-                    faults, json_string(wsr_fault_name((wsr_fault_id_t)i)));
-        return json_pack("{s:s,s:o,s:I,s:I}", "status", "ok", "faults", faults,
-                         "connections", (json_int_t)atomic_load(&gw->live),
-                         "registered",
-                         (json_int_t)gw_registry_count(gw->registry));
-    }
-    if (strcmp(path, "/debug/registry") == 0) {
-        json_t *rows = json_array();
-        gw_registry_foreach(gw->registry, registry_row, rows);
-        return json_pack("{s:o}", "connections", rows);
-    }
-    if (strcmp(path, "/debug/ready") == 0) {
-        bool registered, ready;
-
-        id = lws_get_urlarg_by_name(wsi, "id=", buf, sizeof(buf));
-        if (!id || !*id) {
-            *status = 400;
-            return json_pack("{s:s}", "error", "missing query ?id=KEY");
+        if (!a)
+            return "out of memory";
+        if (lws_hdr_copy_fragment(wsi, a, n + 1, WSI_TOKEN_HTTP_URI_ARGS, i) <
+            0) {
+            free(a);
+            return NULL; /* no more */
         }
-        ready = gw_registry_answer_ready(gw->registry, id, &registered);
-        return json_pack("{s:s,s:b,s:b}", "id", id, "registered", registered,
-                         "ready", ready);
+        if (*nargs == GW_HTTP_ARGS_MAX) {
+            free(a);
+            return "more than 32 query arguments";
+        }
+        args[(*nargs)++] = a;
     }
-    *status = 404;
-    return json_pack("{s:s,s:s}", "error", "not found", "path", path);
 }
 
-static int http_request(gw_server_t *s, struct lws *wsi, pss_t *pss,
-                        const char *path)
+static void free_args(char **args, size_t nargs)
+{
+    for (size_t i = 0; i < nargs; i++)
+        free(args[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP endpoints (gw_http.c answers; this sends)                       */
+/* ------------------------------------------------------------------ */
+
+/* Sends the status line and headers of the answer in pss, then asks for a
+ * writable callback for its body. */
+static int http_send_headers(struct lws *wsi, pss_t *pss)
 {
     unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *p = start,
                                       *end = hdr + sizeof(hdr) - 1;
-    int status;
-    json_t *answer = http_answer(s, wsi, path, &status);
-    char *body = json_dumps(answer, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    size_t len;
+    static const char no_store[] = "no-store";
 
-    json_decref(answer);
-    if (!body)
+    if (lws_add_http_common_headers(wsi, (unsigned)pss->http_status,
+                                    "application/json", pss->http_len, &p,
+                                    end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)no_store,
+                                     (int)strlen(no_store), &p, end) ||
+        lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Whether a request body follows the headers: lws reads one for every
+ * POST (until Content-Length, or for want of it up to its own bound) and
+ * for any request with a Content-Length over 0. */
+static bool body_follows(struct lws *wsi, int method)
+{
+    char cl[32] = "";
+
+    if (method == LWSHUMETH_POST)
+        return true;
+    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return false;
+    return atoll(cl) > 0; /* as lws reads it */
+}
+
+/* A request's headers are in: answer it now, or once its body (read and
+ * ignored) is in. */
+static int http_request(gw_server_t *s, struct lws *wsi, pss_t *pss,
+                        const char *path)
+{
+    char *args[GW_HTTP_ARGS_MAX], *uri = NULL, *body;
+    size_t nargs = 0, len;
+    int urilen = 0, method = lws_http_get_uri_and_method(wsi, &uri, &urilen);
+    gw_http_req_t r = {
+        .method = method == LWSHUMETH_GET    ? GW_HTTP_GET
+                  : method == LWSHUMETH_POST ? GW_HTTP_POST
+                                             : GW_HTTP_OTHER,
+        .path = path,
+        .loopback = peer_is_loopback(wsi),
+    };
+    char *auth = header_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, NULL, NULL);
+    json_t *answer;
+
+    r.args_error = read_args(wsi, args, &nargs);
+    r.args = (const char *const *)args;
+    r.nargs = nargs;
+    r.authorization = auth;
+    answer = gw_http_answer(s->gw, &r, (int64_t)time(NULL), &pss->http_status);
+    free_args(args, nargs);
+    free(auth);
+    body = answer ? json_dumps(answer, JSON_COMPACT | JSON_PRESERVE_ORDER)
+                  : NULL;
+    json_decref(answer);
+    if (!body) {
+        body = strdup("{\"error\":\"internal error\"}");
+        pss->http_status = 500;
+        if (!body)
+            return -1;
+    }
     len = strlen(body);
     free(pss->http_body);
     pss->http_body = malloc(LWS_PRE + len + 1);
@@ -211,13 +297,28 @@ static int http_request(gw_server_t *s, struct lws *wsi, pss_t *pss,
     pss->http_body[LWS_PRE + len] = '\n';
     pss->http_len = len + 1;
     pss->http_off = 0;
+    pss->body_seen = 0;
     free(body);
-    if (lws_add_http_common_headers(wsi, (unsigned)status, "application/json",
-                                    pss->http_len, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
+    if (body_follows(wsi, method)) {
+        pss->http_deferred = true; /* sent on BODY_COMPLETION */
+        return 0;
+    }
+    return http_send_headers(wsi, pss);
+}
+
+/* A piece of a request body: counted, bounded, ignored. */
+static int http_body(pss_t *pss, size_t len)
+{
+    pss->body_seen += len;
+    return pss->body_seen > GW_HTTP_BODY_MAX ? -1 : 0;
+}
+
+static int http_body_done(struct lws *wsi, pss_t *pss)
+{
+    if (!pss->http_deferred || !pss->http_body)
         return -1;
-    lws_callback_on_writable(wsi);
-    return 0;
+    pss->http_deferred = false;
+    return http_send_headers(wsi, pss);
 }
 
 static int http_writeable(struct lws *wsi, pss_t *pss)
@@ -225,7 +326,7 @@ static int http_writeable(struct lws *wsi, pss_t *pss)
     size_t chunk;
     int final;
 
-    if (!pss->http_body)
+    if (!pss->http_body || pss->http_deferred)
         return 0;
     chunk = pss->http_len - pss->http_off;
     if (chunk > 8192)
@@ -249,80 +350,115 @@ static int http_writeable(struct lws *wsi, pss_t *pss)
 /* WebSocket endpoint                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Copies a header (lws token, or custom when tok < 0) into a new string. */
-static char *header_dup(struct lws *wsi, int tok, const char *custom)
+/* The first subprotocol offered that starts with prefix, without it. */
+static char *subprotocol_value(const char *list, const char *prefix)
 {
-    int len = tok >= 0
-                  ? lws_hdr_total_length(wsi, (enum lws_token_indexes)tok)
-                  : lws_hdr_custom_length(wsi, custom, (int)strlen(custom));
-    char *buf;
+    char *h = strdup(list), *save = NULL, *out = NULL;
+    size_t n = strlen(prefix);
 
-    if (len <= 0 || len > WSR_TOKEN_MAX + 64)
-        return NULL;
-    buf = malloc((size_t)len + 1);
-    if (!buf)
-        return NULL;
-    if ((tok >= 0 ? lws_hdr_copy(wsi, buf, len + 1, (enum lws_token_indexes)tok)
-                  : lws_hdr_custom_copy(wsi, buf, len + 1, custom,
-                                        (int)strlen(custom))) < 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-/* Token from "Authorization: Bearer T", else from a "jwt.T" subprotocol. */
-static char *find_token(struct lws *wsi)
-{
-    char *h = header_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, NULL);
-    char *tok = NULL, *save = NULL;
-
-    if (h) {
-        if (strncasecmp(h, "Bearer ", 7) == 0)
-            tok = strdup(h + 7);
-        free(h);
-        if (tok)
-            return tok;
-    }
-    h = header_dup(wsi, WSI_TOKEN_PROTOCOL, NULL);
     if (!h)
         return NULL;
     for (char *p = strtok_r(h, ", ", &save); p; p = strtok_r(NULL, ", ", &save))
-        if (strncmp(p, "jwt.", 4) == 0) {
-            tok = strdup(p + 4);
+        if (strncmp(p, prefix, n) == 0) {
+            out = strdup(p + n);
             break;
         }
     free(h);
-    return tok;
+    return out;
 }
 
+/* Reads what the client presents: the token ("Authorization: Bearer T",
+ * else a "jwt.T" subprotocol), or else a one-time ticket (?ticket=T or a
+ * "ticket.T" subprotocol), and the session id (X-Session-Id, else
+ * ?session=ID) with its length, whatever it holds: the connection judges
+ * it (gw_session.h). */
 static int ws_filter(struct lws *wsi, pss_t *pss)
 {
-    char uri[64], buf[GW_KEY_MAX + 16];
-    const char *arg;
+    char uri[64], *args[GW_HTTP_ARGS_MAX], *protos, *h;
+    const char *v;
+    size_t nargs = 0, len = 0;
 
     if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
         strcmp(uri, "/ws") != 0)
         return 1; /* only /ws upgrades */
-    pss->token = find_token(wsi);
-    pss->session = header_dup(wsi, -1, "x-session-id:");
-    if (!pss->session) {
-        arg = lws_get_urlarg_by_name(wsi, "session=", buf, sizeof(buf));
-        if (arg && *arg)
-            pss->session = strdup(arg);
+    if (read_args(wsi, args, &nargs) != NULL) {
+        free_args(args, nargs);
+        return 1;
     }
-    if (pss->session && strlen(pss->session) >= GW_KEY_MAX) {
-        free(pss->session); /* an over-long id: fall back to a generated one */
-        pss->session = NULL;
+    protos = header_dup(wsi, WSI_TOKEN_PROTOCOL, NULL, NULL);
+    h = header_dup(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, NULL, NULL);
+    if (h && strncasecmp(h, "Bearer ", 7) == 0)
+        pss->token = strdup(h + 7);
+    free(h);
+    if (!pss->token && protos)
+        pss->token = subprotocol_value(protos, "jwt.");
+    if (!pss->token) {
+        if ((v = gw_http_arg((const char *const *)args, nargs, "ticket",
+                             &len)) != NULL)
+            pss->ticket = strdup(v);
+        else if (protos)
+            pss->ticket = subprotocol_value(protos, "ticket.");
     }
+    free(protos);
+    pss->session = header_dup(wsi, -1, "x-session-id:", &pss->session_len);
+    if (!pss->session &&
+        (v = gw_http_arg((const char *const *)args, nargs, "session",
+                         &len)) != NULL &&
+        len > 0) {
+        pss->session = strdup(v);
+        pss->session_len = len;
+    }
+    free_args(args, nargs);
+    return 0;
+}
+
+/* A new WebSocket: a connection, refused at once at the connection
+ * limit (1013, OVERLOADED), else its handshake starts. */
+static int ws_established(svc_t *v, struct lws *wsi, pss_t *pss)
+{
+    gw_gateway_t *gw = v->s->gw;
+    gw_hello_t hello = {pss->token, pss->ticket, pss->session,
+                        pss->session ? pss->session_len : 0};
+    unsigned max = gw->params.max_connections;
+
+    pss->conn = gw_conn_open(gw, &hello);
+    free(pss->token);
+    free(pss->ticket);
+    free(pss->session);
+    pss->token = pss->ticket = pss->session = NULL;
+    if (!pss->conn)
+        return -1;
+    gw_conn_set_transport(pss->conn, wsi);
+    gw_conn_set_owner(pss->conn, v); /* before any worker sees it */
+    if (max && atomic_load(&gw->live) > max) {
+        char msg[96];
+
+        atomic_fetch_add(&gw->refused, 1);
+        snprintf(msg, sizeof(msg),
+                 "the gateway holds its limit of %u connections; retry later",
+                 max);
+        gw_conn_refuse(pss->conn, GW_CLOSE_TRY_AGAIN, GW_ERR_OVERLOADED, msg);
+        return 0;
+    }
+    gw_conn_start(pss->conn);
     return 0;
 }
 
 static int ws_receive(gw_server_t *s, struct lws *wsi, pss_t *pss,
                       const void *in, size_t len)
 {
+    bool last = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
     char *grown;
 
+    if (pss->skip_message || lws_frame_is_binary(wsi)) {
+        /* The wire is JSON text; a binary message is refused, not parsed. */
+        if (!pss->skip_message)
+            gw_conn_refuse(pss->conn, GW_CLOSE_UNSUPPORTED, GW_ERR_FORMAT,
+                           "binary frames are not accepted: send JSON text");
+        pss->skip_message = !last;
+        pss->rx_len = 0;
+        return 0;
+    }
     if (pss->rx_len + len > s->max_message) {
         static const char reason[] = "message too big";
         gw_trace_emitf(s->gw->trace, gw_conn_id(pss->conn), NULL,
@@ -339,7 +475,7 @@ static int ws_receive(gw_server_t *s, struct lws *wsi, pss_t *pss,
     pss->rx = grown;
     memcpy(pss->rx + pss->rx_len, in, len);
     pss->rx_len += len;
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+    if (!last)
         return 0;
     gw_conn_on_message(pss->conn, pss->rx, pss->rx_len);
     pss->rx_len = 0;
@@ -355,6 +491,8 @@ static int ws_writeable(struct lws *wsi, pss_t *pss)
     char reason[96];
     int code;
 
+    if (pss->close_bound) /* the client reads again: more time */
+        lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, GW_CLOSE_FLUSH_S);
     if ((f = gw_conn_pop_frame(pss->conn)) != NULL) {
         do {
             int n = lws_write(wsi, (unsigned char *)f->data + LWS_PRE,
@@ -386,6 +524,7 @@ static void pss_release(pss_t *pss)
         pss->conn = NULL;
     }
     free(pss->token);
+    free(pss->ticket);
     free(pss->session);
     free(pss->rx);
     free(pss->http_body);
@@ -404,27 +543,24 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         return 0; /* wakes come through gw_loop_wake(); non-zero breaks lws */
     case LWS_CALLBACK_HTTP:
         return http_request(s, wsi, pss, in ? (const char *)in : "/");
+    case LWS_CALLBACK_HTTP_BODY:
+        return http_body(pss, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return http_body_done(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss) {
             free(pss->http_body);
             pss->http_body = NULL;
+            pss->http_deferred = false;
         }
         return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return ws_filter(wsi, pss);
     case LWS_CALLBACK_ESTABLISHED:
-        pss->conn = gw_conn_new(s->gw, pss->token, pss->session);
-        free(pss->token);
-        free(pss->session);
-        pss->token = pss->session = NULL;
-        if (!pss->conn)
-            return -1;
-        gw_conn_set_transport(pss->conn, wsi);
-        gw_conn_set_owner(pss->conn, v); /* before any worker sees it */
-        gw_conn_start(pss->conn);
-        return 0;
+        return ws_established(v, wsi, pss);
     case LWS_CALLBACK_RECEIVE:
         return pss->conn ? ws_receive(s, wsi, pss, in, len) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
@@ -482,7 +618,14 @@ gw_server_t *gw_server_new(gw_gateway_t *gw, const gw_server_opts_t *opts,
             .user = v,
             .wake = drain_pending,
             .wake_arg = v,
-            .timeout_secs = 10,
+            /* A client gets this long from TCP accept to a finished
+             * upgrade (and an HTTP request to be read): a socket that
+             * sends nothing, or its headers a byte at a time, is
+             * dropped. */
+            .timeout_secs = opts->handshake_timeout_s
+                                ? opts->handshake_timeout_s
+                                : 10,
+            .max_http_header_data = GW_HEADER_DATA_MAX,
         };
 
         v->s = s;

@@ -1,7 +1,8 @@
 /* gw_server.h - The libwebsockets transport of the gateway: WebSocket
- * endpoint /ws and the loopback HTTP endpoints /healthz, /debug/registry
- * and /debug/ready?id=K, on one port, served by one or more service loops
- * (gw_loop.h), each an lws context on its own epoll loop and thread. */
+ * endpoint /ws and the HTTP endpoints of gw_http.h (/healthz,
+ * /debug/registry, /debug/ready?id=K on loopback; POST /ticket), on one
+ * port, served by one or more service loops (gw_loop.h), each an lws
+ * context on its own epoll loop and thread. */
 #ifndef GW_SERVER_H
 #define GW_SERVER_H
 
@@ -18,6 +19,7 @@ typedef struct {
     int port;           /* 0: any free port */
     size_t max_message; /* bytes; a larger message closes with 1009 */
     unsigned loops;     /* service loops on the port; 0 means 1 */
+    unsigned handshake_timeout_s; /* TCP accept to upgrade done; 0: 10 */
 } gw_server_opts_t;
 
 /* Creates the service loops listening on opts, serving gw: the first

@@ -1,17 +1,29 @@
 /* main.c - wsrace-gateway: parse the command line, start the gateway,
- * serve until SIGINT/SIGTERM, shut down in order.
+ * serve until SIGINT/SIGTERM (or the end of its --lifeline), shut down in
+ * order.
  *
  * Threads: main (the first service loop), one thread per further loop
- * (--loops), a signal thread (sigwait), the worker pool. SIGINT/SIGTERM
- * are blocked before any thread exists, so only the signal thread takes
- * them. */
+ * (--loops), a watch thread (a signalfd and the lifeline, in one poll), the
+ * worker pool. SIGINT/SIGTERM are blocked before any thread exists, so only
+ * the watch thread takes them.
+ *
+ * The lifeline: the harness keeps the write end of a pipe whose read end
+ * it gives the gateway (--lifeline FD). When the harness dies, however
+ * (SIGKILL included), the kernel closes the write end and the gateway
+ * reads end of file: it stops as on SIGTERM, and dies by SIGALRM if the
+ * orderly stop takes more than LIFELINE_GRACE_S. Unlike PR_SET_PDEATHSIG,
+ * which covers only the direct child, this reaches a gateway started under
+ * a wrapper that forks (docs/DESIGN.md, "Limits"). */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,19 +36,45 @@
 #define WSRACE_VERSION "0.0.0"
 #endif
 
+#define LIFELINE_GRACE_S 10 /* an orderly stop after the lifeline ends */
+
 static _Atomic bool stop;
 
 typedef struct {
     sigset_t set;
+    int sigfd;    /* signalfd of set */
+    int lifeline; /* read end of the harness's pipe, or -1 */
     gw_server_t *server;
 } sigctx_t;
 
-static void *signal_main(void *arg)
+/* Waits for SIGINT/SIGTERM or the end of the lifeline, then stops the
+ * service loop. */
+static void *watch_main(void *arg)
 {
     sigctx_t *sc = arg;
-    int sig = 0;
+    struct pollfd p[2] = {{sc->sigfd, POLLIN, 0}, {sc->lifeline, POLLIN, 0}};
+    nfds_t n = sc->lifeline >= 0 ? 2 : 1;
 
-    sigwait(&sc->set, &sig);
+    for (;;) {
+        if (poll(p, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (p[0].revents)
+            break; /* a signal */
+        if (n == 2 && p[1].revents) {
+            char buf[64];
+            ssize_t r = read(sc->lifeline, buf, sizeof(buf));
+
+            if (r > 0 || (r < 0 && errno == EINTR))
+                continue; /* bytes mean nothing; only the end counts */
+            fprintf(stderr, "wsrace-gateway: the lifeline ended (the "
+                            "harness is gone): stopping\n");
+            alarm(LIFELINE_GRACE_S); /* SIGALRM ends a stop that hangs */
+            break;
+        }
+    }
     atomic_store(&stop, true);
     gw_server_interrupt(sc->server);
     return NULL;
@@ -45,6 +83,7 @@ static void *signal_main(void *arg)
 static int cmd_token(const gw_config_t *cfg)
 {
     char tok[WSR_TOKEN_MAX];
+    /* |token_ttl| <= GW_TOKEN_TTL_MAX (gw_config.c): no overflow. */
     int n =
         wsr_token_sign(cfg->secret, cfg->token_user,
                       (int64_t)time(NULL) + cfg->token_ttl, tok, sizeof(tok));
@@ -101,13 +140,22 @@ static int serve(const gw_config_t *cfg)
     gw_gateway_t gw;
     gw_params_t params = {0};
     gw_server_opts_t opts = {cfg->host, cfg->port, cfg->max_message,
-                             gw_config_loops(cfg)};
+                             gw_config_loops(cfg),
+                             cfg->handshake_timeout_s};
     pthread_t sig_tid;
-    sigctx_t sc;
+    sigctx_t sc = {.sigfd = -1, .lifeline = -1};
     char err[256], faults[256], syncs[1024];
     const char *control;
     int port = 0, rc = 3;
 
+    if (cfg->lifeline_fd >= 0 && fcntl(cfg->lifeline_fd, F_GETFD) < 0) {
+        fprintf(stderr, "wsrace-gateway: --lifeline: descriptor %d is not "
+                        "open\n",
+                cfg->lifeline_fd);
+        return 2;
+    }
+    if (cfg->lifeline_fd >= 0)
+        fcntl(cfg->lifeline_fd, F_SETFD, FD_CLOEXEC);
     if (cfg->trace_path && !(trace = gw_trace_open(cfg->trace_path))) {
         fprintf(stderr, "wsrace-gateway: --trace: cannot open '%s': %s\n",
                 cfg->trace_path, strerror(errno));
@@ -152,6 +200,11 @@ static int serve(const gw_config_t *cfg)
     params.service_latency_ms = cfg->service_latency_ms;
     params.max_queue = cfg->max_queue;
     params.seed = cfg->seed;
+    params.max_connections = cfg->max_connections;
+    params.max_send_queue = cfg->max_send_queue;
+    params.handshake_timeout_s = cfg->handshake_timeout_s;
+    params.session_hold_s = cfg->session_hold_s;
+    params.ticket_ttl_s = cfg->ticket_ttl_s;
     params.instance = cfg->instance_id;
     params.incarnation = cfg->incarnation;
     snprintf(params.redis_host, sizeof(params.redis_host), "%s",
@@ -165,6 +218,12 @@ static int serve(const gw_config_t *cfg)
     sigaddset(&sc.set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sc.set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sc.lifeline = cfg->lifeline_fd;
+    sc.sigfd = signalfd(-1, &sc.set, SFD_CLOEXEC);
+    if (sc.sigfd < 0) {
+        fprintf(stderr, "wsrace-gateway: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
 
     raise_fd_limit();
     if (gw_gateway_init(&gw, &params, trace, sync, cfg->workers) != 0) {
@@ -177,8 +236,8 @@ static int serve(const gw_config_t *cfg)
         goto stop_gateway;
     }
     sc.server = server;
-    if (pthread_create(&sig_tid, NULL, signal_main, &sc) != 0) {
-        fprintf(stderr, "wsrace-gateway: cannot start the signal thread\n");
+    if (pthread_create(&sig_tid, NULL, watch_main, &sc) != 0) {
+        fprintf(stderr, "wsrace-gateway: cannot start the watch thread\n");
         goto stop_server;
     }
     wsr_faults_format(&cfg->faults, faults, sizeof(faults));
@@ -223,6 +282,8 @@ stop_gateway:
     gw_server_free(server);
     gw_trace_emit(trace, 0, NULL, "gateway.stop", NULL);
 out:
+    if (sc.sigfd >= 0)
+        close(sc.sigfd);
     gw_sync_free(sync);
     gw_trace_close(trace);
     return rc;

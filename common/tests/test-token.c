@@ -15,18 +15,22 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "wsr_token.h"
 
 #define SECRET "test-secret"
 #define NOW    ((int64_t)1700000000)
 
-/* base64url without padding, written independently of the source. */
-static void b64url(const char *in, char *out, size_t outlen)
+/* base64url without padding of len bytes, written independently of the
+ * source. */
+static void b64url_bytes(const void *in, size_t len, char *out, size_t outlen)
 {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                               "abcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t len = strlen(in), o = 0;
-    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0;
+    const unsigned char *p = in;
 
     for (size_t i = 0; i < len; i += 3) {
         unsigned v = (unsigned)p[i] << 16;
@@ -45,6 +49,32 @@ static void b64url(const char *in, char *out, size_t outlen)
             out[o++] = tab[v & 63];
     }
     out[o] = '\0';
+}
+
+static void b64url(const char *in, char *out, size_t outlen)
+{
+    b64url_bytes(in, strlen(in), out, outlen);
+}
+
+/* A token signed with SECRET whose header and payload are the given JSON
+ * texts, as any JWT library could mint it. */
+static void mint(const char *header, const char *payload, char *out,
+                 size_t outlen)
+{
+    static char h[WSR_TOKEN_MAX * 2], p[WSR_TOKEN_MAX * 2];
+    unsigned char mac[32];
+    unsigned maclen = 0;
+    size_t n;
+
+    b64url(header, h, sizeof(h));
+    b64url(payload, p, sizeof(p));
+    n = (size_t)snprintf(out, outlen, "%s.%s", h, p);
+    cr_assert(lt(sz, n + 45, outlen));
+    cr_assert(not(eq(ptr, HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET),
+                               (unsigned char *)out, n, mac, &maclen),
+                          NULL)));
+    out[n++] = '.';
+    b64url_bytes(mac, maclen, out + n, outlen - n);
 }
 
 /* Signs a token for user expiring at exp; asserts it worked. */
@@ -197,7 +227,7 @@ Test(token, alg_none_is_bad_alg, .timeout = 10)
     cr_assert(eq(int, verify(tok), WSR_TOKEN_BAD_ALG));
 }
 
-Test(token, too_long_token_is_malformed, .timeout = 10)
+Test(token, too_long_token_is_too_long_not_missing, .timeout = 10)
 {
     static char tok[WSR_TOKEN_MAX + 8];
 
@@ -205,7 +235,124 @@ Test(token, too_long_token_is_malformed, .timeout = 10)
     tok[100] = '.';
     tok[200] = '.';
     tok[sizeof(tok) - 1] = '\0';
+    cr_assert(eq(int, verify(tok), WSR_TOKEN_TOO_LONG));
+    cr_assert(eq(str, (char *)wsr_token_result_text(WSR_TOKEN_TOO_LONG),
+                 "token too long (the limit is 4096 bytes)"));
+}
+
+/* Pads a payload with a claim "pad" so that the token is exactly len
+ * bytes; returns the token's length. */
+static size_t token_of_length(size_t len, char *tok, size_t toklen)
+{
+    static char pl[WSR_TOKEN_MAX * 2];
+    size_t pad = 0;
+
+    for (;;) {
+        snprintf(pl, sizeof(pl),
+                 "{\"sub\":\"user-0123456789abcdef@example.com\","
+                 "\"exp\":1800000000,\"pad\":\"%0*d\"}",
+                 (int)pad, 0);
+        mint("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", pl, tok, toklen);
+        if (strlen(tok) >= len)
+            return strlen(tok);
+        pad++;
+    }
+}
+
+Test(token, tokens_up_to_4096_bytes_verify, .timeout = 10)
+{
+    static char tok[WSR_TOKEN_MAX * 2];
+    char user[128];
+    size_t n = 0;
+
+    /* Base64 grows in steps of 4 per 3 bytes: find a pad that lands on
+     * 4096 exactly, or the longest under it. */
+    for (size_t want = WSR_TOKEN_LEN_MAX; want > WSR_TOKEN_LEN_MAX - 4;
+         want--) {
+        n = token_of_length(want, tok, sizeof(tok));
+        if (n <= WSR_TOKEN_LEN_MAX)
+            break;
+    }
+    cr_assert(lt(sz, WSR_TOKEN_LEN_MAX - 4, n));
+    cr_assert(ge(sz, (size_t)WSR_TOKEN_LEN_MAX, n));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_OK));
+    cr_assert(eq(str, user, "user-0123456789abcdef@example.com"));
+    n = token_of_length(WSR_TOKEN_LEN_MAX + 1, tok, sizeof(tok));
+    cr_assert(lt(sz, (size_t)WSR_TOKEN_LEN_MAX, n));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_TOO_LONG));
+}
+
+/* The last character of a part carries bits beyond the data; base64 that
+ * ignores them accepts four spellings of one signature. */
+Test(token, non_canonical_base64_is_malformed, .timeout = 10)
+{
+    char tok[WSR_TOKEN_MAX], user[64];
+    size_t n = (size_t)sign("alice", NOW + 60, tok, sizeof(tok));
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "abcdefghijklmnopqrstuvwxyz0123456789-_";
+    char last = tok[n - 1];
+    int ok = 0;
+
+    /* 43 characters carry 258 bits for a 256-bit MAC: 2 spare bits. */
+    for (const char *a = alphabet; *a; a++) {
+        tok[n - 1] = *a;
+        if (wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)) ==
+            WSR_TOKEN_OK)
+            ok++;
+    }
+    tok[n - 1] = last;
+    cr_assert(eq(int, ok, 1), "only the canonical spelling verifies");
+    /* Padding and the plain-base64 alphabet are not base64url. */
+    snprintf(tok + n, sizeof(tok) - n, "=");
     cr_assert(eq(int, verify(tok), WSR_TOKEN_MALFORMED));
+    tok[n] = '\0';
+    for (char *p = tok; *p; p++)
+        if (*p == '-' || *p == '_') {
+            *p = *p == '-' ? '+' : '/';
+            cr_assert(eq(int, verify(tok), WSR_TOKEN_MALFORMED));
+            break;
+        }
+}
+
+Test(token, duplicate_claims_are_malformed, .timeout = 10)
+{
+    char tok[WSR_TOKEN_MAX], user[64];
+
+    mint("{\"alg\":\"HS256\"}",
+         "{\"sub\":\"bob\",\"exp\":1800000000,\"sub\":\"alice\"}", tok,
+         sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
+    mint("{\"alg\":\"none\",\"alg\":\"HS256\"}",
+         "{\"sub\":\"bob\",\"exp\":1800000000}", tok, sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
+    /* The same claims once each verify. */
+    mint("{\"alg\":\"HS256\"}", "{\"sub\":\"bob\",\"exp\":1800000000}",
+         tok, sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_OK));
+}
+
+Test(token, subject_with_nul_or_control_is_malformed, .timeout = 10)
+{
+    char tok[WSR_TOKEN_MAX], user[64];
+
+    mint("{\"alg\":\"HS256\"}",
+         "{\"sub\":\"alice\\u0000bob\",\"exp\":1800000000}", tok,
+         sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
+    mint("{\"alg\":\"HS256\"}",
+         "{\"sub\":\"alice\\nbob\",\"exp\":1800000000}", tok,
+         sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
+    mint("{\"alg\":\"HS256\"}", "[1,2]", tok, sizeof(tok));
+    cr_assert(eq(int, wsr_token_verify(SECRET, tok, NOW, user, sizeof(user)),
+                 WSR_TOKEN_MALFORMED));
 }
 
 Test(token, user_buffer_too_small_is_malformed, .timeout = 10)
@@ -277,8 +424,8 @@ Test(token, result_texts_are_distinct, .timeout = 10)
 {
     cr_assert(eq(str, (char *)wsr_token_result_text(WSR_TOKEN_EXPIRED),
                  "token expired"));
-    for (int a = WSR_TOKEN_OK; a <= WSR_TOKEN_EXPIRED; a++)
-        for (int b = a + 1; b <= WSR_TOKEN_EXPIRED; b++)
+    for (int a = WSR_TOKEN_OK; a <= WSR_TOKEN_TOO_LONG; a++)
+        for (int b = a + 1; b <= WSR_TOKEN_TOO_LONG; b++)
             cr_assert(ne(str,
                          (char *)wsr_token_result_text((wsr_token_result_t)a),
                          (char *)wsr_token_result_text((wsr_token_result_t)b)));

@@ -5,11 +5,21 @@
  * drained for the rest of the run or the gateway would block on it. The
  * child is made to die with the harness (PR_SET_PDEATHSIG) and gets its own
  * process group so that a terminal's ^C reaches the harness first, which
- * then stops the gateway in order. Every wait is bounded.
+ * then stops the gateway in order. PR_SET_PDEATHSIG reaches only the
+ * direct child, so the gateway also gets a lifeline: the read end of a
+ * pipe (--lifeline FD) whose write end only this process holds (O_CLOEXEC
+ * keeps it out of every other child). When the harness dies, however, the
+ * kernel closes it and the gateway, under any wrapper, reads end of file
+ * and stops. Every wait is bounded.
+ *
+ * Everything read from a gateway is untrusted, since --url drives one that
+ * is not ours: responses are bounded in size, statuses and ports parsed
+ * whole and range-checked.
  *
  * Called from the runner thread only. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -67,7 +77,13 @@ static ssize_t read_response(int fd, char **buf, int64_t deadline)
         if (poll(&p, 1, (int)left) <= 0)
             continue;
         if (cap - got < 2048) {
-            char *nb = realloc(b, cap * 2);
+            char *nb;
+
+            if (cap >= WR_HTTP_RESPONSE_MAX) {
+                free(b);
+                return -EMSGSIZE;
+            }
+            nb = realloc(b, cap * 2);
             if (nb == NULL) {
                 free(b);
                 return -ENOMEM;
@@ -146,7 +162,10 @@ int wr_http_get(const char *host, int port, const char *path, int timeout_ms,
         status = (int)n;
         goto out;
     }
-    if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1) {
+    /* "HTTP/1.x NNN ": three digits, whole (sscanf's %d overflows). */
+    if (n < 13 || strncmp(resp, "HTTP/1.", 7) != 0 || resp[8] != ' ' ||
+        strspn(resp + 9, "0123456789") != 3 || resp[12] != ' ' ||
+        (status = atoi(resp + 9)) < 100 || status > 599) {
         status = -EPROTO;
         goto out;
     }
@@ -158,6 +177,47 @@ out:
     free(resp);
     close(fd);
     return status;
+}
+
+int wr_url_encode(const char *s, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~", *p);
+
+        if (o + (plain ? 1 : 3) >= len)
+            return -ENAMETOOLONG;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    if (len == 0)
+        return -ENAMETOOLONG;
+    out[o] = '\0';
+    return 0;
+}
+
+int wr_parse_port(const char *s, int n)
+{
+    int port = 0, i;
+
+    if (n < 0)
+        n = (int)strlen(s);
+    if (n < 1 || n > 5)
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        port = port * 10 + (s[i] - '0');
+    }
+    return port >= 1 && port <= 65535 ? port : -1;
 }
 
 int wr_target_parse_url(const char *url, char *host, size_t hostlen,
@@ -190,6 +250,16 @@ int wr_target_parse_url(const char *url, char *host, size_t hostlen,
 /* ------------------------------------------------------------------ */
 /* Process                                                             */
 /* ------------------------------------------------------------------ */
+
+/* Closes the harness's end of the lifeline: a gateway still running then
+ * stops on its own (target/main.c). */
+static void lifeline_cut(wr_target_t *t)
+{
+    if (t->has_lifeline) {
+        close(t->lifeline);
+        t->has_lifeline = false;
+    }
+}
 
 /* Records how the reaped child ended. */
 static void record_status(wr_target_t *t, int st)
@@ -245,13 +315,16 @@ void wr_target_sweep(wr_target_t *t, int timeout_ms)
 {
     int64_t deadline = wr_now_ns() + (int64_t)timeout_ms * 1000000;
 
-    if (t->pgid <= 0 || group_gone(t->pgid))
+    if (t->pgid <= 0 || group_gone(t->pgid)) {
+        lifeline_cut(t);
         return;
+    }
     kill(-t->pgid, SIGTERM);
     while (!group_gone(t->pgid) && wr_now_ns() < deadline)
         sleep_ms(2);
     if (!group_gone(t->pgid))
         kill(-t->pgid, SIGKILL);
+    lifeline_cut(t);
 }
 
 void wr_target_stop(wr_target_t *t, int timeout_ms)
@@ -279,6 +352,7 @@ void wr_target_stop(wr_target_t *t, int timeout_ms)
          * leave it to init rather than block the run. */
         t->pid = 0;
     }
+    lifeline_cut(t);
 }
 
 /* Finds "listening HOST:PORT" in the log. Returns true when found. */
@@ -296,14 +370,18 @@ static bool find_listening(wr_target_t *t)
     if (n <= 0)
         return false;
     buf[n] = '\0';
+    /* "listening HOST:PORT\n", the port whole and in range (sscanf's %d
+     * would overflow on a long number). */
     for (p = buf; (p = strstr(p, "listening ")) != NULL; p++) {
-        char host[64];
-        int port;
+        const char *host = p + 10, *nl = strchr(host, '\n'),
+                   *colon = nl ? memrchr(host, ':', (size_t)(nl - host)) : NULL;
+        int port = colon ? wr_parse_port(colon + 1, (int)(nl - colon - 1)) : -1;
 
-        if ((p == buf || p[-1] == '\n') &&
-            sscanf(p, "listening %63[^:]:%d", host, &port) == 2 &&
-            strchr(p, '\n') != NULL) {
-            snprintf(t->host, sizeof(t->host), "%s", host);
+        if ((p == buf || p[-1] == '\n') && port > 0 && colon > host &&
+            (size_t)(colon - host) < sizeof(t->host) &&
+            !memchr(host, ' ', (size_t)(colon - host))) {
+            snprintf(t->host, sizeof(t->host), "%.*s", (int)(colon - host),
+                     host);
             t->port = port;
             return true;
         }
@@ -381,8 +459,7 @@ void wr_argv_free(wr_argv_t *a)
 
 int wr_target_gateway_args(wr_argv_t *a, const wr_scenario_t *s,
                            const wsr_faults_t *faults,
-                           unsigned long long seed, const char *secret,
-                           bool no_sync)
+                           unsigned long long seed, bool no_sync)
 {
     const wr_gateway_opts_t *g = &s->gateway;
     char list[WSR_FAULTS_TEXT_MAX];
@@ -406,17 +483,13 @@ int wr_target_gateway_args(wr_argv_t *a, const wr_scenario_t *s,
         rc = wr_argv_push_int(a, "--max-queue", g->max_queue);
     if (rc == 0 && g->max_message > 0)
         rc = wr_argv_push_int(a, "--max-message", g->max_message);
-    if (rc == 0)
-        rc = wr_argv_push_int(a, "--seed", (long long)seed);
-    if (rc == 0)
-        rc = wr_argv_push(a, "--secret");
-    return rc ? rc : wr_argv_push(a, secret);
+    return rc ? rc : wr_argv_push_int(a, "--seed", (long long)seed);
 }
 
 /* Builds argv: [wrapper words...] path --host 127.0.0.1 --port 0 --trace
- * TRACE args... */
+ * TRACE --lifeline FD args... */
 static int build_argv(const wr_target_opts_t *o, const char *trace,
-                      wr_argv_t *a)
+                      int lifeline, wr_argv_t *a)
 {
     int rc = 0;
 
@@ -428,17 +501,63 @@ static int build_argv(const wr_target_opts_t *o, const char *trace,
     rc = rc ? rc : wr_argv_push_int(a, "--port", o->port > 0 ? o->port : 0);
     rc = rc ? rc : wr_argv_push(a, "--trace");
     rc = rc ? rc : wr_argv_push(a, trace);
+    rc = rc ? rc : wr_argv_push_int(a, "--lifeline", lifeline);
     for (size_t i = 0; rc == 0 && o->args != NULL && o->args[i] != NULL; i++)
         rc = wr_argv_push(a, o->args[i]);
     return rc;
 }
 
+/* The environment of the gateway: ours, with WSRACE_SECRET set to secret
+ * (when not NULL). NULL-ended, in env (free with wr_argv_free). */
+static int build_env(const char *secret, wr_argv_t *env)
+{
+    extern char **environ;
+    int rc = 0;
+
+    for (char **e = environ; rc == 0 && e && *e; e++)
+        if (!secret || strncmp(*e, "WSRACE_SECRET=", 14) != 0)
+            rc = wr_argv_push(env, *e);
+    if (rc == 0 && secret) {
+        char *kv = malloc(strlen(secret) + 15);
+
+        if (!kv)
+            return -ENOMEM;
+        sprintf(kv, "WSRACE_SECRET=%s", secret);
+        rc = wr_argv_push(env, kv);
+        free(kv);
+    }
+    return rc;
+}
+
+/* A pipe whose read end (for the gateway, at 3 or above, close-on-exec
+ * until the child clears it) is in fds[0]; both ends close-on-exec. */
+static int lifeline_pipe(int fds[2])
+{
+    int p[2];
+
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -errno;
+    if (p[0] < 3) {
+        int r = fcntl(p[0], F_DUPFD_CLOEXEC, 3);
+
+        close(p[0]);
+        if (r < 0) {
+            close(p[1]);
+            return -errno;
+        }
+        p[0] = r;
+    }
+    fds[0] = p[0];
+    fds[1] = p[1];
+    return 0;
+}
+
 int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
 {
-    wr_argv_t argv = {0};
+    wr_argv_t argv = {0}, env = {0};
     int timeout = o->start_timeout_ms > 0 ? o->start_timeout_ms : 10000;
     int64_t deadline;
-    int logfd;
+    int logfd, life[2] = {-1, -1};
     pid_t pid;
 
     memset(t, 0, sizeof(*t));
@@ -458,8 +577,16 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
                  strerror(errno));
         return -ENOENT;
     }
-    if (build_argv(o, t->trace_path, &argv) != 0) {
+    if (lifeline_pipe(life) != 0) {
+        snprintf(t->error, sizeof(t->error), "pipe: %s", strerror(errno));
+        return -EMFILE;
+    }
+    if (build_argv(o, t->trace_path, life[0], &argv) != 0 ||
+        build_env(o->secret, &env) != 0) {
         wr_argv_free(&argv);
+        wr_argv_free(&env);
+        close(life[0]);
+        close(life[1]);
         snprintf(t->error, sizeof(t->error), "out of memory");
         return -ENOMEM;
     }
@@ -468,6 +595,9 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
         int e = errno;
 
         wr_argv_free(&argv);
+        wr_argv_free(&env);
+        close(life[0]);
+        close(life[1]);
         snprintf(t->error, sizeof(t->error), "%.180s: %s", t->log_path,
                  strerror(e));
         return -e;
@@ -477,7 +607,10 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
     if (pid < 0) {
         int e = errno;
         close(logfd);
+        close(life[0]);
+        close(life[1]);
         wr_argv_free(&argv);
+        wr_argv_free(&env);
         snprintf(t->error, sizeof(t->error), "fork: %s", strerror(e));
         return -e;
     }
@@ -490,15 +623,20 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
         setpgid(0, 0);
         dup2(logfd, STDOUT_FILENO);
         dup2(logfd, STDERR_FILENO);
-        execvp(argv.v[0], argv.v);
+        fcntl(life[0], F_SETFD, 0); /* the lifeline crosses exec */
+        execvpe(argv.v[0], argv.v, env.v);
         dprintf(STDERR_FILENO, "wsrace: exec %s: %s\n", argv.v[0],
                 strerror(errno));
         _exit(127);
     }
     close(logfd);
+    close(life[0]);
     wr_argv_free(&argv);
+    wr_argv_free(&env);
     t->pid = pid;
     t->pgid = pid;
+    t->lifeline = life[1];
+    t->has_lifeline = true;
     deadline = t->spawn_ns + (int64_t)timeout * 1000000;
     while (!find_listening(t)) {
         if (!wr_target_alive(t)) {
@@ -507,6 +645,7 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
                      t->sig ? "signal" : "status",
                      t->sig ? t->sig : t->exit_code, t->log_path);
             t->state = WR_TARGET_NO_START;
+            wr_target_sweep(t, 2000);
             return -ECHILD;
         }
         if (wr_now_ns() >= deadline) {

@@ -1,11 +1,15 @@
 /* wr_target.h - The gateway under test as a child process.
  *
  * wr_target_start() forks and execs the gateway with `--port 0 --trace
- * DIR/trace.jsonl` and the case's options, stdout and stderr both going to
- * DIR/gateway.log, then waits (bounded) for its `listening HOST:PORT` line
- * and a 200 from /healthz. The child dies with the harness
- * (PR_SET_PDEATHSIG), so no gateway outlives a run, even one killed by
- * SIGKILL. Every wait here has a timeout. One thread owns a target. */
+ * DIR/trace.jsonl --lifeline FD` and the case's options, stdout and stderr
+ * both going to DIR/gateway.log, the secret in its environment
+ * (WSRACE_SECRET: a command line is readable by every user through ps),
+ * then waits (bounded) for its `listening HOST:PORT` line and a 200 from
+ * /healthz. No gateway outlives a run, even one killed by SIGKILL: the
+ * direct child dies with the harness (PR_SET_PDEATHSIG), and the gateway,
+ * even under a wrapper that forks it, stops when its lifeline (a pipe
+ * whose write end only the harness holds) reaches end of file. Every wait
+ * here has a timeout. One thread owns a target. */
 #ifndef WR_TARGET_H
 #define WR_TARGET_H
 
@@ -24,6 +28,7 @@ typedef struct {
     const char *dir;      /* case directory: gateway.log, trace.jsonl */
     char *const *args;    /* extra options, NULL-terminated (may be NULL) */
     const char *wrapper;  /* a command to run the gateway under, or NULL */
+    const char *secret;   /* WSRACE_SECRET of the gateway, or NULL */
     int start_timeout_ms; /* listening + /healthz bound; default 10000 */
     const char *tag;      /* an instance of a cluster: its files are
                              gateway-TAG.log and trace-TAG.jsonl; NULL:
@@ -47,6 +52,8 @@ typedef struct {
     bool stopped_by_us; /* it ended after our SIGTERM/SIGKILL */
     bool killed;        /* it ignored SIGTERM and got SIGKILL */
     wr_target_state_t state;
+    int lifeline;      /* write end of the gateway's lifeline */
+    bool has_lifeline; /* lifeline is open (a zeroed target has none) */
     char error[256]; /* why it could not start or stop */
 } wr_target_t;
 
@@ -67,13 +74,13 @@ int wr_argv_push_words(wr_argv_t *a, const char *words);
 
 void wr_argv_free(wr_argv_t *a);
 
-/* Appends the options of our gateway for scenario s run with faults,
- * seed and secret (without its sync actions when no_sync). Returns 0 or
- * -ENOMEM. */
+/* Appends the options of our gateway for scenario s run with faults and
+ * seed (without its sync actions when no_sync). The secret is not among
+ * them: it goes in the environment (wr_target_opts_t.secret). Returns 0
+ * or -ENOMEM. */
 int wr_target_gateway_args(wr_argv_t *a, const wr_scenario_t *s,
                            const wsr_faults_t *faults,
-                           unsigned long long seed, const char *secret,
-                           bool no_sync);
+                           unsigned long long seed, bool no_sync);
 
 /* Ends whatever is left of the target's process group (a gateway that
  * outlived its wrapper): SIGTERM, up to timeout_ms, then SIGKILL. Called
@@ -95,9 +102,14 @@ bool wr_target_alive(wr_target_t *t);
  * SIGKILL is WR_TARGET_HUNG. Safe to call on a target that has ended. */
 void wr_target_stop(wr_target_t *t, int timeout_ms);
 
+/* Largest HTTP response read: a gateway that is not ours (--url) could
+ * otherwise grow the buffer until the deadline. */
+#define WR_HTTP_RESPONSE_MAX (4 << 20)
+
 /* GET path from host:port over loopback with a timeout. On success returns
- * the HTTP status and a malloc'd NUL-terminated body in *body (caller
- * frees); negative errno on failure or timeout. */
+ * the HTTP status (100..599) and a malloc'd NUL-terminated body in *body
+ * (caller frees); negative errno on failure or timeout, -EMSGSIZE for a
+ * response over WR_HTTP_RESPONSE_MAX, -EPROTO for one that is not HTTP. */
 int wr_http_get(const char *host, int port, const char *path, int timeout_ms,
                 char **body);
 
@@ -106,6 +118,15 @@ int wr_http_get(const char *host, int port, const char *path, int timeout_ms,
  * not fit in hostlen, a port out of 1..65535, a path too long). */
 int wr_target_parse_url(const char *url, char *host, size_t hostlen,
                         int *port, char *path, size_t pathlen);
+
+/* Percent-encodes s for a query string: every byte but A-Z a-z 0-9 - . _
+ * ~ becomes %XX. Returns 0, or -ENAMETOOLONG when out (len bytes) is too
+ * small (nothing shorter is written). */
+int wr_url_encode(const char *s, char *out, size_t len);
+
+/* Parses a whole decimal port, 1..65535, from s[0..n) (n < 0: up to the
+ * NUL). Returns the port, or -1. */
+int wr_parse_port(const char *s, int n);
 
 /* CLOCK_MONOTONIC now, in ns: the clock of the gateway trace. */
 int64_t wr_now_ns(void);

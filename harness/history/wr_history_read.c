@@ -227,8 +227,15 @@ wr__hval_t wr__history_json_val(const struct json_t *cv)
         val.t = WR__HV_INT;
         val.n = (int64_t)json_integer_value(v);
     } else if (json_is_real(v)) {
-        val.t = WR__HV_INT;
-        val.n = (int64_t)json_real_value(v);
+        double x = json_real_value(v);
+
+        /* A real no int64 holds is no time or count of ours (a summary
+         * read back may be hostile): converting it is undefined, so it is
+         * left as a value of no use. */
+        if (x > -9.2e18 && x < 9.2e18) {
+            val.t = WR__HV_INT;
+            val.n = (int64_t)x;
+        }
     } else if (json_is_boolean(v)) {
         val.t = WR__HV_BOOL;
         val.b = json_is_true(v);

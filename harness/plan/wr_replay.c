@@ -134,26 +134,16 @@ static const char *opt_str(json_t *o, const char *key, bool *bad)
     return json_string_value(v);
 }
 
-int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
+/* Checks the replay file j (taken) read from path into r. */
+static int read_root(const char *path, json_t *j, wr_replay_t *r, char *err,
+                     size_t errlen)
 {
-    json_error_t je;
-    json_t *j, *sc, *v, *verdicts;
+    json_t *sc, *v, *verdicts;
     const char *s, *text, *key;
     char perr[1024];
     bool bad = false, tool_ok = false;
     int rc = 0;
 
-    memset(r, 0, sizeof(*r));
-    j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (j == NULL) {
-        if (access(path, F_OK) != 0) {
-            snprintf(err, errlen, "%s: no such file", path);
-            return -ENOENT;
-        }
-        snprintf(err, errlen, "%s:%d:%d: not a wsrace replay.json (%s)",
-                 path, je.line, je.column, je.text);
-        return -EINVAL;
-    }
     if (!json_is_object(j) || !json_is_integer(json_object_get(j, "wsrace_replay")))
         BAD("not a wsrace replay.json (no wsrace_replay version)");
     r->version = (int)json_integer_value(json_object_get(j, "wsrace_replay"));
@@ -266,6 +256,41 @@ out:
     if (rc != 0)
         wr_replay_free(r);
     return rc;
+}
+
+int wr_replay_read(const char *path, wr_replay_t *r, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j;
+
+    memset(r, 0, sizeof(*r));
+    j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        if (access(path, F_OK) != 0) {
+            snprintf(err, errlen, "%s: no such file", path);
+            return -ENOENT;
+        }
+        snprintf(err, errlen, "%s:%d:%d: not a wsrace replay.json (%s)",
+                 path, je.line, je.column, je.text);
+        return -EINVAL;
+    }
+    return read_root(path, j, r, err, errlen);
+}
+
+int wr_replay_parse(const char *name, const char *buf, size_t len,
+                    wr_replay_t *r, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *j;
+
+    memset(r, 0, sizeof(*r));
+    j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (j == NULL) {
+        snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column,
+                 je.text);
+        return -EINVAL;
+    }
+    return read_root(name, j, r, err, errlen);
 }
 
 void wr_replay_free(wr_replay_t *r)

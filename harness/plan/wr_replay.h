@@ -69,6 +69,11 @@ typedef struct {
 int wr_replay_read(const char *path, wr_replay_t *out, char *err,
                    size_t errlen);
 
+/* wr_replay_read of a file already in memory (len bytes of buf); name is
+ * used in messages. */
+int wr_replay_parse(const char *name, const char *buf, size_t len,
+                    wr_replay_t *out, char *err, size_t errlen);
+
 void wr_replay_free(wr_replay_t *r);
 
 #endif

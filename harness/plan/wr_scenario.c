@@ -43,7 +43,7 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define DEFAULT_DRAIN_MS   2000
 #define MAX_BURST          64
-#define MAX_GROUP_COUNT    100000
+#define MAX_GROUP_COUNT    WR_SCENARIO_CLIENTS_MAX
 #define MAX_WORKERS        1024
 #define MIN_MAX_MESSAGE    64
 
@@ -857,11 +857,17 @@ static int parse_clients(wr__yaml_ctx_t *c, struct fy_node *v, wr_scenario_t *s)
         s->ngroups = 0;
         return wr__yaml_nomem(c);
     }
+    size_t total = 0;
     while ((item = fy_node_sequence_iterate(v, &it)) != NULL) {
         wr_group_t *g = &s->groups[i];
 
         if ((rc = parse_group(c, item, i, g)) < 0)
             return rc;
+        if ((total += (size_t)g->count) > WR_SCENARIO_CLIENTS_MAX)
+            return wr__yaml_fail_at(c, g->line, g->column,
+                                    "this group brings the scenario to %zu "
+                                    "clients, over the limit of %d",
+                                    total, WR_SCENARIO_CLIENTS_MAX);
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->groups[j].name, g->name) == 0)
                 return wr__yaml_fail_at(c, g->line, g->column,

@@ -161,6 +161,17 @@ wr_scenario_t *wr_scenario_parse(const char *path, const char *text, char *err,
 
 void wr_scenario_free(wr_scenario_t *s);
 
+/* Clients one scenario may hold (every group together): each is a
+ * connection, a descriptor and about 20 KiB of history in the harness
+ * (docs/DESIGN.md, "Limits"). More is an error at load time naming the
+ * group that passes it. */
+#define WR_SCENARIO_CLIENTS_MAX 20000
+
+/* Connections a run may hold open at once: its largest scenario's clients
+ * times the cases that run together (--jobs). More is refused before
+ * anything starts. */
+#define WR_RUN_CLIENTS_MAX 50000
+
 /* Whether s runs a cluster: gateways sharing a Redis registry. */
 bool wr_scenario_cluster(const wr_scenario_t *s);
 

@@ -34,7 +34,14 @@
 #include <string.h>
 
 #define SHOWN_VALUE_MAX 40 /* characters of a bad value quoted back */
-#define YAML_STR_TAG    "tag:yaml.org,2002:str"
+
+/* libfyaml expands aliases without a bound: seven levels of ten aliases
+ * each ("billion laughs") turn 445 bytes into 271 MB. A document is read
+ * only when it holds at most this many nodes with every alias expanded,
+ * nested at most this deep (docs/DESIGN.md, "Limits"). */
+#define YAML_NODES_MAX 100000
+#define YAML_DEPTH_MAX 64
+#define YAML_STR_TAG   "tag:yaml.org,2002:str"
 
 /* ------------------------------------------------------------------ */
 /* Errors and positions                                                 */
@@ -246,9 +253,126 @@ static int yaml_error(wr__yaml_ctx_t *c, struct fy_diag *d, const char *text,
                             e->msg ? e->msg : "syntax error");
 }
 
+/* Counts the nodes of n into *count as if every alias were expanded,
+ * stopping once the count passes YAML_NODES_MAX or the nesting
+ * YAML_DEPTH_MAX. Returns NULL within the bounds, else the node where they
+ * were passed: the outermost alias on the way, so that the error points
+ * at what the author wrote. The work is bounded by the count. */
+static struct fy_node *over_budget(struct fy_node *n, int depth, size_t *count)
+{
+    struct fy_node *bad = NULL, *item;
+    struct fy_node_pair *p;
+    void *it = NULL;
+
+    if (n == NULL)
+        return NULL;
+    if (++*count > YAML_NODES_MAX || depth > YAML_DEPTH_MAX)
+        return n;
+    if (fy_node_is_alias(n)) {
+        /* A dangling alias is the resolver's to report. */
+        bad = over_budget(fy_node_resolve_alias(n), depth + 1, count);
+        return bad != NULL ? n : NULL;
+    }
+    if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+        while (bad == NULL && (item = fy_node_sequence_iterate(n, &it)) != NULL)
+            bad = over_budget(item, depth + 1, count);
+    } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+        while (bad == NULL && (p = fy_node_mapping_iterate(n, &it)) != NULL)
+            if ((bad = over_budget(fy_node_pair_key(p), depth + 1, count)) ==
+                NULL)
+                bad = over_budget(fy_node_pair_value(p), depth + 1, count);
+    }
+    return bad;
+}
+
+/* Where text stops being UTF-8: NULL when it is valid throughout, else
+ * the first bad byte, its 1-based line and column (in characters) in
+ * *line and *col. */
+static const char *utf8_error(const char *text, int *line, int *col)
+{
+    const unsigned char *p = (const unsigned char *)text;
+
+    *line = *col = 1;
+    while (*p) {
+        unsigned c = *p, cp;
+        int n = c < 0x80                 ? 0
+                : c >= 0xc2 && c <= 0xdf ? 1
+                : c >= 0xe0 && c <= 0xef ? 2
+                : c >= 0xf0 && c <= 0xf4 ? 3
+                                         : -1;
+
+        if (n < 0)
+            return (const char *)p;
+        cp = n == 0 ? c : c & (0x3f >> n);
+        for (int i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return (const char *)p;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return (const char *)p;
+        if (c == '\n') {
+            (*line)++;
+            *col = 1;
+        } else {
+            (*col)++;
+        }
+        p += n + 1;
+    }
+    return NULL;
+}
+
+/* The first run of four or more single quotes in text (two escaped
+ * quotes in a row in a single-quoted string), with its 1-based line and
+ * column in *line and *col; NULL when there is none. */
+static const char *quote_run(const char *text, int *line, int *col)
+{
+    const char *run = strstr(text, "\'\'\'\'");
+
+    if (run == NULL)
+        return NULL;
+    *line = 1;
+    *col = 1;
+    for (const char *p = text; p < run; p++) {
+        if (*p == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)*p & 0xc0) != 0x80) {
+            (*col)++; /* columns in characters */
+        }
+    }
+    return run;
+}
+
 int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
                   const wr__yaml_expect_t *expect, wr__yaml_doc_t *doc)
 {
+    struct fy_node *bad;
+    size_t count = 0;
+    int line, col;
+
+    /* YAML is Unicode text; and libfyaml 0.7.12 loops forever on a byte
+     * that is not UTF-8 in a directive ("%\xff"), found by fuzzing
+     * (fuzz/corpus/scenario/regress-*). Such text never reaches it. */
+    if (utf8_error(text, &line, &col) != NULL) {
+        doc->diag = NULL;
+        doc->fyp = NULL;
+        doc->fyd = NULL;
+        return wr__yaml_fail_at(c, line, col,
+                                "not UTF-8 text: YAML is Unicode");
+    }
+    /* libfyaml 0.7.12 misreads a run of escaped quotes ('x''y')
+     * and leaks the chunks it read it with (found by fuzzing); such a
+     * string is better written in double quotes anyway. */
+    if (quote_run(text, &line, &col) != NULL) {
+        doc->diag = NULL;
+        doc->fyp = NULL;
+        doc->fyd = NULL;
+        return wr__yaml_fail_at(c, line, col,
+                                "four or more single quotes in a row: write "
+                                "this string in double quotes");
+    }
     struct fy_parse_cfg cfg = {0};
     struct fy_document *extra = NULL;
     int rc = -ENOMEM;
@@ -280,6 +404,18 @@ int wr__yaml_load(wr__yaml_ctx_t *c, const char *text,
         else
             rc = wr__yaml_fail(c, fy_document_root(extra), "%s",
                                expect->second_document);
+        goto err;
+    }
+    if ((bad = over_budget(fy_document_root(doc->fyd), 0, &count)) != NULL) {
+        rc = count > YAML_NODES_MAX
+                 ? wr__yaml_fail(c, bad,
+                                 "aliases expand the document past %d "
+                                 "nodes (the limit): refused",
+                                 YAML_NODES_MAX)
+                 : wr__yaml_fail(c, bad,
+                                 "nested more than %d levels deep (the "
+                                 "limit, aliases expanded): refused",
+                                 YAML_DEPTH_MAX);
         goto err;
     }
     if (fy_document_resolve(doc->fyd) != 0) {

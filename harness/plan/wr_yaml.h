@@ -70,7 +70,10 @@ typedef struct {
 } wr__yaml_expect_t;
 
 /* Loads text (NUL-terminated) as exactly one YAML document with a root,
- * then resolves aliases and merge keys (<<). libfyaml refuses duplicate
+ * refuses text that is not UTF-8 (at its first bad byte) or holds four
+ * single quotes in a row (libfyaml leaks reading them), refuses one that would hold more than 100,000 nodes once its aliases
+ * are expanded, or nest deeper than 64 levels (the error names the alias
+ * that passes the bound), then resolves aliases and merge keys (<<). libfyaml refuses duplicate
  * keys while it builds the tree, before the merges, so a merge may still
  * override a key. On error the message names libfyaml's first error (the
  * key, for a duplicate key) and nothing is left to unload; on success the

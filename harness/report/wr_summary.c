@@ -41,12 +41,15 @@ static const char *str(json_t *o, const char *key)
     return v ? v : "";
 }
 
+/* Milliseconds (a JSON number) as nanoseconds; -1 when v is no number or
+ * one no int64 of nanoseconds holds (converting it would be undefined). */
 static int64_t ms_to_ns(json_t *v)
 {
-    return json_is_number(v)
-               ? (int64_t)(json_number_value(v) * 1e6 +
-                           (json_number_value(v) < 0 ? -0.5 : 0.5))
-               : -1;
+    double ns = json_number_value(v) * 1e6;
+
+    if (!json_is_number(v) || !(ns > -9.2e18 && ns < 9.2e18))
+        return -1;
+    return (int64_t)(ns + (ns < 0 ? -0.5 : 0.5));
 }
 
 static wr_target_state_t state_from_name(const char *name)
@@ -495,30 +498,15 @@ static int load_injects(wr_run_t *run, json_t *list)
     return 0;
 }
 
-int wr_summary_load(const char *path, wr_scenario_t *const *known,
-                    size_t nknown, wr_run_t *run, char *err, size_t errlen)
+/* Loads the summary root (taken) read from file into run. */
+static int load_root(const char *file, json_t *root,
+                     wr_scenario_t *const *known, size_t nknown, wr_run_t *run,
+                     char *err, size_t errlen)
 {
-    char file[PATH_MAX];
-    json_error_t je;
-    json_t *root, *cases, *o;
+    json_t *cases, *o;
     size_t i;
     int rc = 0;
 
-    memset(run, 0, sizeof(*run));
-    if (wr_summary_path(path, file, sizeof(file)) != 0) {
-        snprintf(err, errlen, "%.200s...: the path is too long", path);
-        return -ENAMETOOLONG;
-    }
-    root = json_load_file(file, 0, &je);
-    if (root == NULL) {
-        bool missing = access(file, F_OK) != 0;
-
-        snprintf(err, errlen, "%s: %s", file,
-                 missing ? "no such summary (want a run directory or its "
-                           "summary.json)"
-                         : je.text);
-        return missing ? -ENOENT : -EINVAL;
-    }
     cases = json_object_get(root, "cases");
     if (!json_is_array(cases) || !json_is_string(json_object_get(root, "id"))) {
         snprintf(err, errlen, "%s: not a wsrace summary (no id or cases)",
@@ -569,4 +557,45 @@ int wr_summary_load(const char *path, wr_scenario_t *const *known,
         wr_run_clear(run);
     }
     return rc;
+}
+
+int wr_summary_load(const char *path, wr_scenario_t *const *known,
+                    size_t nknown, wr_run_t *run, char *err, size_t errlen)
+{
+    char file[PATH_MAX];
+    json_error_t je;
+    json_t *root;
+
+    memset(run, 0, sizeof(*run));
+    if (wr_summary_path(path, file, sizeof(file)) != 0) {
+        snprintf(err, errlen, "%.200s...: the path is too long", path);
+        return -ENAMETOOLONG;
+    }
+    root = json_load_file(file, 0, &je);
+    if (root == NULL) {
+        bool missing = access(file, F_OK) != 0;
+
+        snprintf(err, errlen, "%s: %s", file,
+                 missing ? "no such summary (want a run directory or its "
+                           "summary.json)"
+                         : je.text);
+        return missing ? -ENOENT : -EINVAL;
+    }
+    return load_root(file, root, known, nknown, run, err, errlen);
+}
+
+int wr_summary_parse(const char *name, const char *buf, size_t len,
+                     wr_scenario_t *const *known, size_t nknown, wr_run_t *run,
+                     char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root;
+
+    memset(run, 0, sizeof(*run));
+    root = json_loadb(buf, len, 0, &je);
+    if (root == NULL) {
+        snprintf(err, errlen, "%s: %s", name, je.text);
+        return -EINVAL;
+    }
+    return load_root(name, root, known, nknown, run, err, errlen);
 }

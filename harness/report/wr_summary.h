@@ -25,6 +25,12 @@
 int wr_summary_load(const char *path, wr_scenario_t *const *known,
                     size_t nknown, wr_run_t *run, char *err, size_t errlen);
 
+/* wr_summary_load of a summary already in memory (len bytes of buf);
+ * name is used in messages. -EINVAL when it is not a wsrace summary. */
+int wr_summary_parse(const char *name, const char *buf, size_t len,
+                     wr_scenario_t *const *known, size_t nknown, wr_run_t *run,
+                     char *err, size_t errlen);
+
 /* The summary.json of path: path itself when it is a file, else
  * path/summary.json. Returns 0, or -ENAMETOOLONG when it does not fit in
  * len bytes. */

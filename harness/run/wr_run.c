@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -231,9 +232,18 @@ static wr_status_t run_jobs(wr_run_t *run, const wr_run_opts_t *o,
     fflush(stdout);
     fflush(stderr);
     for (size_t j = 0; j < jobs; j++) {
+        pid_t parent = getpid();
+
         pid[j] = fork();
         if (pid[j] == 0) {
-            wr_status_t r = run_cases(run, o, NULL, tmpdir, j, jobs);
+            wr_status_t r;
+
+            /* A job dies with the harness, even by SIGKILL; its gateways'
+             * lifelines then end with it. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(job_code(WR_STATUS_INTERRUPTED));
+            r = run_cases(run, o, NULL, tmpdir, j, jobs);
 
             snprintf(dir, sizeof(dir), "%s/.job-%zu", tmpdir, j);
             if (r != WR_STATUS_INTERRUPTED &&
@@ -366,8 +376,24 @@ wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
 {
     struct tm tm;
     time_t now = time(NULL);
+    size_t most = 0, together = o->jobs > 1 ? (size_t)o->jobs : 1;
     int rc;
 
+    /* Connections open at once: the largest case times the cases that
+     * run together. */
+    for (size_t i = 0; i < run->ncases; i++)
+        if (wr_scenario_clients(run->cases[i].scenario) > most)
+            most = wr_scenario_clients(run->cases[i].scenario);
+    if (together > run->ncases)
+        together = run->ncases;
+    if (most * together > WR_RUN_CLIENTS_MAX) {
+        fprintf(stderr,
+                "wsrace: %zu case(s) of up to %zu clients at once (--jobs) "
+                "would hold %zu connections, over the limit of %d; use "
+                "fewer --jobs\n",
+                together, most, most * together, WR_RUN_CLIENTS_MAX);
+        return WR_STATUS_BAD_INPUT;
+    }
     gmtime_r(&now, &tm);
     strftime(run->id, sizeof(run->id), "%Y%m%dT%H%M%SZ", &tm);
     snprintf(run->id + strlen(run->id), sizeof(run->id) - strlen(run->id),
@@ -392,10 +418,20 @@ wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
 
     wr_store_sweep(o->report_root);
     if ((rc = wr_store_make_tmp(o->report_root, run->id, tmpdir, len)) != 0) {
+        struct stat lst;
+        bool link = lstat(o->report_root, &lst) == 0 && S_ISLNK(lst.st_mode);
+
+        /* The store never follows a link as its last component (a link
+         * planted there could point anywhere): a user's input error, as
+         * is a name the file system cannot hold. */
         fprintf(stderr, "wsrace: cannot create the run directory under %s: "
                         "%s\n",
-                o->report_root, strerror(-rc));
-        return WR_STATUS_INFRA;
+                o->report_root,
+                link ? "it is a symbolic link; give the directory itself"
+                     : strerror(-rc));
+        return link || rc == -ENAMETOOLONG || rc == -ENOTDIR
+                   ? WR_STATUS_BAD_INPUT
+                   : WR_STATUS_INFRA;
     }
     return WR_STATUS_OK;
 }

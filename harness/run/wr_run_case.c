@@ -573,6 +573,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             .path = o->gateway,
             .dir = dir,
             .wrapper = o->wrapper,
+            .secret = o->secret,
             .start_timeout_ms = (int)(10000 * scale),
         };
 
@@ -586,7 +587,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             to.wrapper = wrap;
         }
         if (wr_target_gateway_args(&args, c->scenario, &c->faults, c->seed,
-                                   o->secret, c->no_sync) != 0) {
+                                   c->no_sync) != 0) {
             wr_argv_free(&args);
             snprintf(c->target_error, sizeof(c->target_error),
                      "out of memory");

@@ -414,6 +414,25 @@ Test(scenario, unknown_alias_is_refused)
     expect_file_error("bad-alias.yaml", "5:13", "invalid alias");
 }
 
+Test(scenario, text_that_is_not_utf8_is_refused_before_libfyaml,
+     .timeout = 10)
+{
+    expect_file_error("bad-not-utf8.yaml", "3:2", "not UTF-8 text");
+}
+
+Test(scenario, escaped_quotes_in_a_row_are_refused_before_libfyaml,
+     .timeout = 10)
+{
+    expect_file_error("bad-quote-run.yaml", "3:9",
+                      "four or more single quotes in a row");
+}
+
+Test(scenario, alias_bomb_is_refused_at_the_alias)
+{
+    expect_file_error("bad-alias-bomb.yaml", "9:30",
+                      "aliases expand the document past 100000 nodes");
+}
+
 Test(scenario, unquoted_template_in_flow_mapping_gets_a_hint)
 {
     expect_file_error("bad-template-flow.yaml", "7:46", "quote the string");
@@ -444,7 +463,14 @@ Test(scenario, non_numeric_count_is_refused)
 
 Test(scenario, count_above_the_maximum_is_refused)
 {
-    expect_file_error("bad-count-range.yaml", "5:12", "from 1 to 100000");
+    expect_file_error("bad-count-range.yaml", "5:12", "from 1 to 20000");
+}
+
+Test(scenario, clients_over_the_scenario_limit_are_refused_at_the_group)
+{
+    expect_file_error("bad-too-many-clients.yaml", "9:5",
+                      "brings the scenario to 30000 clients, over the limit "
+                      "of 20000");
 }
 
 Test(scenario, name_outside_its_pattern_is_refused)

@@ -25,6 +25,7 @@
 
 static gw_gateway_t gw;
 static gw_sync_t *sync_table;
+static size_t send_queue_bound; /* max_send_queue of the next up() */
 
 static long long now_ms(void)
 {
@@ -50,6 +51,8 @@ static void up(const char *faults, const char *const *syncs)
     snprintf(p.secret, sizeof(p.secret), "%s", SECRET);
     p.max_queue = 2;
     p.seed = 7;
+    p.max_send_queue = send_queue_bound;
+    p.session_hold_s = 60;
     sync_table = gw_sync_new(7, NULL);
     for (; syncs && *syncs; syncs++)
         cr_assert(
@@ -418,6 +421,139 @@ Test(conn, format_and_type_errors_answered_at_once, .timeout = 10)
     m = next_msg(c, 2000);
     cr_assert(eq(str, (char *)wire_type(m), "pong"));
     json_decref(m);
+    close_conn(c);
+    down();
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions bound to users, ids in the gateway's own namespace, limits */
+/* ------------------------------------------------------------------ */
+
+Test(conn, another_users_session_is_forbidden_4403, .timeout = 10)
+{
+    up("", NULL);
+    gw_conn_t *a = open_conn("alice", "room");
+    json_t *m = next_msg(a, 2000);
+    CHECK(wire_is_welcome(m, "room"));
+    json_decref(m);
+    gw_conn_t *b = open_conn("bob", "room");
+    m = next_msg(b, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "SESSION_FORBIDDEN"));
+    json_decref(m);
+    cr_assert(eq(int, close_code(b, 2000), 4403));
+    close_conn(b);
+    /* alice's connection is untouched. */
+    send_message(a, "a1");
+    expect_events(a, "a1");
+    close_conn(a);
+    cr_assert(eq(sz, registry_settles(0, 2000), 0));
+    /* Closed, the session stays alice's for the hold. */
+    b = open_conn("bob", "room");
+    m = next_msg(b, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "SESSION_FORBIDDEN"));
+    json_decref(m);
+    close_conn(b);
+    a = open_conn("alice", "room");
+    m = next_msg(a, 2000);
+    CHECK(wire_is_welcome(m, "room"));
+    json_decref(m);
+    close_conn(a);
+    down();
+}
+
+Test(conn, gateway_key_namespace_is_refused_4400, .timeout = 10)
+{
+    up("", NULL);
+    /* pre-2 is the preliminary key of the very next connection. */
+    gw_conn_t *a = open_conn("mallory", "pre-2");
+    gw_conn_t *b = open_conn("victim", NULL);
+    json_t *m = next_msg(a, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "INVALID_SESSION"));
+    json_decref(m);
+    cr_assert(eq(int, close_code(a, 2000), 4400));
+    m = next_msg(b, 2000);
+    CHECK(wire_is_welcome(m, NULL));
+    json_decref(m);
+    close_conn(a);
+    close_conn(b);
+    down();
+}
+
+Test(conn, invalid_session_bytes_are_refused_after_auth, .timeout = 10)
+{
+    char tok[WSR_TOKEN_MAX];
+    gw_hello_t h = {tok, NULL, "a\xff" "b", 3};
+
+    up("", NULL);
+    cr_assert(lt(int, 0, wsr_token_sign(SECRET, "zed", time(NULL) + 60, tok,
+                                        sizeof(tok))));
+    gw_conn_t *c = gw_conn_open(&gw, &h);
+    gw_conn_start(c);
+    json_t *m = next_msg(c, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "INVALID_SESSION"));
+    json_decref(m);
+    cr_assert(eq(int, close_code(c, 2000), 4400));
+    close_conn(c);
+    /* Without a valid token, the session id is never looked at. */
+    h.token = "a.b.c";
+    c = gw_conn_open(&gw, &h);
+    gw_conn_start(c);
+    m = next_msg(c, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "AUTH_FAILED"));
+    json_decref(m);
+    close_conn(c);
+    down();
+}
+
+Test(conn, slow_consumer_is_closed_1008_and_its_queue_dropped, .timeout = 10)
+{
+    char big[3000];
+
+    send_queue_bound = 8192;
+    up("", NULL);
+    send_queue_bound = 0;
+    gw_conn_t *c = open_conn("sloth", NULL);
+    json_decref(next_msg(c, 2000)); /* welcome; nothing read after it */
+    memset(big, 'x', sizeof(big));
+    for (int i = 0; i < 10; i++) {
+        char msg[sizeof(big) + 128];
+        snprintf(msg, sizeof(msg),
+                 "{\"type\":\"user_message\",\"data\":{\"content\":"
+                 "\"%.*s\"},\"correlation_id\":\"c%d\"}",
+                 (int)sizeof(big), big, i);
+        gw_conn_on_message(c, msg, strlen(msg));
+        usleep(20000);
+    }
+    json_t *m = NULL;
+    long long deadline = now_ms() + 2000;
+    while (now_ms() < deadline) {
+        json_decref(m);
+        if (!(m = next_msg(c, 200)) ||
+            strcmp(wire_error_code(m), "SLOW_CONSUMER") == 0)
+            break;
+    }
+    cr_assert(eq(str, (char *)wire_error_code(m), "SLOW_CONSUMER"));
+    json_decref(m);
+    cr_assert(eq(int, close_code(c, 2000), 1008));
+    cr_assert(eq(int, (int)atomic_load(&gw.slow_consumers), 1));
+    close_conn(c);
+    down();
+}
+
+Test(conn, refused_connection_gets_its_close_without_a_handshake,
+     .timeout = 10)
+{
+    up("", NULL);
+    gw_conn_t *c = gw_conn_new(&gw, NULL, NULL);
+    gw_conn_refuse(c, 1013, "OVERLOADED", "full");
+    gw_conn_refuse(c, 1011, "X", "a second close does not count");
+    json_t *m = next_msg(c, 2000);
+    cr_assert(eq(str, (char *)wire_error_code(m), "OVERLOADED"));
+    json_decref(m);
+    cr_assert(eq(ptr, next_msg(c, 50), NULL));
+    cr_assert(eq(int, close_code(c, 2000), 1013));
+    gw_conn_on_message(c, "{\"type\":\"ping\"}", 15);
+    cr_assert(eq(ptr, next_msg(c, 50), NULL), "closing: no answer");
     close_conn(c);
     down();
 }

@@ -147,9 +147,9 @@ static int registry_entries(const char *key, const char **state)
 Test(e2e, full_handshake_and_one_message, .timeout = 30)
 {
     start(NULL);
-    e2e_client_t *c = connect_user("alice", "sess-a");
+    e2e_client_t *c = connect_user("alice", "chat-a");
     json_t *w = e2e_recv_json(c, 3000);
-    CHECK(wire_is_welcome(w, "sess-a"), "bad welcome");
+    CHECK(wire_is_welcome(w, "chat-a"), "bad welcome");
     cr_assert(eq(str,
                  (char *)json_string_value(
                      json_object_get(json_object_get(w, "data"), "user_id")),
@@ -168,11 +168,11 @@ Test(e2e, full_handshake_and_one_message, .timeout = 30)
     json_decref(h);
     e2e_free(c);
     usleep(200000);
-    cr_assert(eq(int, registry_entries("sess-a", NULL), 0),
+    cr_assert(eq(int, registry_entries("chat-a", NULL), 0),
               "machine left registered after close");
     stop_clean();
     json_t *tr = e2e_trace(&gw);
-    cr_assert(eq(int, e2e_trace_count(tr, "welcome.sent", "sess-a"), 1));
+    cr_assert(eq(int, e2e_trace_count(tr, "welcome.sent", "chat-a"), 1));
     cr_assert(eq(int, e2e_trace_count(tr, "gateway.stop", NULL), 1));
     json_decref(tr);
 }
