@@ -95,14 +95,20 @@ def t_found_shrunk_replayed():
         ok(good >= 4, "the finding replays to the same check through the "
            "adapter (at least 4 of 5)", "%d of 5" % good)
         shrunk = os.path.join(d, f.get("yaml", "missing"))
-        rp = wsrace(["run", "--url", gw.url, "--sync-control", SOCK,
-                     "--inject", "none", "--report-dir",
-                     os.path.join(TMP, "s"), shrunk])
-        _, rs = latest(os.path.join(TMP, "s"))
-        ok(rp.returncode == 1 and failed(rs, "duplicate_registration"),
+        # Like the finding's replays, the shrunk scenario's pinned schedule
+        # replays a race, not a recording: most runs, not every one.
+        fails, outs = 0, []
+        for i in range(3):
+            rp = wsrace(["run", "--url", gw.url, "--sync-control", SOCK,
+                         "--inject", "none", "--report-dir",
+                         os.path.join(TMP, "s%d" % i), shrunk])
+            _, rs = latest(os.path.join(TMP, "s%d" % i))
+            fails += rp.returncode == 1 and failed(rs, "duplicate_registration")
+            outs.append(rp.stdout[-500:])
+        ok(fails >= 2,
            "the shrunk scenario, run under its pinned schedule, fails "
-           "duplicate_registration (exit 1 until the race is fixed)",
-           rp.stdout[-1500:])
+           "duplicate_registration (exit 1 until the race is fixed; at "
+           "least 2 of 3 runs)", "%d of 3\n%s" % (fails, "\n".join(outs)))
 
 
 def t_fixed_gateway():
