@@ -26,7 +26,11 @@
  * event pointers of the view stay valid until the next add or sort.
  * Decoding interns nothing new (every string of a record was interned
  * when it was added). Not thread-safe while built; once sorted, any
- * number of threads read it. */
+ * number of threads read it.
+ *
+ * About 1,000 lines, and one unit: the store's encoding, its interning
+ * tables and the view built from it share one layout and change together
+ * (reading lines and writing them back are in files of their own). */
 #include "history/wr_history.h"
 
 #include <errno.h>

@@ -9,6 +9,10 @@
  * Text from outside goes through put_md(), which keeps each piece on its
  * line, inside its table cell or code span, and replaces invalid UTF-8.
  *
+ * About 1,000 lines, and one unit: the sections of one document, in the
+ * order a reader meets them, over one escaping rule; the exploration's
+ * sections are in wr_report_explore.c.
+ *
  * Threads: the runner's main thread only. No locks, no static state. */
 #include "report/wr_report.h"
 
