@@ -132,36 +132,11 @@ wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env)
             return WR_STATUS_OK;
         }
     }
-    if (st == WR_STATUS_OK && args.noperands != 1) {
-        fprintf(stderr, "wsrace shrink: give one replay.json\n%s", usage);
-        st = WR_STATUS_BAD_INPUT;
-    }
-    if (st == WR_STATUS_OK && target_given && o.url != NULL) {
-        fprintf(stderr, "wsrace shrink: --target and --url exclude each "
-                        "other\n");
-        st = WR_STATUS_BAD_INPUT;
-    }
-    if (st == WR_STATUS_OK && o.sync_control != NULL && o.url == NULL) {
-        fprintf(stderr, "wsrace shrink: --sync-control is for a gateway at "
-                        "--url (ours gets a socket of its own)\n");
-        st = WR_STATUS_BAD_INPUT;
-    }
+    st = wr_cli_open_replay("shrink", usage, st, &args, target_given, &o,
+                            &r);
     if (st != WR_STATUS_OK) {
         wr_args_free(&args);
         return st;
-    }
-    if (wr_replay_read(args.operands[0], &r, err, sizeof(err)) != 0) {
-        fprintf(stderr, "wsrace shrink: %s\n", err);
-        wr_args_free(&args);
-        return WR_STATUS_BAD_INPUT;
-    }
-    if (r.url[0] != '\0' && o.url == NULL) {
-        fprintf(stderr, "wsrace shrink: this case ran against the external "
-                        "gateway %s; give --url (a replay file never picks "
-                        "an address)\n",
-                r.url);
-        st = WR_STATUS_BAD_INPUT;
-        goto out;
     }
     if (r.tool[0] != '\0') {
         fprintf(stderr, "wsrace shrink: the case ran under %s; shrink a "

@@ -192,3 +192,42 @@ void wr_cli_free_scenarios(wr_scenario_t **s, size_t n)
             wr_scenario_free(s[i]);
     free(s);
 }
+
+wr_status_t wr_cli_open_replay(const char *cmd, const char *usage,
+                               wr_status_t st, const wr_args_t *args,
+                               bool target_given, const wr_run_opts_t *o,
+                               wr_replay_t *r)
+{
+    char err[PATH_MAX + 512];
+
+    if (st == WR_STATUS_OK && args->noperands != 1) {
+        fprintf(stderr, "wsrace %s: give one replay.json\n%s", cmd, usage);
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && target_given && o->url != NULL) {
+        fprintf(stderr, "wsrace %s: --target and --url exclude each other\n",
+                cmd);
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st == WR_STATUS_OK && o->sync_control != NULL && o->url == NULL) {
+        fprintf(stderr, "wsrace %s: --sync-control is for a gateway at "
+                        "--url (ours gets a socket of its own)\n",
+                cmd);
+        st = WR_STATUS_BAD_INPUT;
+    }
+    if (st != WR_STATUS_OK)
+        return st;
+    if (wr_replay_read(args->operands[0], r, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsrace %s: %s\n", cmd, err);
+        return WR_STATUS_BAD_INPUT;
+    }
+    if (r->url[0] != '\0' && o->url == NULL) {
+        fprintf(stderr, "wsrace %s: this case ran against the external "
+                        "gateway %s; give --url again (a replay file never "
+                        "picks an address)\n",
+                cmd, r->url);
+        wr_replay_free(r);
+        return WR_STATUS_BAD_INPUT;
+    }
+    return WR_STATUS_OK;
+}

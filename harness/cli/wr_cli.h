@@ -11,8 +11,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cli/wr_opts.h"
 #include "plan/wr_case.h"
+#include "plan/wr_replay.h"
 #include "plan/wr_scenario.h"
+#include "run/wr_run.h"
 
 /* What every command may need of the process. */
 typedef struct {
@@ -49,5 +52,17 @@ wr_status_t wr_cli_load_scenarios(const char *cmd, char **paths, size_t n,
                                   int use_default, wr_scenario_t ***out,
                                   size_t *count);
 void wr_cli_free_scenarios(wr_scenario_t **s, size_t n);
+
+/* What replay and shrink check before they run a replay.json: one operand,
+ * --target and --url not both, --sync-control only with --url; then the
+ * file is read into *r (untrusted: it never picks an address, so a case
+ * that ran against --url needs --url again). st is the option parser's
+ * status so far. Returns WR_STATUS_OK with *r to free with
+ * wr_replay_free(), or WR_STATUS_BAD_INPUT having said why on stderr
+ * (prefixed "wsrace CMD:"), with nothing to free but args. */
+wr_status_t wr_cli_open_replay(const char *cmd, const char *usage,
+                               wr_status_t st, const wr_args_t *args,
+                               bool target_given, const wr_run_opts_t *o,
+                               wr_replay_t *r);
 
 #endif
