@@ -10,6 +10,12 @@
   analyze.py profile PERF_DATA N         one profiled wsrace run (perf record
                                          with call graphs, the gateway its
                                          child) -> where the CPU went, JSON
+  analyze.py speed REPORT_DIR MODE JOBS  one timed `wsrace explore` (MODE
+                                         explore) or `wsrace run --repeat`
+                                         (MODE run) -> per second, JSON
+  analyze.py matrix REPORT_DIR CELLS T0 T1 EXIT
+                                         one timed `wsrace matrix` -> wall
+                                         time, cases, verdicts, JSON
   analyze.py report BENCH_DIR            raw/*.json -> bench.json, bench.md
 
 Handshake = connect started -> welcome (connection_established) received,
@@ -224,6 +230,66 @@ def repro(report_dir, mode, bug, file, same_as=None):
             else None, "inject": summ["cases"][0]["inject"] if cases
             else [], "wall_ms": summ["duration_ms"], "cases": cases,
             "mode": mode, "bug": bug, "file": file, "same_as": same_as}
+
+
+# --------------------------------------------------------------------------
+# Exploration speed
+# --------------------------------------------------------------------------
+
+def load_summary(report_dir):
+    return json.load(open(os.path.join(report_dir, "summary.json")))
+
+
+def speed(report_dir, mode, jobs):
+    """One timed run of explore-2: explore's iterations, or run's cases,
+    per second of the tool's own clock (summary.json); what went wrong
+    (explore's findings, run's unexpected verdicts)."""
+    summ = load_summary(report_dir)
+    if mode == "explore":
+        x = summ["explore"]
+        n, secs = x["iterations"], x["seconds"]
+        bad, distinct = len(x.get("findings") or []), x.get("distinct")
+    else:
+        n, secs = summ["totals"]["cases"], summ["duration_ms"] / 1000
+        bad, distinct = summ["totals"]["unexpected"], None
+    return {"mode": mode, "jobs": int(jobs), "count": n, "seconds": secs,
+            "per_s": n / secs if n and secs else None, "unexpected": bad,
+            "distinct": distinct}
+
+
+def verdict_times(summ):
+    """Per fault row of a matrix, in its order: gateway up -> verdict
+    (duration_ms - gateway_up_ms) over the cases that injected it."""
+    by = {}
+    for c in summ["cases"]:
+        up = (c.get("target") or {}).get("gateway_up_ms")
+        if c["inject"] and up is not None and c["duration_ms"] is not None:
+            by.setdefault(",".join(c["inject"]), []).append(
+                c["duration_ms"] - up)
+    rows = (summ.get("matrix") or {}).get("rows") or []
+    return [{"fault": r["label"], "inject": r["inject"],
+             "ms": spread(by[r["inject"]])}
+            for r in rows if r["inject"] in by]
+
+
+WRONG_CELLS = ("MISSED", "FALSE ALARM", "ERROR")
+
+
+def matrix_speed(report_dir, cells, t0, t1, code):
+    """One timed `wsrace matrix`: its wall time (from outside), cases,
+    missed detections, false alarms (and which cells), the verdict
+    times."""
+    summ = load_summary(report_dir)
+    m = summ.get("matrix") or {}
+    wrong = [{k: c.get(k) for k in ("row", "scenario", "check", "cell")}
+             for c in m.get("cells") or [] if c.get("cell") in WRONG_CELLS]
+    return {"cells": cells, "wall_s": float(t1) - float(t0),
+            "exit": int(code), "scenarios": len(m.get("scenarios") or []),
+            "cases": summ["totals"]["cases"],
+            "unexpected": summ["totals"]["unexpected"],
+            "missed": m.get("missed"), "false_alarms": m.get("false_alarms"),
+            "errors": m.get("errors"), "wrong": wrong,
+            "verdict_ms": verdict_times(summ)}
 
 
 # --------------------------------------------------------------------------
@@ -494,6 +560,28 @@ def evidence_kinds(cases):
             sorted(counts.items(), key=lambda kv: -kv[1])]
 
 
+def explore_table(meta, recs):
+    """bench.json's `explore`: explore beside run per jobs, the two
+    matrices, the exposed matrix's verdict times per fault."""
+    if not meta or not meta.get("available"):
+        return meta
+    out = dict(meta)
+    out["speed"] = []
+    for j in sorted({r["jobs"] for r in recs if "mode" in r}):
+        e, n = (next((r for r in recs if r.get("mode") == mode
+                      and r["jobs"] == j), None) for mode in ("explore", "run"))
+        out["speed"].append({
+            "jobs": j, "explore": e, "run": n,
+            "ratio": (e["per_s"] / n["per_s"] if e and n and e["per_s"]
+                      and n["per_s"] else None)})
+    out["matrix"] = [r for c in ("exposed", "all") for r in recs
+                     if r.get("cells") == c]
+    exposed = next((r for r in out["matrix"] if r["cells"] == "exposed"),
+                   None)
+    out["verdict_ms"] = exposed["verdict_ms"] if exposed else []
+    return out
+
+
 def fmt(v, digits=0):
     if v is None:
         return "–"
@@ -526,13 +614,17 @@ def report(bench_dir):
                 sorted(glob.glob(os.path.join(raw, "profile-*.json")),
                        key=lambda p: int(re.sub(r"\D", "", os.path.basename(p))
                                          or 0))]
+    explore = explore_table(
+        read_json(os.path.join(raw, "explore.json")),
+        [json.load(open(p)) for p in
+         sorted(glob.glob(os.path.join(raw, "explore-*.json")))])
     load = load_table(loads)
     rep = repro_table(repros)
     targets = evaluate_targets(load, rep)
     bench = {"run_id": machine.get("run_id"), "machine": machine,
              "load": load, "repro": rep, "overhead": overhead,
              "history_load": history, "profiles": profiles,
-             "targets": targets}
+             "explore": explore, "targets": targets}
     with open(os.path.join(bench_dir, "bench.json"), "w") as f:
         json.dump(bench, f, indent=1)
     with open(os.path.join(bench_dir, "bench.md"), "w") as f:
@@ -695,6 +787,93 @@ def profile_markdown(prof):
           + (f"; its hottest function of its own, "
              f"{lws_note(user[0]['function'])} ({share_text(user[0]['share'])})"
              if user else "") + ".\n")
+    return L
+
+
+def speed_markdown(x):
+    L = []
+    p = L.append
+    p(f"`wsrace explore` on `{x['scenario']}` (two clients racing a "
+      "connect with one session id; nothing injected) for "
+      f"{x['budget_s']} s, beside the old path: the same scenario as plain "
+      "cases, `wsrace run --inject none --repeat N`, N as many as explore "
+      "ran iterations (so about as long). Per second of each tool's own "
+      "clock (summary.json). An iteration is a case whose sync points the "
+      "runner schedules; a plain case leaves them to the OS.\n")
+    p("| jobs | explore iterations | s | iterations/s | distinct "
+      "interleavings | findings | run cases | s | cases/s | unexpected "
+      "| explore ÷ run |")
+    p("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in x["speed"]:
+        e, n = r["explore"] or {}, r["run"] or {}
+        p(f"| {r['jobs']} | {fmt(e.get('count'))} | "
+          f"{fmt(e.get('seconds'), 1)} | {fmt(e.get('per_s'), 1)} | "
+          f"{fmt(e.get('distinct'))} | {fmt(e.get('unexpected'))} | "
+          f"{fmt(n.get('count'))} | {fmt(n.get('seconds'), 1)} | "
+          f"{fmt(n.get('per_s'), 1)} | {fmt(n.get('unexpected'))} | "
+          f"{fmt(r['ratio'], 2)}× |")
+    p("")
+    return L
+
+
+def matrix_markdown(x):
+    L = []
+    p = L.append
+    out = x.get("cluster_left_out")
+    cluster = (f"the cluster ones left out: {out}" if out else
+               "the cluster ones included")
+    p(f"`wsrace matrix --seeds 1 --jobs 4` over {x['matrix_scenarios']} "
+      f"shipped scenarios ({cluster}): a fault row only for the scenarios "
+      "that expose it (`--cells exposed`, the default) or for every "
+      "scenario (`--cells all`). Wall time from outside the process.\n")
+    p("| cells | cases | wall s | cases/s | missed | false alarms | errors "
+      "| exit |")
+    p("|---|---|---|---|---|---|---|---|")
+    for m in x["matrix"]:
+        rate_ = m["cases"] / m["wall_s"] if m["wall_s"] else None
+        p(f"| {m['cells']} | {m['cases']} | {fmt(m['wall_s'], 1)} | "
+          f"{fmt(rate_, 1)} | {fmt(m['missed'])} | "
+          f"{fmt(m['false_alarms'])} | {fmt(m['errors'])} | {m['exit']} |")
+    p("")
+    for m in x["matrix"]:
+        clean = m["missed"] == 0 and m["false_alarms"] == 0
+        p(f"- `--cells {m['cells']}`: "
+          + ("0 missed detections and 0 false alarms." if clean else
+             f"**{m['missed']} missed detection(s), {m['false_alarms']} "
+             "false alarm(s)**: "
+             + "; ".join(f"{w['cell']} of {w['check']} in {w['scenario']} "
+                         f"with {w['row']}" for w in m.get("wrong", []))
+             + "."))
+    p("")
+    return L
+
+
+def verdict_markdown(x):
+    L = []
+    p = L.append
+    p("Time to a verdict in the exposed matrix: gateway up → the case's "
+      "verdict (`duration_ms` − `gateway_up_ms`), over the cases that "
+      "injected a fault, per fault row (one case per scenario that "
+      "exposes it; *seed-bugs* injects the four seed bugs together).\n")
+    p("| fault | cases | median ms | max ms |\n|---|---|---|---|")
+    for v in x["verdict_ms"]:
+        ms = v["ms"] or {}
+        p(f"| {v['fault']} | {ms.get('n', 0)} | {fmt(ms.get('median'))} | "
+          f"{fmt(ms.get('max'))} |")
+    p("")
+    return L
+
+
+def explore_markdown(x):
+    L = ["## 5. Exploration\n"]
+    if not x or not x.get("available"):
+        L.append(f"Not measured: {x.get('reason') if x else 'not run'}.\n")
+        return L
+    L.extend(speed_markdown(x))
+    if x["matrix"]:
+        L.extend(matrix_markdown(x))
+    if x["verdict_ms"]:
+        L.extend(verdict_markdown(x))
     return L
 
 
@@ -874,6 +1053,7 @@ def markdown(b):
                  if o["native_same_env_s"] else None)
         p(f"\nOverhead of memcheck: **{fmt(ratio, 1)}×** the native run "
           "with the same env.\n")
+    L.extend(explore_markdown(b.get("explore")))
     h = b.get("history_load")
     if h:
         p("## History loading\n")
@@ -890,15 +1070,17 @@ def markdown(b):
         p(f"- {note}")
     p("\n## Rerun\n")
     p("```sh\nscripts/bench            # full: 1,000 / 5,000 / 10,000 "
-      "connections, 3 runs each, 100 seeds per bug, profiles (about 20 "
-      "min)\n"
+      "connections, 3 runs each, 100 seeds per bug, profiles, 30 s "
+      "explorations (about 25 min)\n"
       "scripts/bench --compare ../other/build   # and another build side "
       "by side\n"
-      "scripts/bench --quick    # 1,000 connections, 2 runs, 10 seeds "
-      "(about 2 min)\n"
+      "scripts/bench --quick    # 1,000 connections, 2 runs, 10 seeds, "
+      "10 s explorations (about 6 min)\n"
       "scripts/bench --runs 5 --seeds 100 --sizes '1000 10000'\n"
-      "scripts/bench --no-load --no-overhead   # time to a reproduction "
-      "only\n```\n")
+      "scripts/bench --no-load --no-overhead --no-explore   # time to a "
+      "reproduction only\n"
+      "scripts/bench --no-load --no-repro --no-overhead   # exploration "
+      "speed only\n```\n")
     p("`scripts/bench --help` lists every option. It builds `build/` "
       "(or `$WSRACE_BUILD`) like `scripts/run`, installs Node.js/npm "
       "from Debian and `bench/peers` with `npm ci` when they are missing, "
@@ -919,6 +1101,10 @@ def main(argv):
         print(json.dumps(repro(*argv[2:7])))
     elif len(argv) >= 4 and argv[1] == "profile":
         print(json.dumps(profile(argv[2], int(argv[3]))))
+    elif len(argv) >= 5 and argv[1] == "speed":
+        print(json.dumps(speed(*argv[2:5])))
+    elif len(argv) >= 7 and argv[1] == "matrix":
+        print(json.dumps(matrix_speed(*argv[2:7])))
     elif len(argv) >= 3 and argv[1] == "report":
         report(argv[2])
     else:
