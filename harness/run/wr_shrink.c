@@ -279,28 +279,40 @@ static bool ddmin(shrinker_t *sh, const unit_t *u)
     return any;
 }
 
+/* Kept units among keep[0..n) */
+static size_t kept(const bool *keep, size_t n)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        k += keep[i];
+    return k;
+}
+
+/* Drops the kept units from..from+len (counted among the kept ones). */
+static void drop_kept(bool *keep, size_t n, size_t from, size_t len)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+            if (k >= from && k < from + len)
+                keep[i] = false;
+            k++;
+        }
+}
+
 /* Units: groups */
 static size_t groups_count(const wr_reduction_t *r, size_t arg)
 {
-    size_t n = 0;
-
     (void)arg;
-    for (size_t g = 0; g < r->ngroups; g++)
-        n += r->keep_group[g];
-    return n;
+    return kept(r->keep_group, r->ngroups);
 }
 
 static void groups_drop(wr_reduction_t *r, size_t arg, size_t from, size_t n)
 {
-    size_t k = 0;
-
     (void)arg;
-    for (size_t g = 0; g < r->ngroups; g++)
-        if (r->keep_group[g]) {
-            if (k >= from && k < from + n)
-                r->keep_group[g] = false;
-            k++;
-        }
+    drop_kept(r->keep_group, r->ngroups, from, n);
 }
 
 /* Units: the steps of group arg */
@@ -311,38 +323,20 @@ static size_t steps_count(const wr_reduction_t *r, size_t g)
 
 static void steps_drop(wr_reduction_t *r, size_t g, size_t from, size_t n)
 {
-    size_t k = 0;
-
-    for (size_t i = 0; i < r->nsteps[g]; i++)
-        if (r->keep_step[g][i]) {
-            if (k >= from && k < from + n)
-                r->keep_step[g][i] = false;
-            k++;
-        }
+    drop_kept(r->keep_step[g], r->nsteps[g], from, n);
 }
 
 /* Units: the scenario's sync actions */
 static size_t sync_count(const wr_reduction_t *r, size_t arg)
 {
-    size_t n = 0;
-
     (void)arg;
-    for (size_t i = 0; i < r->nsync; i++)
-        n += r->keep_sync[i];
-    return n;
+    return kept(r->keep_sync, r->nsync);
 }
 
 static void sync_drop(wr_reduction_t *r, size_t arg, size_t from, size_t n)
 {
-    size_t k = 0;
-
     (void)arg;
-    for (size_t i = 0; i < r->nsync; i++)
-        if (r->keep_sync[i]) {
-            if (k >= from && k < from + n)
-                r->keep_sync[i] = false;
-            k++;
-        }
+    drop_kept(r->keep_sync, r->nsync, from, n);
 }
 
 /* Units: the pinned releases */
