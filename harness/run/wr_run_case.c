@@ -23,6 +23,7 @@
 #include "checks/wr_check.h"
 #include "drive/wr_cluster.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_pool.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
@@ -468,9 +469,15 @@ static wr_target_state_t worse_state(wr_target_state_t a, wr_target_state_t b)
     return rank[b] > rank[a] ? b : a;
 }
 
-/* Runs case c; its directory exists. Returns WR_STATUS_OK, or
- * WR_STATUS_INFRA when the target or the engine could not be run, or an
- * evidence file not written (the case still holds what is known). */
+/* Where case c's own scheduler listens: its gateway's --sync-control.
+ * Known before the case runs, so that a warm spare can be started with
+ * it. */
+static void sched_path(const wr_case_t *c, char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/wsrace-sched-%d-%zu.sock", (int)getpid(),
+             c->index);
+}
+
 /* The scheduler of case c's sync points: the run's shared one (an
  * external gateway keeps its connection to it), restarted with the case's
  * strategy, or one of the case's own whose socket goes on the gateway's
@@ -491,8 +498,7 @@ static wr_sched_t *case_sched(wr_case_t *c, wr_sched_t *shared,
                  "the scheduler could not restart");
         return NULL;
     }
-    snprintf(path, sizeof(path), "/tmp/wsrace-sched-%d-%zu.sock",
-             (int)getpid(), c->index);
+    sched_path(c, path, sizeof(path));
     if (wr_sched_start(&s, path, &c->sched) != 0) {
         snprintf(c->target_error, sizeof(c->target_error),
                  "cannot listen for sync control at %s", path);
@@ -536,10 +542,66 @@ static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
     c->interleaving = wr_schedule_hash(&c->recorded);
 }
 
+/* Whether case c's gateway may come from the pool: our own gateway,
+ * alone (no Redis, one instance), under no wrapper and no tool. Any other
+ * starts its own, as it always did. */
+static bool warmable(const wr_case_t *c, const wr_run_opts_t *o)
+{
+    return o->url == NULL && o->wrapper == NULL && o->tool == WR_TOOL_NONE &&
+           o->gateway != NULL && !wr_scenario_cluster(c->scenario) &&
+           c->scenario->gateway.instances <= 1;
+}
+
+/* The gateway options of case c (dir: its directory) and its argument
+ * list, as run_case builds them; the --sync-control path of a controlled
+ * case included. */
+static int case_target(const wr_case_t *c, const wr_run_opts_t *o,
+                       const char *dir, wr_target_opts_t *to, wr_argv_t *args)
+{
+    double scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    char path[108];
+    int rc;
+
+    memset(to, 0, sizeof(*to));
+    to->path = o->gateway;
+    to->dir = dir;
+    to->wrapper = o->wrapper;
+    to->secret = o->secret;
+    to->start_timeout_ms = (int)(10000 * scale);
+    rc = wr_target_gateway_args(args, c->scenario, &c->faults, c->seed,
+                                c->no_sync);
+    if (rc == 0 && c->controlled) {
+        sched_path(c, path, sizeof(path));
+        rc = wr_argv_push(args, "--sync-control");
+        rc = rc ? rc : wr_argv_push(args, path);
+    }
+    to->args = args->v;
+    return rc;
+}
+
+/* Starts the spare of the case that comes next in this process, if it
+ * may have one. A failure costs nothing: that case starts its own. */
+static void warm_next(const wr_warm_t *w, const wr_run_opts_t *o)
+{
+    wr_target_opts_t to;
+    wr_argv_t args = {0};
+
+    if (w == NULL || w->pool == NULL || w->next == NULL ||
+        w->next_dir == NULL || !warmable(w->next, o))
+        return;
+    if (case_target(w->next, o, w->next_dir, &to, &args) == 0)
+        (void)wr_pool_warm(w->pool, &to);
+    wr_argv_free(&args);
+}
+
+/* Runs case c; its directory exists. Returns WR_STATUS_OK, or
+ * WR_STATUS_INFRA when the target or the engine could not be run, or an
+ * evidence file not written (the case still holds what is known). */
 static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                             wr_sched_t *shared, const char *dir,
-                            wr_history_t *h)
+                            wr_history_t *h, const wr_warm_t *warm)
 {
+    wr_pool_t *pool = warm && warmable(c, o) ? warm->pool : NULL;
     wr_sched_t *sched = NULL;
     double scale = o->time_scale > 0 ? o->time_scale : 1.0;
     wr_engine_opts_t eo = {0};
@@ -550,7 +612,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
          wrap[PATH_MAX + 512];
     int port = 0;
     wr_status_t st = WR_STATUS_OK;
-    int64_t t0 = wr_now_ns(), up_ns = 0;
+    int64_t t0 = wr_now_ns(), up_ns = 0, t_ask = 0;
     json_t *topology = NULL;
 
     memset(&cl, 0, sizeof(cl));
@@ -611,7 +673,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
-        if (wr_cluster_start(&cl, c->scenario, &to, args.v, scale) != 0) {
+        t_ask = wr_now_ns();
+        if (warm != NULL && pool == NULL)
+            /* A spare started for this case's options could not be
+             * this case's: none is kept. */
+            wr_pool_drain(warm->pool, STOP_TIMEOUT_MS);
+        if (wr_cluster_start_warm(&cl, c->scenario, &to, args.v, scale,
+                                  pool) != 0) {
             const wr_node_t *n = cl.nnodes ? &cl.nodes[cl.nnodes - 1] : NULL;
 
             c->target_state = WR_TARGET_NO_START;
@@ -631,6 +699,14 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                                    "host", t->host, "port", t->port, "pid",
                                    (json_int_t)t->pid);
 
+            if (cl.nodes[i].warm) {
+                /* Started while the case before ran: when, and since
+                 * when this case has it. */
+                json_object_set_new(ev, "warm", json_true());
+                json_object_set_new(ev, "spawn_ns",
+                                    json_integer(t->spawn_ns));
+            }
+
             if (cl.redis_on) {
                 json_object_set_new(ev, "instance",
                                     json_integer(cl.nodes[i].instance));
@@ -642,9 +718,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         snprintf(host, sizeof(host), "%s", cl.nodes[0].t.host);
         port = cl.nodes[0].t.port;
         up_ns = cl.nodes[0].t.up_ns;
-        /* Spawn to /healthz; for a cluster, of every instance. */
+        /* Spawn to /healthz; for a cluster, of every instance. A warm
+         * gateway was up before the case asked: what the case waited for
+         * it, from the time it asked. */
         c->gateway_up_ns =
-            cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
+            cl.nodes[0].warm
+                ? cl.nodes[0].t.up_ns - t_ask
+                : cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
         describe_topology(&cl, c);
     }
 
@@ -663,6 +743,9 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         eo.nemesis = wr_cluster_nemesis;
         eo.nemesis_ctx = &cl;
     }
+    if (o->url == NULL)
+        /* The next case's gateway starts while this one's clients run. */
+        warm_next(warm, o);
     watch_t watch = {.cl = &cl};
     pthread_t watcher;
     bool watching = o->url == NULL &&
@@ -801,6 +884,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
 wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
                         struct wr_sched *shared, const char *dir)
 {
+    return wr_run_case_warm(c, o, shared, dir, NULL);
+}
+
+wr_status_t wr_run_case_warm(wr_case_t *c, const wr_run_opts_t *o,
+                             struct wr_sched *shared, const char *dir,
+                             const wr_warm_t *warm)
+{
     wr_history_t *h = wr_history_new();
     wr_status_t st;
 
@@ -808,7 +898,9 @@ wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
         snprintf(c->target_error, sizeof(c->target_error), "out of memory");
         return WR_STATUS_INFRA;
     }
-    st = run_case(c, o, shared, dir, h);
+    if (warm != NULL && warm->pool == NULL)
+        warm = NULL;
+    st = run_case(c, o, shared, dir, h, warm);
     keep_evidence(c, h);
     return st;
 }
