@@ -263,6 +263,7 @@ static wr_status_t iterations(explorer_t *x, struct wr_sched *shared,
                               void *arg)
 {
     wr_pool_t *pool = x->o->run.url == NULL ? wr_pool_new(1) : NULL;
+    wr_sched_t *next_sched = NULL;
     slot_t *cur = calloc(2, sizeof(slot_t)), *nxt;
     bool have, more;
     wr_status_t st = WR_STATUS_OK;
@@ -274,7 +275,7 @@ static wr_status_t iterations(explorer_t *x, struct wr_sched *shared,
     nxt = cur + 1;
     have = !stopping(x) && take(x, cur);
     while (have && !stopping(x)) {
-        wr_warm_t warm = {.pool = pool};
+        wr_warm_t warm = {.pool = pool, .sched = &next_sched};
         slot_t *t;
 
         more = take(x, nxt);
@@ -299,6 +300,7 @@ static wr_status_t iterations(explorer_t *x, struct wr_sched *shared,
     }
     /* The spare first: it writes into the directory of its iteration. */
     wr_pool_free(pool);
+    wr_sched_stop(next_sched);
     if (have)
         discard(cur);
     free(cur < nxt ? cur : nxt);

@@ -142,6 +142,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
     char casedir[PATH_MAX], nextdir[PATH_MAX];
     wr_status_t st = WR_STATUS_OK;
     wr_pool_t *pool = o->url == NULL ? wr_pool_new(1) : NULL;
+    wr_sched_t *next_sched = NULL;
 
     if (first < run->ncases &&
         case_dir(&run->cases[first], tmpdir, nextdir, sizeof(nextdir)) != 0) {
@@ -151,7 +152,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
     for (size_t ci = first; ci < run->ncases; ci += step) {
         wr_case_t *c = &run->cases[ci];
         size_t ni = ci + step;
-        wr_warm_t warm = {.pool = pool};
+        wr_warm_t warm = {.pool = pool, .sched = &next_sched};
         wr_status_t cs;
 
         memcpy(casedir, nextdir, sizeof(casedir));
@@ -159,6 +160,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
             if (case_dir(&run->cases[ni], tmpdir, nextdir, sizeof(nextdir)) !=
                 0) {
                 wr_pool_free(pool);
+                wr_sched_stop(next_sched);
                 return WR_STATUS_INFRA;
             }
             warm.next = &run->cases[ni];
@@ -167,6 +169,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
         cs = wr_run_case_warm(c, o, shared, casedir, &warm);
         if (o->stop && *o->stop) {
             wr_pool_free(pool);
+            wr_sched_stop(next_sched);
             return WR_STATUS_INTERRUPTED;
         }
         if (cs != WR_STATUS_OK)
@@ -177,6 +180,7 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
         print_case(c, ci, run->ncases);
     }
     wr_pool_free(pool);
+    wr_sched_stop(next_sched);
     return st;
 }
 

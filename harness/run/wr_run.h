@@ -84,6 +84,11 @@ typedef struct {
     struct wr_pool *pool;
     const wr_case_t *next;
     const char *next_dir;
+    /* A controlled case's gateway connects to its scheduler as it starts:
+     * the next case's scheduler is started with its spare and left here
+     * for it (the case restarts it with its strategy). The caller stops
+     * what is left when it runs no more cases. */
+    struct wr_sched **sched;
 } wr_warm_t;
 
 /* wr_run_case with a warm pool (NULL: wr_run_case). The caller drains the

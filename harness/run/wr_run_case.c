@@ -484,13 +484,28 @@ static void sched_path(const wr_case_t *c, char *path, size_t len)
  * command line. NULL when c is not controlled or on failure (then
  * c->target_error says why). */
 static wr_sched_t *case_sched(wr_case_t *c, wr_sched_t *shared,
-                              wr_argv_t *args)
+                              wr_argv_t *args, wr_sched_t *pre)
 {
     char path[108];
     wr_sched_t *s = NULL;
 
-    if (!c->controlled)
+    if (!c->controlled) {
+        wr_sched_stop(pre);
         return NULL;
+    }
+    if (pre != NULL) {
+        /* Started with this case's spare, at this case's path. */
+        sched_path(c, path, sizeof(path));
+        if (wr_sched_restart(pre, &c->sched) != 0 ||
+            wr_argv_push(args, "--sync-control") != 0 ||
+            wr_argv_push(args, path) != 0) {
+            wr_sched_stop(pre);
+            snprintf(c->target_error, sizeof(c->target_error),
+                     "the scheduler could not restart");
+            return NULL;
+        }
+        return pre;
+    }
     if (shared != NULL) {
         if (wr_sched_restart(shared, &c->sched) == 0)
             return shared;
@@ -589,6 +604,18 @@ static void warm_next(const wr_warm_t *w, const wr_run_opts_t *o)
     if (w == NULL || w->pool == NULL || w->next == NULL ||
         w->next_dir == NULL || !warmable(w->next, o))
         return;
+    if (w->next->controlled) {
+        /* Its gateway connects to it as it starts. */
+        char path[108];
+
+        if (w->sched == NULL || *w->sched != NULL)
+            return;
+        sched_path(w->next, path, sizeof(path));
+        if (wr_sched_start(w->sched, path, &w->next->sched) != 0) {
+            *w->sched = NULL;
+            return;
+        }
+    }
     if (case_target(w->next, o, w->next_dir, &to, &args) == 0)
         (void)wr_pool_warm(w->pool, &to);
     wr_argv_free(&args);
@@ -639,7 +666,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                                        "at --url: its sync points ran "
                                        "free"));
         }
-        if (c->controlled && (sched = case_sched(c, shared, NULL)) == NULL)
+        if (c->controlled && (sched = case_sched(c, shared, NULL, NULL)) == NULL)
             return WR_STATUS_INFRA;
     } else {
         wr_target_opts_t to = {
@@ -667,8 +694,15 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
-        if (c->controlled &&
-            (sched = case_sched(c, NULL, &args)) == NULL) {
+        wr_sched_t *pre = NULL;
+
+        if (warm != NULL && warm->sched != NULL) {
+            pre = *warm->sched;
+            *warm->sched = NULL;
+        }
+        if ((c->controlled || pre != NULL) &&
+            (sched = case_sched(c, NULL, &args, pre)) == NULL &&
+            c->controlled) {
             wr_argv_free(&args);
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
@@ -743,9 +777,6 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         eo.nemesis = wr_cluster_nemesis;
         eo.nemesis_ctx = &cl;
     }
-    if (o->url == NULL)
-        /* The next case's gateway starts while this one's clients run. */
-        warm_next(warm, o);
     watch_t watch = {.cl = &cl};
     pthread_t watcher;
     bool watching = o->url == NULL &&
@@ -759,6 +790,11 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         atomic_store(&watch.done, 1);
         pthread_join(watcher, NULL);
     }
+    if (o->url == NULL)
+        /* The next case's gateway starts while this one ends (registry,
+         * stop, trace, checks, evidence files): after its clients, whose
+         * timing a process starting beside them would disturb. */
+        warm_next(warm, o);
     c->clients = es.clients;
     c->established = es.established;
     c->steps_failed = es.steps_failed;
