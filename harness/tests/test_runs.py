@@ -509,6 +509,24 @@ def test_warm():
        not any(starts(rd, c)[0].get("warm") for c in s["cases"]),
        "warm: a case under a wrapper starts its own gateway", r.stdout)
 
+    # Explore: findings keep their directories; a fault the scenario does
+    # not expose makes every iteration one. Its controlled gateways
+    # connect to their scheduler as they start: the spare needs it.
+    rd = TMP + "/warm-explore"
+    r = run(["explore", "--jobs", "1", "--budget", "0", "--runs", "4",
+             "--keep-going", "--no-shrink", "--inject", "registry-leak",
+             "--report-dir", rd, scen("duplicate-registration")])
+    s = summary(rd)
+    warm = sorted((c["id"], bool(starts(rd, c)[0].get("warm")))
+                  for c in s["cases"])
+    ok(r.returncode == 1 and len(warm) == 4 and not warm[0][1] and
+       all(w for _, w in warm[1:]),
+       "warm: explore iterations after the first take their spare, "
+       "scheduler and all", "%s %s" % (warm, r.stdout[-800:]))
+    time.sleep(0.3)
+    ok(not pids_with(rd), "warm: no gateway outlives an explore",
+       str(pids_with(rd)))
+
     rd = TMP + "/warm-int"
     p = subprocess.Popen([WSRACE, "explore", "--budget", "60", "--jobs", "2",
                           "--report-dir", rd, scen("duplicate-registration")],
