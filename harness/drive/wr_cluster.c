@@ -80,7 +80,11 @@ static int start_node(wr_cluster_t *cl, wr_node_t *n, int port)
     o.args = a.v;
     o.tag = n->tag[0] ? n->tag : NULL;
     o.port = port;
-    rc = wr_target_start(&n->t, &o);
+    if (cl->pool != NULL && !cl->redis_on && cl->instances == 1 &&
+        n->incarnation == 0 && wr_pool_take(cl->pool, &n->t, &o) == 0)
+        n->warm = true;
+    else
+        rc = wr_target_start(&n->t, &o);
     wr_argv_free(&a);
     return rc;
 }
@@ -89,9 +93,17 @@ int wr_cluster_start(wr_cluster_t *cl, const wr_scenario_t *s,
                      const wr_target_opts_t *base, char *const *args,
                      double scale)
 {
+    return wr_cluster_start_warm(cl, s, base, args, scale, NULL);
+}
+
+int wr_cluster_start_warm(wr_cluster_t *cl, const wr_scenario_t *s,
+                          const wr_target_opts_t *base, char *const *args,
+                          double scale, wr_pool_t *pool)
+{
     int rc = 0;
 
     memset(cl, 0, sizeof(*cl));
+    cl->pool = pool;
     pthread_mutex_init(&cl->lock, NULL);
     pthread_mutex_init(&cl->spawn_lock, NULL);
     pthread_cond_init(&cl->spawn_cond, NULL);
@@ -145,6 +157,9 @@ int wr_cluster_start(wr_cluster_t *cl, const wr_scenario_t *s,
         wr_cluster_stop(cl, 2000);
         return rc;
     }
+    /* Restarts are forked by the spawner thread: never from the pool,
+     * which is the runner thread's. */
+    cl->pool = NULL;
     /* The node array no longer moves but for restarts, which keep the
      * host; the endpoints point at a string that does not change. */
     for (int i = 0; i < cl->instances; i++)

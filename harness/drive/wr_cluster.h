@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "drive/wr_engine.h"
+#include "drive/wr_pool.h"
 #include "drive/wr_redis.h"
 #include "drive/wr_target.h"
 #include "plan/wr_scenario.h"
@@ -36,6 +37,7 @@ typedef struct {
     wr_target_t t;
     bool killed; /* by a nemesis step: its end is not a crash */
     bool paused; /* SIGSTOPped by a nemesis step, not resumed yet */
+    bool warm;   /* a spare of the pool, started before its case */
 } wr_node_t;
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
     wr_target_opts_t base;    /* path, dir, wrapper, bound */
     wr_argv_t args;           /* the options every instance gets */
     double scale;             /* time scale of every bound */
+    wr_pool_t *pool;          /* a lone gateway may come from it */
     pthread_mutex_t lock;     /* see the header */
     json_t *events;           /* harness events of the nemesis steps */
     int64_t last_kill_ns;     /* when an instance was last killed, 0 */
@@ -74,6 +77,14 @@ typedef struct {
 int wr_cluster_start(wr_cluster_t *cl, const wr_scenario_t *s,
                      const wr_target_opts_t *base, char *const *args,
                      double scale);
+
+/* wr_cluster_start, where a lone gateway (no Redis, one instance) is the
+ * pool's spare started for exactly these options when it has one
+ * (wr_pool_take; the node says warm), else a fresh process. pool may be
+ * NULL. */
+int wr_cluster_start_warm(wr_cluster_t *cl, const wr_scenario_t *s,
+                          const wr_target_opts_t *base, char *const *args,
+                          double scale, wr_pool_t *pool);
 
 /* The watcher's poll: reaps any process that ended (a crash is noticed
  * within its period). Returns false once every instance that was not

@@ -554,9 +554,15 @@ static int lifeline_pipe(int fds[2])
 
 int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
 {
+    int rc = wr_target_spawn(t, o);
+
+    return rc != 0 ? rc : wr_target_wait_up(t);
+}
+
+int wr_target_spawn(wr_target_t *t, const wr_target_opts_t *o)
+{
     wr_argv_t argv = {0}, env = {0};
     int timeout = o->start_timeout_ms > 0 ? o->start_timeout_ms : 10000;
-    int64_t deadline;
     int logfd, life[2] = {-1, -1};
     pid_t pid;
 
@@ -629,6 +635,11 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
                 strerror(errno));
         _exit(127);
     }
+    /* The group exists when fork returns, not when the child gets to its
+     * own setpgid: a stop right after the spawn (a spare that is not
+     * taken) would otherwise signal no group. One of the two calls fails
+     * harmlessly. */
+    setpgid(pid, pid);
     close(logfd);
     close(life[0]);
     wr_argv_free(&argv);
@@ -637,7 +648,15 @@ int wr_target_start(wr_target_t *t, const wr_target_opts_t *o)
     t->pgid = pid;
     t->lifeline = life[1];
     t->has_lifeline = true;
-    deadline = t->spawn_ns + (int64_t)timeout * 1000000;
+    t->start_timeout_ms = timeout;
+    return 0;
+}
+
+int wr_target_wait_up(wr_target_t *t)
+{
+    int timeout = t->start_timeout_ms > 0 ? t->start_timeout_ms : 10000;
+    int64_t deadline = t->spawn_ns + (int64_t)timeout * 1000000;
+
     while (!find_listening(t)) {
         if (!wr_target_alive(t)) {
             snprintf(t->error, sizeof(t->error),

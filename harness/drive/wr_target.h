@@ -54,6 +54,7 @@ typedef struct {
     wr_target_state_t state;
     int lifeline;      /* write end of the gateway's lifeline */
     bool has_lifeline; /* lifeline is open (a zeroed target has none) */
+    int start_timeout_ms; /* the bound of wr_target_wait_up, from spawn */
     char error[256]; /* why it could not start or stop */
 } wr_target_t;
 
@@ -92,6 +93,15 @@ void wr_target_sweep(wr_target_t *t, int timeout_ms);
  * with its status, no listening line or /healthz within the bound); in that
  * case the process has already been stopped and reaped. */
 int wr_target_start(wr_target_t *t, const wr_target_opts_t *opts);
+
+/* wr_target_start in two halves, so that a gateway can start while
+ * something else runs (a warm spare, wr_pool.h). wr_target_spawn forks
+ * and execs and returns at once: 0, or negative errno with t->error (the
+ * state is WR_TARGET_NO_START until wr_target_wait_up). wr_target_wait_up
+ * waits for its listening line and /healthz within opts->start_timeout_ms
+ * of the spawn; its returns are wr_target_start's. */
+int wr_target_spawn(wr_target_t *t, const wr_target_opts_t *opts);
+int wr_target_wait_up(wr_target_t *t);
 
 /* Whether the process is still running; reaps and records its status once
  * it has ended (state WR_TARGET_CRASHED unless we stopped it). One thread

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drive/wr_pool.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "history/wr_history.h"
@@ -28,6 +29,7 @@
 #include "plan/wr_replay.h"
 #include "report/wr_report.h"
 #include "report/wr_summary.h"
+#include "run/wr_run.h"
 #include "run/wr_shrink.h"
 #include "run/wr_store.h"
 #include "plan/wr_explored.h"
@@ -129,9 +131,16 @@ static void print_finding(const wr_case_t *c)
     fflush(stdout);
 }
 
-/* Runs iteration i. Returns WR_STATUS_OK (a finding is kept in
- * x->found), or WR_STATUS_INFRA. */
-static wr_status_t iterate(explorer_t *x, long i, struct wr_sched *shared)
+/* An iteration taken: its number, its case and its directory (made). */
+typedef struct {
+    long i;
+    wr_case_t c;
+    char dir[2 * PATH_MAX];
+} slot_t;
+
+/* Plans iteration i into s and makes its directory. Returns 0, or
+ * negative errno. */
+static int prepare(explorer_t *x, long i, slot_t *s)
 {
     const wr_explore_opts_t *o = x->o;
     size_t cell = (size_t)i % x->ncells;
@@ -142,25 +151,62 @@ static wr_status_t iterate(explorer_t *x, long i, struct wr_sched *shared)
                               (unsigned long long)(i / (long)x->ncells) *
                                   (unsigned long long)shards +
                               (unsigned long long)(shard - 1);
-    char prefix[48], dir[2 * PATH_MAX];
-    wr_case_t c;
+    char prefix[48];
+    wr_case_t *c = &s->c;
+
+    s->i = i;
+    snprintf(prefix, sizeof(prefix), "x%d-%06ld", shard, i + 1);
+    wr_case_init(c, (size_t)i, t->scenario, &t->faults, seed, prefix);
+    c->no_sync = t->no_sync;
+    if (o->chaos && !t->scenario->chaos.on)
+        c->chaos = WR_CHAOS_DEFAULT;
+    c->controlled = true;
+    c->sched.kind = o->strategy;
+    c->sched.seed = (seed * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(cell + 1)) &
+                    0x3fffffffffffffffULL; /* a JSON integer */
+    c->sched.depth = o->depth;
+    snprintf(s->dir, sizeof(s->dir), "%s/%s", x->tmpdir, c->dir);
+    return wr_store_mkdirs(s->dir);
+}
+
+/* An iteration taken but not run: its case and directory go. */
+static void discard(slot_t *s)
+{
+    case_free(&s->c);
+    wr_store_rm_rf(s->dir);
+}
+
+/* Takes the next iteration into s. Returns false when none is left (the
+ * --runs limit) or it cannot be planned. */
+static bool take(explorer_t *x, slot_t *s)
+{
+    long i = atomic_fetch_add(&x->sh->next, 1);
+
+    if (x->o->runs > 0 && i >= x->o->runs)
+        return false;
+    if (prepare(x, i, s) != 0) {
+        discard(s);
+        return false;
+    }
+    return true;
+}
+
+/* Runs the iteration of slot s, whose gateway may be warm; starts the
+ * gateway of the one after it (warm). Returns WR_STATUS_OK (a finding is
+ * kept in x->found), or WR_STATUS_INFRA. */
+static wr_status_t iterate(explorer_t *x, slot_t *s, struct wr_sched *shared,
+                           const wr_warm_t *warm)
+{
+    const wr_explore_opts_t *o = x->o;
+    size_t cell = (size_t)s->i % x->ncells;
+    wr_case_t c = s->c;
+    const char *dir = s->dir;
     wr_status_t st;
 
-    snprintf(prefix, sizeof(prefix), "x%d-%06ld", shard, i + 1);
-    wr_case_init(&c, (size_t)i, t->scenario, &t->faults, seed, prefix);
-    c.no_sync = t->no_sync;
-    if (o->chaos && !t->scenario->chaos.on)
-        c.chaos = WR_CHAOS_DEFAULT;
-    c.controlled = true;
-    c.sched.kind = o->strategy;
-    c.sched.seed = (seed * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(cell + 1)) &
-                   0x3fffffffffffffffULL; /* a JSON integer */
-    c.sched.depth = o->depth;
+    /* Learned from the latest iteration of the cell that ended: not a
+     * gateway option, so it is set as the case starts. */
     c.sched.expected = x->expected[cell];
-    snprintf(dir, sizeof(dir), "%s/%s", x->tmpdir, c.dir);
-    if (wr_store_mkdirs(dir) != 0)
-        return WR_STATUS_INFRA;
-    st = wr_run_case(&c, &o->run, shared, dir);
+    st = wr_run_case_warm(&c, &o->run, shared, dir, warm);
     if (c.sched_arrivals > 0)
         x->expected[cell] = (int)c.sched_arrivals;
     if (st != WR_STATUS_OK) {
@@ -205,28 +251,66 @@ keep:
     return WR_STATUS_OK;
 }
 
-/* Takes iterations until told to stop. */
-static wr_status_t job_loop(explorer_t *x, struct wr_sched *shared)
+/* Takes iterations until told to stop, or none is left. Each is taken
+ * one ahead: its gateway is started while the one before runs (a warm
+ * spare, wr_pool.h). An iteration taken ahead that does not run (the
+ * budget, a finding, a signal) leaves nothing: its spare is stopped and
+ * its directory removed. after_each (may be NULL) is called after each
+ * iteration. Returns WR_STATUS_INFRA after MAX_INFRA iterations in a row
+ * that could not run. */
+static wr_status_t iterations(explorer_t *x, struct wr_sched *shared,
+                              void (*after_each)(explorer_t *, void *),
+                              void *arg)
 {
-    const wr_explore_opts_t *o = x->o;
+    wr_pool_t *pool = x->o->run.url == NULL ? wr_pool_new(1) : NULL;
+    wr_sched_t *next_sched = NULL;
+    slot_t *cur = calloc(2, sizeof(slot_t)), *nxt;
+    bool have, more;
+    wr_status_t st = WR_STATUS_OK;
 
-    while (!stopping(x)) {
-        long i = atomic_fetch_add(&x->sh->next, 1);
+    if (cur == NULL) {
+        wr_pool_free(pool);
+        return WR_STATUS_INFRA;
+    }
+    nxt = cur + 1;
+    have = !stopping(x) && take(x, cur);
+    while (have && !stopping(x)) {
+        wr_warm_t warm = {.pool = pool, .sched = &next_sched};
+        slot_t *t;
 
-        if (o->runs > 0 && i >= o->runs) {
-            atomic_store(&x->sh->stop, 1);
-            break;
+        more = take(x, nxt);
+        if (more) {
+            warm.next = &nxt->c;
+            warm.next_dir = nxt->dir;
         }
-        if (iterate(x, i, shared) != WR_STATUS_OK) {
+        if (iterate(x, cur, shared, &warm) != WR_STATUS_OK) {
             if (atomic_fetch_add(&x->sh->infra, 1) + 1 >= MAX_INFRA) {
                 atomic_store(&x->sh->stop, 1);
-                return WR_STATUS_INFRA;
+                st = WR_STATUS_INFRA;
             }
         } else {
             atomic_store(&x->sh->infra, 0);
         }
+        if (after_each != NULL)
+            after_each(x, arg);
+        t = cur;
+        cur = nxt;
+        nxt = t;
+        have = more;
     }
-    return WR_STATUS_OK;
+    /* The spare first: it writes into the directory of its iteration. */
+    wr_pool_free(pool);
+    wr_sched_stop(next_sched);
+    if (have)
+        discard(cur);
+    free(cur < nxt ? cur : nxt);
+    return st;
+}
+
+/* Takes iterations until told to stop (a job). */
+static wr_status_t job_loop(explorer_t *x, struct wr_sched *shared)
+{
+    return iterations(x, shared, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -299,6 +383,21 @@ static int64_t progress_every(void)
     return isatty(STDOUT_FILENO) ? 1000000000LL : 10000000000LL;
 }
 
+typedef struct {
+    int64_t t0, last;
+} prog_t;
+
+/* The progress line, at most every progress_every(). */
+static void progress_after(explorer_t *x, void *arg)
+{
+    prog_t *p = arg;
+
+    if (wr_now_ns() - p->last > progress_every()) {
+        progress(x, p->t0, false);
+        p->last = wr_now_ns();
+    }
+}
+
 /* Runs the jobs (child processes, or this one with a shared scheduler)
  * until the budget ends. */
 static wr_status_t run_jobs(explorer_t *x, struct wr_sched *shared)
@@ -315,24 +414,9 @@ static wr_status_t run_jobs(explorer_t *x, struct wr_sched *shared)
         return WR_STATUS_INFRA;
     if (shared != NULL || jobs == 1) {
         /* In this process: progress after each iteration. */
-        while (!stopping(x)) {
-            long i = atomic_fetch_add(&x->sh->next, 1);
+        prog_t p = {t0, t0};
 
-            if (o->runs > 0 && i >= o->runs)
-                break;
-            if (iterate(x, i, shared) != WR_STATUS_OK) {
-                if (++x->sh->infra >= MAX_INFRA) {
-                    st = WR_STATUS_INFRA;
-                    break;
-                }
-            } else {
-                x->sh->infra = 0;
-            }
-            if (wr_now_ns() - last > progress_every()) {
-                progress(x, t0, false);
-                last = wr_now_ns();
-            }
-        }
+        st = iterations(x, shared, progress_after, &p);
         progress(x, t0, true);
         free(pid);
         return st;

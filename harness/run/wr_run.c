@@ -26,6 +26,7 @@
 #include "checks/wr_check.h"
 #include "drive/wr_cluster.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_pool.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
@@ -113,33 +114,64 @@ static void print_bugs(const wr_run_t *run)
 /* Running the cases: here, or in several processes                    */
 /* ------------------------------------------------------------------ */
 
+/* The directory of case c under tmpdir, made. Returns 0, or
+ * WR_STATUS_INFRA (said on stderr). */
+static int case_dir(const wr_case_t *c, const char *tmpdir, char *out,
+                    size_t len)
+{
+    int rc;
+
+    if ((size_t)snprintf(out, len, "%s/%s", tmpdir, c->dir) >= len) {
+        fprintf(stderr, "wsrace: %s/%s: path too long\n", tmpdir, c->dir);
+        return WR_STATUS_INFRA;
+    }
+    if ((rc = wr_store_mkdirs(out)) != 0) {
+        fprintf(stderr, "wsrace: cannot create %s: %s\n", out, strerror(-rc));
+        return WR_STATUS_INFRA;
+    }
+    return 0;
+}
+
 /* Runs the cases of run whose position p has p % step == first, writing
- * their directories into tmpdir. */
+ * their directories into tmpdir. Each case's gateway is started while
+ * the case before it runs (wr_warm_t), when it may be. */
 static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
                              wr_sched_t *shared, const char *tmpdir,
                              size_t first, size_t step)
 {
-    char casedir[PATH_MAX];
+    char casedir[PATH_MAX], nextdir[PATH_MAX];
     wr_status_t st = WR_STATUS_OK;
+    wr_pool_t *pool = o->url == NULL ? wr_pool_new(1) : NULL;
+    wr_sched_t *next_sched = NULL;
 
+    if (first < run->ncases &&
+        case_dir(&run->cases[first], tmpdir, nextdir, sizeof(nextdir)) != 0) {
+        wr_pool_free(pool);
+        return WR_STATUS_INFRA;
+    }
     for (size_t ci = first; ci < run->ncases; ci += step) {
         wr_case_t *c = &run->cases[ci];
+        size_t ni = ci + step;
+        wr_warm_t warm = {.pool = pool, .sched = &next_sched};
         wr_status_t cs;
-        int rc;
 
-        if ((size_t)snprintf(casedir, sizeof(casedir), "%s/%s", tmpdir,
-                             c->dir) >= sizeof(casedir)) {
-            fprintf(stderr, "wsrace: %s/%s: path too long\n", tmpdir, c->dir);
-            return WR_STATUS_INFRA;
+        memcpy(casedir, nextdir, sizeof(casedir));
+        if (ni < run->ncases) {
+            if (case_dir(&run->cases[ni], tmpdir, nextdir, sizeof(nextdir)) !=
+                0) {
+                wr_pool_free(pool);
+                wr_sched_stop(next_sched);
+                return WR_STATUS_INFRA;
+            }
+            warm.next = &run->cases[ni];
+            warm.next_dir = nextdir;
         }
-        if ((rc = wr_store_mkdirs(casedir)) != 0) {
-            fprintf(stderr, "wsrace: cannot create %s: %s\n", casedir,
-                    strerror(-rc));
-            return WR_STATUS_INFRA;
-        }
-        cs = wr_run_case(c, o, shared, casedir);
-        if (o->stop && *o->stop)
+        cs = wr_run_case_warm(c, o, shared, casedir, &warm);
+        if (o->stop && *o->stop) {
+            wr_pool_free(pool);
+            wr_sched_stop(next_sched);
             return WR_STATUS_INTERRUPTED;
+        }
         if (cs != WR_STATUS_OK)
             c->as_expected = false;
         st = wr_status_worse(st, cs != WR_STATUS_OK ? cs
@@ -147,6 +179,8 @@ static wr_status_t run_cases(wr_run_t *run, const wr_run_opts_t *o,
                                                   : WR_STATUS_UNEXPECTED);
         print_case(c, ci, run->ncases);
     }
+    wr_pool_free(pool);
+    wr_sched_stop(next_sched);
     return st;
 }
 

@@ -72,6 +72,31 @@ wr_status_t wr_run_open(wr_run_t *run, const wr_run_opts_t *o, char *tmpdir,
 wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
                         struct wr_sched *shared, const char *dir);
 
+struct wr_pool;
+
+/* What a case needs to hand the next one a warm gateway (drive/wr_pool.h):
+ * this process's pool, and the case that this process runs next, with
+ * its directory (which exists). A case takes the pool's spare when it was
+ * started for exactly its gateway options, and, once its own gateway is
+ * up, starts the next case's spare while its clients run. next NULL: no
+ * case follows. */
+typedef struct {
+    struct wr_pool *pool;
+    const wr_case_t *next;
+    const char *next_dir;
+    /* A controlled case's gateway connects to its scheduler as it starts:
+     * the next case's scheduler is started with its spare and left here
+     * for it (the case restarts it with its strategy). The caller stops
+     * what is left when it runs no more cases. */
+    struct wr_sched **sched;
+} wr_warm_t;
+
+/* wr_run_case with a warm pool (NULL: wr_run_case). The caller drains the
+ * pool when it runs no more cases (wr_pool_drain). */
+wr_status_t wr_run_case_warm(wr_case_t *c, const wr_run_opts_t *o,
+                             struct wr_sched *shared, const char *dir,
+                             const wr_warm_t *warm);
+
 /* With --url and --sync-control: listens there for the external
  * gateway's sync-control connection (one scheduler for the whole run:
  * the gateway connects once); *out is NULL otherwise. Returns

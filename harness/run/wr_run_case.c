@@ -23,6 +23,7 @@
 #include "checks/wr_check.h"
 #include "drive/wr_cluster.h"
 #include "drive/wr_engine.h"
+#include "drive/wr_pool.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
@@ -52,6 +53,18 @@ static void harness_event(wr_history_t *h, json_t *o)
 /* One case                                                            */
 /* ------------------------------------------------------------------ */
 
+/* The pause between two reads of the registry: short at first (the
+ * last closes of a short case reach it within a few milliseconds, and the
+ * case waits for nothing else), doubling up to 20 ms. The grace and its
+ * bound are the same whatever the pause. */
+static void registry_pause(int *ms)
+{
+    struct timespec ts = {0, (long)*ms * 1000000L};
+
+    nanosleep(&ts, NULL);
+    *ms = *ms * 2 > 20 ? 20 : *ms * 2;
+}
+
 /* Asks the gateway what is left in its registry once every client has
  * closed. The close paths get LEAK_GRACE_MS after the last time the count
  * went down (10,000 closes on a loaded machine take longer than a fixed
@@ -64,7 +77,7 @@ static void record_registry(wr_history_t *h, const char *host, int port,
     int64_t cap = start + 30 * grace;
     size_t fewest = (size_t)-1;
     json_t *last = NULL;
-    int status = -1;
+    int status = -1, pause = 1;
 
     for (;;) {
         char *body = NULL;
@@ -87,8 +100,7 @@ static void record_registry(wr_history_t *h, const char *host, int port,
         }
         if (wr_now_ns() >= deadline || wr_now_ns() >= cap)
             break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
+        registry_pause(&pause);
     }
     if (last == NULL) {
         harness_event(h, json_pack("{s:s,s:i,s:s}", "event",
@@ -126,6 +138,7 @@ static void record_cluster_registry(wr_history_t *h, wr_cluster_t *cl,
     int64_t start = wr_now_ns(), deadline = start + grace, cap;
     size_t fewest = (size_t)-1;
     json_t *last = NULL;
+    int pause = 1;
 
     if (cl->last_kill_ns > 0) {
         int64_t ttl = (int64_t)(cl->ttl_ms ? cl->ttl_ms : 3000) * 1000000;
@@ -155,8 +168,7 @@ static void record_cluster_registry(wr_history_t *h, wr_cluster_t *cl,
         }
         if (wr_now_ns() >= deadline || wr_now_ns() >= cap)
             break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
+        registry_pause(&pause);
     }
     if (last == NULL) {
         harness_event(h, json_pack("{s:s,s:i,s:s}", "event",
@@ -457,22 +469,43 @@ static wr_target_state_t worse_state(wr_target_state_t a, wr_target_state_t b)
     return rank[b] > rank[a] ? b : a;
 }
 
-/* Runs case c; its directory exists. Returns WR_STATUS_OK, or
- * WR_STATUS_INFRA when the target or the engine could not be run, or an
- * evidence file not written (the case still holds what is known). */
+/* Where case c's own scheduler listens: its gateway's --sync-control.
+ * Known before the case runs, so that a warm spare can be started with
+ * it. */
+static void sched_path(const wr_case_t *c, char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/wsrace-sched-%d-%zu.sock", (int)getpid(),
+             c->index);
+}
+
 /* The scheduler of case c's sync points: the run's shared one (an
  * external gateway keeps its connection to it), restarted with the case's
  * strategy, or one of the case's own whose socket goes on the gateway's
  * command line. NULL when c is not controlled or on failure (then
  * c->target_error says why). */
 static wr_sched_t *case_sched(wr_case_t *c, wr_sched_t *shared,
-                              wr_argv_t *args)
+                              wr_argv_t *args, wr_sched_t *pre)
 {
     char path[108];
     wr_sched_t *s = NULL;
 
-    if (!c->controlled)
+    if (!c->controlled) {
+        wr_sched_stop(pre);
         return NULL;
+    }
+    if (pre != NULL) {
+        /* Started with this case's spare, at this case's path. */
+        sched_path(c, path, sizeof(path));
+        if (wr_sched_restart(pre, &c->sched) != 0 ||
+            wr_argv_push(args, "--sync-control") != 0 ||
+            wr_argv_push(args, path) != 0) {
+            wr_sched_stop(pre);
+            snprintf(c->target_error, sizeof(c->target_error),
+                     "the scheduler could not restart");
+            return NULL;
+        }
+        return pre;
+    }
     if (shared != NULL) {
         if (wr_sched_restart(shared, &c->sched) == 0)
             return shared;
@@ -480,8 +513,7 @@ static wr_sched_t *case_sched(wr_case_t *c, wr_sched_t *shared,
                  "the scheduler could not restart");
         return NULL;
     }
-    snprintf(path, sizeof(path), "/tmp/wsrace-sched-%d-%zu.sock",
-             (int)getpid(), c->index);
+    sched_path(c, path, sizeof(path));
     if (wr_sched_start(&s, path, &c->sched) != 0) {
         snprintf(c->target_error, sizeof(c->target_error),
                  "cannot listen for sync control at %s", path);
@@ -525,10 +557,78 @@ static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
     c->interleaving = wr_schedule_hash(&c->recorded);
 }
 
+/* Whether case c's gateway may come from the pool: our own gateway,
+ * alone (no Redis, one instance), under no wrapper and no tool. Any other
+ * starts its own, as it always did. */
+static bool warmable(const wr_case_t *c, const wr_run_opts_t *o)
+{
+    return o->url == NULL && o->wrapper == NULL && o->tool == WR_TOOL_NONE &&
+           o->gateway != NULL && !wr_scenario_cluster(c->scenario) &&
+           c->scenario->gateway.instances <= 1;
+}
+
+/* The gateway options of case c (dir: its directory) and its argument
+ * list, as run_case builds them; the --sync-control path of a controlled
+ * case included. */
+static int case_target(const wr_case_t *c, const wr_run_opts_t *o,
+                       const char *dir, wr_target_opts_t *to, wr_argv_t *args)
+{
+    double scale = o->time_scale > 0 ? o->time_scale : 1.0;
+    char path[108];
+    int rc;
+
+    memset(to, 0, sizeof(*to));
+    to->path = o->gateway;
+    to->dir = dir;
+    to->wrapper = o->wrapper;
+    to->secret = o->secret;
+    to->start_timeout_ms = (int)(10000 * scale);
+    rc = wr_target_gateway_args(args, c->scenario, &c->faults, c->seed,
+                                c->no_sync);
+    if (rc == 0 && c->controlled) {
+        sched_path(c, path, sizeof(path));
+        rc = wr_argv_push(args, "--sync-control");
+        rc = rc ? rc : wr_argv_push(args, path);
+    }
+    to->args = args->v;
+    return rc;
+}
+
+/* Starts the spare of the case that comes next in this process, if it
+ * may have one. A failure costs nothing: that case starts its own. */
+static void warm_next(const wr_warm_t *w, const wr_run_opts_t *o)
+{
+    wr_target_opts_t to;
+    wr_argv_t args = {0};
+
+    if (w == NULL || w->pool == NULL || w->next == NULL ||
+        w->next_dir == NULL || !warmable(w->next, o))
+        return;
+    if (w->next->controlled) {
+        /* Its gateway connects to it as it starts. */
+        char path[108];
+
+        if (w->sched == NULL || *w->sched != NULL)
+            return;
+        sched_path(w->next, path, sizeof(path));
+        if (wr_sched_start(w->sched, path, &w->next->sched) != 0) {
+            *w->sched = NULL;
+            return;
+        }
+    }
+    if (case_target(w->next, o, w->next_dir, &to, &args) == 0)
+        (void)wr_pool_warm(w->pool, &to);
+    wr_argv_free(&args);
+}
+
+/* Runs case c; its directory exists. Returns WR_STATUS_OK, or
+ * WR_STATUS_INFRA when the target or the engine could not be run, or an
+ * evidence file not written (the case still holds what is known). */
 static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                             wr_sched_t *shared, const char *dir,
-                            wr_history_t *h)
+                            wr_history_t *h, const wr_warm_t *warm)
 {
+    wr_pool_t *pool = warm && warmable(c, o) ? warm->pool : NULL;
     wr_sched_t *sched = NULL;
     double scale = o->time_scale > 0 ? o->time_scale : 1.0;
     wr_engine_opts_t eo = {0};
@@ -539,7 +639,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
          wrap[PATH_MAX + 512];
     int port = 0;
     wr_status_t st = WR_STATUS_OK;
-    int64_t t0 = wr_now_ns(), up_ns = 0;
+    int64_t t0 = wr_now_ns(), up_ns = 0, t_ask = 0;
     json_t *topology = NULL;
 
     memset(&cl, 0, sizeof(cl));
@@ -566,7 +666,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                                        "at --url: its sync points ran "
                                        "free"));
         }
-        if (c->controlled && (sched = case_sched(c, shared, NULL)) == NULL)
+        if (c->controlled && (sched = case_sched(c, shared, NULL, NULL)) == NULL)
             return WR_STATUS_INFRA;
     } else {
         wr_target_opts_t to = {
@@ -594,13 +694,26 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
-        if (c->controlled &&
-            (sched = case_sched(c, NULL, &args)) == NULL) {
+        wr_sched_t *pre = NULL;
+
+        if (warm != NULL && warm->sched != NULL) {
+            pre = *warm->sched;
+            *warm->sched = NULL;
+        }
+        if ((c->controlled || pre != NULL) &&
+            (sched = case_sched(c, NULL, &args, pre)) == NULL &&
+            c->controlled) {
             wr_argv_free(&args);
             c->target_state = WR_TARGET_NO_START;
             return WR_STATUS_INFRA;
         }
-        if (wr_cluster_start(&cl, c->scenario, &to, args.v, scale) != 0) {
+        t_ask = wr_now_ns();
+        if (warm != NULL && pool == NULL)
+            /* A spare started for this case's options could not be
+             * this case's: none is kept. */
+            wr_pool_drain(warm->pool, STOP_TIMEOUT_MS);
+        if (wr_cluster_start_warm(&cl, c->scenario, &to, args.v, scale,
+                                  pool) != 0) {
             const wr_node_t *n = cl.nnodes ? &cl.nodes[cl.nnodes - 1] : NULL;
 
             c->target_state = WR_TARGET_NO_START;
@@ -620,6 +733,14 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
                                    "host", t->host, "port", t->port, "pid",
                                    (json_int_t)t->pid);
 
+            if (cl.nodes[i].warm) {
+                /* Started while the case before ran: when, and since
+                 * when this case has it. */
+                json_object_set_new(ev, "warm", json_true());
+                json_object_set_new(ev, "spawn_ns",
+                                    json_integer(t->spawn_ns));
+            }
+
             if (cl.redis_on) {
                 json_object_set_new(ev, "instance",
                                     json_integer(cl.nodes[i].instance));
@@ -631,9 +752,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         snprintf(host, sizeof(host), "%s", cl.nodes[0].t.host);
         port = cl.nodes[0].t.port;
         up_ns = cl.nodes[0].t.up_ns;
-        /* Spawn to /healthz; for a cluster, of every instance. */
+        /* Spawn to /healthz; for a cluster, of every instance. A warm
+         * gateway was up before the case asked: what the case waited for
+         * it, from the time it asked. */
         c->gateway_up_ns =
-            cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
+            cl.nodes[0].warm
+                ? cl.nodes[0].t.up_ns - t_ask
+                : cl.nodes[cl.nnodes - 1].t.up_ns - cl.nodes[0].t.spawn_ns;
         describe_topology(&cl, c);
     }
 
@@ -665,6 +790,11 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         atomic_store(&watch.done, 1);
         pthread_join(watcher, NULL);
     }
+    if (o->url == NULL)
+        /* The next case's gateway starts while this one ends (registry,
+         * stop, trace, checks, evidence files): after its clients, whose
+         * timing a process starting beside them would disturb. */
+        warm_next(warm, o);
     c->clients = es.clients;
     c->established = es.established;
     c->steps_failed = es.steps_failed;
@@ -790,6 +920,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
 wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
                         struct wr_sched *shared, const char *dir)
 {
+    return wr_run_case_warm(c, o, shared, dir, NULL);
+}
+
+wr_status_t wr_run_case_warm(wr_case_t *c, const wr_run_opts_t *o,
+                             struct wr_sched *shared, const char *dir,
+                             const wr_warm_t *warm)
+{
     wr_history_t *h = wr_history_new();
     wr_status_t st;
 
@@ -797,7 +934,9 @@ wr_status_t wr_run_case(wr_case_t *c, const wr_run_opts_t *o,
         snprintf(c->target_error, sizeof(c->target_error), "out of memory");
         return WR_STATUS_INFRA;
     }
-    st = run_case(c, o, shared, dir, h);
+    if (warm != NULL && warm->pool == NULL)
+        warm = NULL;
+    st = run_case(c, o, shared, dir, h, warm);
     keep_evidence(c, h);
     return st;
 }

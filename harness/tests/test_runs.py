@@ -446,8 +446,107 @@ def test_wrapper_children():
     ok(not left, "wrapper: no gateway outlives its wrapper", str(left))
 
 
+def pids_with(s):
+    left = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % d, "rb") as f:
+                    if s.encode() in f.read():
+                        left.append(int(d))
+            except OSError:
+                pass
+    return left
+
+
+def starts(rd, case):
+    """The target.start event of a case, and its trace's gateway.start."""
+    d = os.path.join(rd, "latest", case["dir"])
+    with open(os.path.join(d, "history.jsonl")) as f:
+        evs = [json.loads(line) for line in f]
+    ts = [e for e in evs if e.get("event") == "target.start"]
+    gs = [e for e in evs if e.get("event") == "gateway.start"]
+    return (ts[0] if ts else {}), (gs[0] if gs else {})
+
+
+def test_warm():
+    """Each case's gateway starts while the case before it runs: the next
+    cases of a job take their spare; every case's gateway is its own (its
+    faults, its seed, its trace); a wrapper gets no spare; nothing
+    outlives the run, finished or interrupted."""
+    rd = TMP + "/warm"
+    r = run(["run", "--jobs", "1", "--repeat", "2", "--inject", "exposed",
+             "--inject", "none", "--report-dir", rd,
+             scen("duplicate-registration")])
+    ok(r.returncode == 0, "warm: every case as expected", r.stdout)
+    s = summary(rd)
+    warm = [starts(rd, c)[0].get("warm", False) for c in s["cases"]]
+    ok(len(warm) == 4 and not warm[0] and all(warm[1:]),
+       "warm: the first case starts its gateway, the next ones take "
+       "theirs warm", str(warm))
+    own = True
+    for c in s["cases"]:
+        t, g = starts(rd, c)
+        inj = c["inject"] if isinstance(c["inject"], list) else \
+            [c["inject"]]
+        want = [x.split("=")[0] for x in inj if x and x != "none"]
+        have = g.get("faults") or ""
+        own = own and t.get("pid") == g.get("pid") and \
+            g.get("seed") == c["seed"] and \
+            all(w in have for w in want) and (bool(want) == bool(have))
+    ok(own, "warm: each case's gateway is its own: pid, seed and faults "
+       "of its trace are the case's", json.dumps(s["cases"])[:600])
+    time.sleep(0.3)
+    ok(not pids_with(rd), "warm: no gateway outlives the run",
+       str(pids_with(rd)))
+
+    rd = TMP + "/warm-wrap"
+    r = run(["run", "--jobs", "1", "--repeat", "2", "--wrapper",
+             "/usr/bin/env", "--report-dir", rd,
+             scen("duplicate-registration")])
+    s = summary(rd)
+    ok(r.returncode == 0 and
+       not any(starts(rd, c)[0].get("warm") for c in s["cases"]),
+       "warm: a case under a wrapper starts its own gateway", r.stdout)
+
+    # Explore: findings keep their directories; a fault the scenario does
+    # not expose makes every iteration one. Its controlled gateways
+    # connect to their scheduler as they start: the spare needs it.
+    rd = TMP + "/warm-explore"
+    r = run(["explore", "--jobs", "1", "--budget", "0", "--runs", "4",
+             "--keep-going", "--no-shrink", "--inject", "registry-leak",
+             "--report-dir", rd, scen("duplicate-registration")])
+    s = summary(rd)
+    warm = sorted((c["id"], bool(starts(rd, c)[0].get("warm")))
+                  for c in s["cases"])
+    ok(r.returncode == 1 and len(warm) == 4 and not warm[0][1] and
+       all(w for _, w in warm[1:]),
+       "warm: explore iterations after the first take their spare, "
+       "scheduler and all", "%s %s" % (warm, r.stdout[-800:]))
+    time.sleep(0.3)
+    ok(not pids_with(rd), "warm: no gateway outlives an explore",
+       str(pids_with(rd)))
+
+    rd = TMP + "/warm-int"
+    p = subprocess.Popen([WSRACE, "explore", "--budget", "60", "--jobs", "2",
+                          "--report-dir", rd, scen("duplicate-registration")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True)
+    time.sleep(3)
+    p.send_signal(signal.SIGINT)
+    try:
+        out, _ = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+    time.sleep(0.5)
+    ok(p.returncode == 130 and not pids_with(rd),
+       "warm: explore interrupted: exit 130, no gateway or spare left",
+       "%s %s" % (pids_with(rd), out[-500:]))
+
+
 def main():
-    for t in (test_wrapper_children, test_tools, test_matrix, test_baseline, test_replay, test_diff, test_shards,
+    for t in (test_warm, test_wrapper_children, test_tools, test_matrix, test_baseline, test_replay, test_diff, test_shards,
               test_store, test_jobs_interrupt):
         try:
             t()
