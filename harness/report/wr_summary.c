@@ -231,11 +231,12 @@ static void bind_evidence(wr_check_result_t *r, json_t *ev,
     json_array_foreach(ev, i, e)
     {
         json_t *line = json_object_get(e, "line");
-        char *want = json_is_string(line) ? canon_text(json_string_value(line))
-                                          : canon(line);
+        char *want;
 
         if (r->nevidence == WR_EVIDENCE_MAX)
-            break;
+            break; /* before the text is made: nothing to free */
+        want = json_is_string(line) ? canon_text(json_string_value(line))
+                                    : canon(line);
         for (size_t k = 0; want && k < wr_history_len(h); k++)
             if (keys[k] && strcmp(keys[k], want) == 0) {
                 r->evidence[r->nevidence++] = wr_history_at(h, k);
