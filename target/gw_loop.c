@@ -38,6 +38,7 @@ struct gw_loop {
     struct lws_vhost *vh;
     struct lws_protocols *protocols; /* the caller's, plus the listener */
     ev_async async;                  /* wake-ups and the stop */
+    ev_timer tick;                   /* lws's timeouts, serviced each second */
     gw_loop_wake_fn wake;
     void *wake_arg;
     _Atomic bool stopping;
@@ -160,6 +161,22 @@ static const lws_retry_bo_t no_idle_timer = {
     .secs_since_valid_hangup = 0,
 };
 
+/* lws's libev plugin re-arms its timer watcher with ev_timer_start()
+ * without stopping it first, which libev ignores while the watcher is
+ * active: a timeout set while a later one is pending (the bound on a
+ * socket that never sends a byte, say) would wait for that later one.
+ * Each second this wakes lws through its own cancel pipe; its idle
+ * handler then services every timeout that is due. */
+static void tick_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+    gw_loop_t *l = (gw_loop_t *)((char *)w - offsetof(gw_loop_t, tick));
+
+    (void)ev;
+    (void)revents;
+    if (l->ctx != NULL && !atomic_load(&l->stopping))
+        lws_cancel_service(l->ctx);
+}
+
 static void async_cb(struct ev_loop *ev, ev_async *w, int revents)
 {
     gw_loop_t *l = (gw_loop_t *)((char *)w - offsetof(gw_loop_t, async));
@@ -251,6 +268,8 @@ gw_loop_t *gw_loop_new(const gw_loop_opts_t *o, char *err, size_t errlen)
         snprintf(err, errlen, "cannot serve the listening socket");
         goto fail;
     }
+    ev_timer_init(&l->tick, tick_cb, 1.0, 1.0);
+    ev_timer_start(l->ev, &l->tick);
     return l; /* the context owns fd now, and closes it */
 fail:
     if (fd >= 0)
@@ -280,6 +299,7 @@ void gw_loop_close(gw_loop_t *l)
 {
     if (l == NULL || l->ctx == NULL)
         return;
+    ev_timer_stop(l->ev, &l->tick);
     lws_context_destroy(l->ctx);
     l->ctx = NULL;
 }
