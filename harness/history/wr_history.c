@@ -43,9 +43,11 @@
 #include "history/wr_history_read.h"
 
 #define ARENA_BLOCK    (64u * 1024u) /* bytes per string arena block */
-#define SET_MIN        1024u         /* initial slots of the intern set */
+#define ARENA_FIRST    1024u         /* the first one's; each next doubles */
+#define SET_MIN        64u           /* initial slots of the intern set */
 #define REC_BITS       20 /* a record's ref: block << REC_BITS | offset */
 #define REC_BLOCK      (1u << REC_BITS) /* bytes per ordinary record block */
+#define REC_FIRST      4096u /* the first one's; each next doubles up to it */
 #define REC_BLOCKS_MAX (1u << (32 - REC_BITS))
 #define MEMBERS_MAX    WR__HISTORY_MEMBERS_MAX
 #define NO_ID          UINT32_MAX
@@ -104,6 +106,8 @@ struct wr_history {
     rblock_t **rb;            /* record blocks */
     size_t nrb, caprb;        /* used / allocated */
     size_t cur;               /* the block records go to */
+    bool has_cur;             /* rb[cur] is one (a big record's own
+                               * block never is) */
     block_t *blocks;          /* arena: interned strings' bytes */
     slot_t *set;              /* intern set, open addressing, power of two */
     size_t set_size;          /* slots */
@@ -209,14 +213,22 @@ static char *arena_alloc(wr_history_t *h, size_t len)
     block_t *b = h->blocks;
 
     if (b == NULL || b->size - b->used < len) {
-        size_t size = len > ARENA_BLOCK / 4 ? len : ARENA_BLOCK;
+        /* Small histories (a summary's evidence, one short case) stay
+         * small: blocks grow from ARENA_FIRST, doubling to ARENA_BLOCK. */
+        bool own = len > ARENA_BLOCK / 4;
+        size_t size = b == NULL ? ARENA_FIRST
+                      : b->size < ARENA_BLOCK ? b->size * 2 : ARENA_BLOCK;
 
+        if (own)
+            size = len;
+        else if (size < len)
+            size = ARENA_BLOCK;
         b = malloc(sizeof(*b) + size);
         if (b == NULL)
             return NULL;
         b->used = 0;
         b->size = size;
-        if (size == len && h->blocks != NULL) {
+        if (own && h->blocks != NULL) {
             /* A big string gets a block of its own, kept behind the
              * current one so the current one's free tail stays usable. */
             b->next = h->blocks->next;
@@ -357,6 +369,7 @@ static void drop_events(wr_history_t *h)
     free(h->rb);
     h->rb = NULL;
     h->nrb = h->caprb = h->cur = 0;
+    h->has_cur = false;
     free(h->ref);
     h->ref = NULL;
     h->len = h->cap = h->ngateway = 0;
@@ -465,11 +478,19 @@ static uint32_t shape_id(wr_history_t *h, const member_t *m, size_t n)
  * memory. */
 static uint8_t *rec_room(wr_history_t *h, size_t len, uint32_t *ref)
 {
-    rblock_t *b = h->cur < h->nrb ? h->rb[h->cur] : NULL;
+    rblock_t *b = h->has_cur ? h->rb[h->cur] : NULL;
     bool own = len > REC_BLOCK / 4; /* a big record gets a block of its own */
 
     if (own || b == NULL || b->size - b->used < len) {
-        size_t size = own ? len : REC_BLOCK;
+        /* Ordinary blocks grow from REC_FIRST, doubling to REC_BLOCK (a
+         * ref's offset has REC_BITS bits, so never past it). */
+        size_t size = b == NULL ? REC_FIRST
+                      : b->size < REC_BLOCK ? (size_t)b->size * 2 : REC_BLOCK;
+
+        if (own)
+            size = len;
+        else if (size < len)
+            size = REC_BLOCK;
 
         if (h->nrb >= REC_BLOCKS_MAX || size > UINT32_MAX ||
             !RESERVE(h->rb, h->nrb, h->caprb) ||
@@ -478,8 +499,10 @@ static uint8_t *rec_room(wr_history_t *h, size_t len, uint32_t *ref)
         b->used = 0;
         b->size = (uint32_t)size;
         h->rb[h->nrb] = b;
-        if (!own)
+        if (!own) {
             h->cur = h->nrb;
+            h->has_cur = true;
+        }
         *ref = (uint32_t)h->nrb++ << REC_BITS;
         return b->data;
     }

@@ -519,18 +519,32 @@ static int load_root(const char *file, json_t *root,
     rc = load_scenarios(root, known, nknown, run);
     if (rc == 0)
         rc = load_injects(run, json_object_get(root, "injects"));
-    if (rc == 0) {
-        run->cases = calloc(json_array_size(cases) + 1, sizeof(wr_case_t));
-        if (run->cases == NULL)
-            rc = -ENOMEM;
-    }
+    /* The cases array grows as cases load (a case is 16 KiB): a file
+     * that lists many cases and fails at the first costs one. */
+    size_t cap = 0;
+
     json_array_foreach(cases, i, o)
     {
         if (rc != 0)
             break;
+        if (run->ncases + 1 >= cap) {
+            size_t n = cap ? cap * 2 : 8;
+            wr_case_t *more = realloc(run->cases, n * sizeof(*more));
+
+            if (more == NULL) {
+                rc = -ENOMEM;
+                break;
+            }
+            memset(more + cap, 0, (n - cap) * sizeof(*more));
+            run->cases = more;
+            cap = n;
+        }
         rc = load_case(run, &run->cases[run->ncases], o, known, nknown);
         run->ncases++;
     }
+    if (rc == 0 && run->cases == NULL &&
+        (run->cases = calloc(1, sizeof(wr_case_t))) == NULL)
+        rc = -ENOMEM;
     if (rc == 0 && (o = json_object_get(root, "explore")) != NULL &&
         !json_is_null(o)) {
         char why[256];

@@ -714,3 +714,44 @@ Test(history, a_lone_trace_keeps_its_seq_order)
     remove_tree(a);
     free(a);
 }
+
+/* Record blocks start small and double: a history whose first record is
+ * big (a block of its own) and whose next thousands cross every size
+ * reads every event back as written. */
+Test(history, big_first_record_then_growing_blocks)
+{
+    wr_history_t *h = fresh();
+    size_t big = 300 * 1024;
+    char *text = malloc(big + 1);
+
+    cr_assert(text != NULL);
+    memset(text, 'x', big);
+    text[big] = '\0';
+    cr_assert(eq(int, wr_history_begin(h, WR_SRC_CLIENT), 0));
+    wr_history_put_int(h, "ns", 1);
+    wr_history_put_str(h, "event", "client.message");
+    wr_history_put_str(h, "data", text);
+    cr_assert(eq(int, wr_history_end(h), 0));
+    for (int i = 0; i < 20000; i++) {
+        char key[32];
+
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert(eq(int, wr_history_begin(h, WR_SRC_CLIENT), 0));
+        wr_history_put_int(h, "ns", 2 + i);
+        wr_history_put_str(h, "event", "client.connect");
+        wr_history_put_str(h, "key", key);
+        cr_assert(eq(int, wr_history_end(h), 0));
+    }
+    cr_assert(eq(sz, wr_history_len(h), 20001));
+    for (int i = 0; i < 20000; i += 997) {
+        const wr_event_t *e = wr_history_at(h, 1 + (size_t)i);
+        char key[32];
+
+        snprintf(key, sizeof(key), "k%d", i);
+        cr_assert(eq(i64, e->ns, 2 + i));
+        cr_assert(eq(str, (char *)e->key, key));
+    }
+    cr_assert(eq(i64, wr_history_at(h, 0)->ns, 1));
+    free(text);
+    wr_history_free(h);
+}
