@@ -93,7 +93,7 @@ void wr_cli_usage(FILE *f)
         "  --sync-control PATH  with --url: listen at PATH for the\n"
         "                 gateway's sync points (docs/sync-control.md)\n"
         "  --shard I/N    run shard I of N of the cases (CI jobs)\n"
-        "  --jobs N       cases at once, in N processes (1..256; matrix: 4)\n"
+        "  --jobs N       cases at once, in N processes (1..256; matrix, explore: 4)\n"
         "  --baseline FILE  compare the matrix with FILE; regressions exit 1\n"
         "  --write-baseline FILE  write the matrix as a baseline\n"
         "  --report-dir DIR  where runs go (default reports)\n"

@@ -3,6 +3,7 @@
  * are untrusted: every string is bounded, every count checked, every case
  * id a plain directory name. */
 #include "plan/wr_explored.h"
+#include "plan/wr_json.h"
 
 #include "plan/wr_case.h"
 
@@ -117,20 +118,6 @@ static bool get_str(json_t *o, const char *k, char *out, size_t len)
 }
 
 /* An integer member in [0, hi] (absent: 0). */
-static bool get_count(json_t *o, const char *k, long long hi, long long *out)
-{
-    json_t *v = json_object_get(o, k);
-
-    *out = 0;
-    if (v == NULL)
-        return true;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > hi)
-        return false;
-    *out = json_integer_value(v);
-    return true;
-}
-
 static bool get_real(json_t *o, const char *k, double *out)
 {
     json_t *v = json_object_get(o, k);
@@ -181,10 +168,10 @@ static bool get_size(json_t *o, const char *k, wr_case_size_t *s)
     memset(s, 0, sizeof(*s));
     if (v == NULL)
         return true;
-    if (!json_is_object(v) || !get_count(v, "clients", INT_MAX, &c) ||
-        !get_count(v, "steps", INT_MAX, &st) ||
-        !get_count(v, "sync", INT_MAX, &sy) ||
-        !get_count(v, "releases", INT_MAX, &r))
+    if (!json_is_object(v) || !wr_json_int(v, "clients", 0, INT_MAX, 0, &c) ||
+        !wr_json_int(v, "steps", 0, INT_MAX, 0, &st) ||
+        !wr_json_int(v, "sync", 0, INT_MAX, 0, &sy) ||
+        !wr_json_int(v, "releases", 0, INT_MAX, 0, &r))
         return false;
     s->clients = (int)c;
     s->steps = (int)st;
@@ -207,10 +194,10 @@ static int get_finding(wr_finding_t *f, json_t *o)
         !get_str(o, "yaml", f->yaml, sizeof(f->yaml)) || !rel_ok(f->yaml) ||
         !get_size(o, "before", &f->before) ||
         !get_size(o, "after", &f->after) ||
-        !get_count(o, "shrink_runs", INT_MAX, &runs) ||
+        !wr_json_int(o, "shrink_runs", 0, INT_MAX, 0, &runs) ||
         !get_real(o, "shrink_s", &f->shrink_s) ||
-        !get_count(o, "confirmed", INT_MAX, &ok) ||
-        !get_count(o, "confirm_runs", INT_MAX, &tries) || ok > tries)
+        !wr_json_int(o, "confirmed", 0, INT_MAX, 0, &ok) ||
+        !wr_json_int(o, "confirm_runs", 0, INT_MAX, 0, &tries) || ok > tries)
         return -EINVAL;
     f->shrink_runs = (int)runs;
     f->confirmed = (int)ok;
@@ -228,13 +215,13 @@ int wr_explored_from_json(wr_explored_t *e, json_t *j, char *err,
     memset(e, 0, sizeof(*e));
     if (!json_is_object(j) ||
         !get_str(j, "strategy", e->strategy, sizeof(e->strategy)) ||
-        !get_count(j, "depth", 100, &depth) ||
+        !wr_json_int(j, "depth", 0, 100, 0, &depth) ||
         !get_real(j, "budget_s", &e->budget_s) ||
-        !get_count(j, "runs_limit", LLONG_MAX, &limit) ||
-        !get_count(j, "first_seed", LLONG_MAX, &seed) ||
-        !get_count(j, "iterations", LLONG_MAX, &it) ||
-        !get_count(j, "schedules", LLONG_MAX, &sch) ||
-        !get_count(j, "distinct", LLONG_MAX, &dist) ||
+        !wr_json_int(j, "runs_limit", 0, LLONG_MAX, 0, &limit) ||
+        !wr_json_int(j, "first_seed", 0, LLONG_MAX, 0, &seed) ||
+        !wr_json_int(j, "iterations", 0, LLONG_MAX, 0, &it) ||
+        !wr_json_int(j, "schedules", 0, LLONG_MAX, 0, &sch) ||
+        !wr_json_int(j, "distinct", 0, LLONG_MAX, 0, &dist) ||
         !get_real(j, "seconds", &e->seconds)) {
         snprintf(err, errlen, "'explore' has a field of the wrong type or "
                               "out of range");
@@ -269,8 +256,8 @@ int wr_explored_from_json(wr_explored_t *e, json_t *j, char *err,
         if (!json_is_object(v) ||
             !get_str(v, "scenario", c->scenario, sizeof(c->scenario)) ||
             !get_str(v, "inject", c->inject, sizeof(c->inject)) ||
-            !get_count(v, "iterations", LLONG_MAX, &n) ||
-            !get_count(v, "findings", LLONG_MAX, &f)) {
+            !wr_json_int(v, "iterations", 0, LLONG_MAX, 0, &n) ||
+            !wr_json_int(v, "findings", 0, LLONG_MAX, 0, &f)) {
             snprintf(err, errlen, "'explore': cell %zu is malformed", i + 1);
             wr_explored_clear(e);
             return -EINVAL;

@@ -2,6 +2,7 @@
  * read back comes from files (replay.json, scenarios): every field is
  * checked. Pure; any thread. */
 #include "plan/wr_schedule.h"
+#include "plan/wr_json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,23 +99,6 @@ json_t *wr_schedule_json(const wr_schedule_t *s)
     return o;
 }
 
-/* An integer member in [lo, hi], or the default when absent. */
-static int int_field(json_t *j, const char *k, long long lo, long long hi,
-                     long long dflt, long long *out)
-{
-    json_t *v = json_object_get(j, k);
-
-    if (v == NULL) {
-        *out = dflt;
-        return 0;
-    }
-    if (!json_is_integer(v) || json_integer_value(v) < lo ||
-        json_integer_value(v) > hi)
-        return -EINVAL;
-    *out = json_integer_value(v);
-    return 0;
-}
-
 int wr_schedule_from_json(wr_schedule_t *s, json_t *j, char *err,
                           size_t errlen)
 {
@@ -135,16 +119,16 @@ int wr_schedule_from_json(wr_schedule_t *s, json_t *j, char *err,
         return -EINVAL;
     }
     s->kind = (wr_sched_kind_t)k;
-    if (int_field(j, "seed", 0, INT64_MAX, 0, &v) != 0)
+    if (!wr_json_int(j, "seed", 0, INT64_MAX, 0, &v))
         goto bad_field;
     s->seed = (uint64_t)v;
-    if (int_field(j, "depth", 0, 100, 1, &v) != 0)
+    if (!wr_json_int(j, "depth", 0, 100, 1, &v))
         goto bad_field;
     s->depth = (int)v;
-    if (int_field(j, "expected", 0, MAX_STEPS, 0, &v) != 0)
+    if (!wr_json_int(j, "expected", 0, MAX_STEPS, 0, &v))
         goto bad_field;
     s->expected = (int)v;
-    if (int_field(j, "quantum_us", 0, 10000000, 0, &v) != 0)
+    if (!wr_json_int(j, "quantum_us", 0, 10000000, 0, &v))
         goto bad_field;
     s->quantum_us = (int)v;
     rel = json_object_get(j, "releases");

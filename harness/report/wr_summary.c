@@ -9,6 +9,7 @@
 
 #include "plan/wr_plan.h"
 #include "plan/wr_explored.h"
+#include "plan/wr_json.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -337,20 +338,6 @@ static unsigned checks_mask(json_t *list)
 }
 
 /* A count member in [0, hi]; absent: 0. */
-static bool count_in(json_t *o, const char *k, long long hi, long long *out)
-{
-    json_t *v = json_object_get(o, k);
-
-    *out = 0;
-    if (v == NULL)
-        return true;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > hi)
-        return false;
-    *out = json_integer_value(v);
-    return true;
-}
-
 /* The case's schedule as the reports show it: strategy, seed, depth and
  * counts (the releases themselves are in its replay.json). */
 static int load_schedule(wr_case_t *c, json_t *o)
@@ -362,10 +349,10 @@ static int load_schedule(wr_case_t *c, json_t *o)
         return 0;
     kind = wr_sched_kind_from_name(json_string_value(json_object_get(o,
                                                                  "strategy")));
-    if (kind < 0 || !count_in(o, "seed", INT64_MAX, &seed) ||
-        !count_in(o, "depth", 100, &depth) ||
-        !count_in(o, "arrivals", 100000000, &arrivals) ||
-        !count_in(o, "releases", 100000000, &releases))
+    if (kind < 0 || !wr_json_int(o, "seed", 0, INT64_MAX, 0, &seed) ||
+        !wr_json_int(o, "depth", 0, 100, 0, &depth) ||
+        !wr_json_int(o, "arrivals", 0, 100000000, 0, &arrivals) ||
+        !wr_json_int(o, "releases", 0, 100000000, 0, &releases))
         return -EINVAL;
     c->controlled = true;
     c->sched.kind = (wr_sched_kind_t)kind;
@@ -383,10 +370,10 @@ static int load_chaos(wr_case_t *c, json_t *o)
 
     if (o == NULL || json_is_null(o))
         return 0;
-    if (!count_in(o, "close_percent", 100, &cl) ||
-        !count_in(o, "reconnect_percent", 100, &re) ||
-        !count_in(o, "burst", 1000, &bu) ||
-        !count_in(o, "probe_percent", 100, &pr))
+    if (!wr_json_int(o, "close_percent", 0, 100, 0, &cl) ||
+        !wr_json_int(o, "reconnect_percent", 0, 100, 0, &re) ||
+        !wr_json_int(o, "burst", 0, 1000, 0, &bu) ||
+        !wr_json_int(o, "probe_percent", 0, 100, 0, &pr))
         return -EINVAL;
     c->chaos = (wr_chaos_t){true, (int)cl, (int)re, (int)bu, (int)pr};
     return 0;
