@@ -21,21 +21,12 @@
 #define WSRACE_SUPPRESSIONS "/nonexistent"
 #endif
 
-enum {
-    OPT_DIR = 1,
-    OPT_TARGET,
-    OPT_URL,
-    OPT_SYNC,
-    OPT_SCALE,
-    OPT_WRAPPER,
-    OPT_HELP
-};
+enum { OPT_WRAPPER = WR_REPLAY_OPT__NEXT, OPT_HELP };
 
 static const wr_opt_t options[] = {
-    {"report-dir", OPT_DIR, true}, {"target", OPT_TARGET, true},
-    {"url", OPT_URL, true},        {"sync-control", OPT_SYNC, true},
-    {"time-scale", OPT_SCALE, true},
-    {"wrapper", OPT_WRAPPER, true}, {"help", OPT_HELP, false},
+    WR_REPLAY_OPTIONS,
+    {"wrapper", OPT_WRAPPER, true},
+    {"help", OPT_HELP, false},
     {NULL, 0, false},
 };
 
@@ -94,28 +85,10 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
     for (size_t i = 0; i < args.nhits && st == WR_STATUS_OK; i++) {
         const wr_opt_hit_t *h = &args.hits[i];
 
+        if (wr_cli_replay_option("replay", h, &o, &target_given,
+                                 &scale_given, &st))
+            continue;
         switch (h->id) {
-        case OPT_DIR:
-            o.report_root = h->arg;
-            break;
-        case OPT_TARGET:
-            o.gateway = h->arg;
-            target_given = true;
-            break;
-        case OPT_URL:
-            o.url = h->arg;
-            break;
-        case OPT_SYNC:
-            o.sync_control = h->arg;
-            break;
-        case OPT_SCALE:
-            if (!wr_opts_double(h->arg, 0.1, 1000, &o.time_scale)) {
-                fprintf(stderr, "wsrace replay: --time-scale wants a number "
-                                "in [0.1, 1000]\n");
-                st = WR_STATUS_BAD_INPUT;
-            }
-            scale_given = true;
-            break;
         case OPT_WRAPPER:
             o.wrapper = h->arg;
             break;

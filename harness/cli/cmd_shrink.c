@@ -23,23 +23,19 @@
 #include "plan/wr_explored.h"
 
 enum {
-    OPT_DIR = 1,
-    OPT_TARGET,
-    OPT_URL,
-    OPT_SYNC,
-    OPT_SCALE,
-    OPT_BUDGET,
+    OPT_BUDGET = WR_REPLAY_OPT__NEXT,
     OPT_CONFIRM,
     OPT_CHECK,
     OPT_HELP
 };
 
 static const wr_opt_t options[] = {
-    {"report-dir", OPT_DIR, true},  {"target", OPT_TARGET, true},
-    {"url", OPT_URL, true},         {"sync-control", OPT_SYNC, true},
-    {"time-scale", OPT_SCALE, true}, {"budget", OPT_BUDGET, true},
-    {"confirm", OPT_CONFIRM, true}, {"check", OPT_CHECK, true},
-    {"help", OPT_HELP, false},      {NULL, 0, false},
+    WR_REPLAY_OPTIONS,
+    {"budget", OPT_BUDGET, true},
+    {"confirm", OPT_CONFIRM, true},
+    {"check", OPT_CHECK, true},
+    {"help", OPT_HELP, false},
+    {NULL, 0, false},
 };
 
 static const char usage[] =
@@ -81,28 +77,10 @@ wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env)
         const wr_opt_hit_t *h = &args.hits[i];
         int n;
 
+        if (wr_cli_replay_option("shrink", h, &o, &target_given,
+                                 &scale_given, &st))
+            continue;
         switch (h->id) {
-        case OPT_DIR:
-            o.report_root = h->arg;
-            break;
-        case OPT_TARGET:
-            o.gateway = h->arg;
-            target_given = true;
-            break;
-        case OPT_URL:
-            o.url = h->arg;
-            break;
-        case OPT_SYNC:
-            o.sync_control = h->arg;
-            break;
-        case OPT_SCALE:
-            if (!wr_opts_double(h->arg, 0.1, 1000, &o.time_scale)) {
-                fprintf(stderr, "wsrace shrink: --time-scale wants a number "
-                                "in [0.1, 1000]\n");
-                st = WR_STATUS_BAD_INPUT;
-            }
-            scale_given = true;
-            break;
         case OPT_BUDGET:
             if (!wr_opts_double(h->arg, 1, 86400, &so.budget_s)) {
                 fprintf(stderr, "wsrace shrink: --budget wants seconds in "

@@ -193,6 +193,38 @@ void wr_cli_free_scenarios(wr_scenario_t **s, size_t n)
     free(s);
 }
 
+bool wr_cli_replay_option(const char *cmd, const wr_opt_hit_t *h,
+                          wr_run_opts_t *o, bool *target_given,
+                          bool *scale_given, wr_status_t *st)
+{
+    switch (h->id) {
+    case WR_REPLAY_OPT_DIR:
+        o->report_root = h->arg;
+        return true;
+    case WR_REPLAY_OPT_TARGET:
+        o->gateway = h->arg;
+        *target_given = true;
+        return true;
+    case WR_REPLAY_OPT_URL:
+        o->url = h->arg;
+        return true;
+    case WR_REPLAY_OPT_SYNC:
+        o->sync_control = h->arg;
+        return true;
+    case WR_REPLAY_OPT_SCALE:
+        if (!wr_opts_double(h->arg, 0.1, 1000, &o->time_scale)) {
+            fprintf(stderr, "wsrace %s: --time-scale wants a number in "
+                            "[0.1, 1000]\n",
+                    cmd);
+            *st = WR_STATUS_BAD_INPUT;
+        }
+        *scale_given = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
 wr_status_t wr_cli_open_replay(const char *cmd, const char *usage,
                                wr_status_t st, const wr_args_t *args,
                                bool target_given, const wr_run_opts_t *o,

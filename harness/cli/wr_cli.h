@@ -53,6 +53,31 @@ wr_status_t wr_cli_load_scenarios(const char *cmd, char **paths, size_t n,
                                   size_t *count);
 void wr_cli_free_scenarios(wr_scenario_t **s, size_t n);
 
+/* The options replay and shrink share: their ids (a command's own ids
+ * start at WR_REPLAY_OPT__NEXT) and their table entries. */
+enum {
+    WR_REPLAY_OPT_DIR = 1,
+    WR_REPLAY_OPT_TARGET,
+    WR_REPLAY_OPT_URL,
+    WR_REPLAY_OPT_SYNC,
+    WR_REPLAY_OPT_SCALE,
+    WR_REPLAY_OPT__NEXT
+};
+
+#define WR_REPLAY_OPTIONS                                                      \
+    {"report-dir", WR_REPLAY_OPT_DIR, true},                                   \
+        {"target", WR_REPLAY_OPT_TARGET, true},                                \
+        {"url", WR_REPLAY_OPT_URL, true},                                      \
+        {"sync-control", WR_REPLAY_OPT_SYNC, true},                            \
+        {"time-scale", WR_REPLAY_OPT_SCALE, true}
+
+/* Takes one of the shared options h into *o (and *target_given /
+ * *scale_given); true when h was one of them. A bad value sets *st to
+ * WR_STATUS_BAD_INPUT, said on stderr ("wsrace CMD:"). */
+bool wr_cli_replay_option(const char *cmd, const wr_opt_hit_t *h,
+                          wr_run_opts_t *o, bool *target_given,
+                          bool *scale_given, wr_status_t *st);
+
 /* What replay and shrink check before they run a replay.json: one operand,
  * --target and --url not both, --sync-control only with --url; then the
  * file is read into *r (untrusted: it never picks an address, so a case
