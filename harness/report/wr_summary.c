@@ -507,15 +507,15 @@ static int load_root(const char *file, json_t *root,
     if (rc == 0)
         rc = load_injects(run, json_object_get(root, "injects"));
     /* The cases array grows as cases load (a case is 16 KiB): a file
-     * that lists many cases and fails at the first costs one. */
-    size_t cap = 0;
+     * that lists many cases and fails at the first costs a few. */
+    size_t cap = 0, want = json_array_size(cases) + 1;
 
     json_array_foreach(cases, i, o)
     {
         if (rc != 0)
             break;
         if (run->ncases + 1 >= cap) {
-            size_t n = cap ? cap * 2 : 8;
+            size_t n = cap ? cap * 2 : want < 8 ? want : 8;
             wr_case_t *more = realloc(run->cases, n * sizeof(*more));
 
             if (more == NULL) {
