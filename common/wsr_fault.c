@@ -26,12 +26,14 @@ static const wsr_fault_info_t catalog[WSR_FAULT__COUNT] = {
          "the coordinator turns READY on its own and alone gates messages, "
          "unlinked from the machine",
          true, B(COORDINATOR_GAP),
-         B(FALSE_READINESS) | B(NO_LOST_MESSAGES) | B(LIVENESS) | B(STEPS),
+         B(FALSE_READINESS) | B(NO_LOST_MESSAGES) | B(LIVENESS) | B(STEPS) |
+             B(IDENTITY),
          "messages let through by the unlinked coordinator are processed "
          "while the machine is not ready, and their transitions are refused; "
          "a connection that sent three early messages has five refusals in "
          "a row, which force its machine to FAILED, so it is never welcomed "
-         "and the scenario's own expects of it fail",
+         "and the scenario's own expects of it fail; its client hears the "
+         "answers before any welcome (identity)",
          0, -1},
     [WSR_FAULT_DUPLICATE_REGISTRATION] =
         {"duplicate-registration", {NULL}, "test 1",

@@ -95,6 +95,19 @@ int wsr_coord_phase_from_name(const char *name)
     return -1;
 }
 
+const char *const wsr_agent_events[WSR_AGENT_EVENTS] = {
+    "agent_started",  "agent_thinking",  "tool_executing",
+    "tool_completed", "agent_completed",
+};
+
+int wsr_agent_event_index(const char *type)
+{
+    for (int i = 0; type != NULL && i < WSR_AGENT_EVENTS; i++)
+        if (strcmp(wsr_agent_events[i], type) == 0)
+            return i;
+    return -1;
+}
+
 bool wsr_coord_allowed(wsr_coord_phase_t from, wsr_coord_phase_t to)
 {
     if ((unsigned)from >= WSR_CO__COUNT || (unsigned)to >= WSR_CO__COUNT)

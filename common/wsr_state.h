@@ -68,4 +68,13 @@ int wsr_coord_phase_from_name(const char *name);
 /* Whether a coordinator may move from -> to. */
 bool wsr_coord_allowed(wsr_coord_phase_t from, wsr_coord_phase_t to);
 
+/* The answer to one user_message: these five events, in this order, on
+ * its connection, after its welcome (the gateway sends them; the
+ * harness's checks hold it to them). */
+#define WSR_AGENT_EVENTS 5
+extern const char *const wsr_agent_events[WSR_AGENT_EVENTS];
+
+/* Its index in wsr_agent_events, or -1. */
+int wsr_agent_event_index(const char *type);
+
 #endif

@@ -8,11 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-const char *const gw_agent_events[5] = {
-    "agent_started",  "agent_thinking",  "tool_executing",
-    "tool_completed", "agent_completed",
-};
-
 static void iso_now(char *buf, size_t len)
 {
     struct timespec ts;

@@ -8,6 +8,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "wsr_state.h"
+
 /* Error codes of error_message. */
 #define GW_ERR_FORMAT            "FORMAT_ERROR"
 #define GW_ERR_UNKNOWN_TYPE      "UNKNOWN_TYPE"
@@ -30,8 +32,9 @@
 #define GW_CLOSE_FORBIDDEN         4403 /* another user's session */
 #define GW_CLOSE_DUPLICATE_SESSION 4409
 
-/* The five agent events of one user_message, in order. */
-extern const char *const gw_agent_events[5];
+/* The five agent events of one user_message, in order: the model's
+ * (common/wsr_state.h). */
+#define gw_agent_events wsr_agent_events
 
 /* Serializes a server message. data is stolen (NULL: {}); correlation_id
  * may be NULL. Returns a malloc'd string, or NULL when out of memory. */

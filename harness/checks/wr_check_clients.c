@@ -800,9 +800,39 @@ typedef struct {
     int pos;                  /* position among its attempt's sends */
 } send_t;
 
+/* An agent event for (attempt a, its correlation id) in the model's
+ * order: agent_started begins an answer, each next event follows the one
+ * before it, agent_completed ends it. order maps (a, cid) to the index
+ * of the last event seen (-1: none, or the answer before ended). False
+ * when out of memory. */
+static bool answer_in_order(const wr_event_t *ev, int a, int k, pmap_t *order,
+                            wr_check_result_t *r)
+{
+    int *v = wr__check_pmap_at(order, (uint64_t)a,
+                               wr__check_pkey(ev->correlation_id), true);
+    int want;
+
+    if (v == NULL)
+        return false;
+    want = *v < 0 || *v == WSR_AGENT_EVENTS - 1 ? 0 : *v + 1;
+    if (k != want &&
+        wr__check_violation(
+            r,
+            "client %d got %s for '%s' after %s: an answer's events go %s, "
+            "%s, %s, %s, %s",
+            ev->client, ev->msg_type, wr__check_str(ev->correlation_id),
+            *v < 0 ? "nothing" : wsr_agent_events[*v], wsr_agent_events[0],
+            wsr_agent_events[1], wsr_agent_events[2], wsr_agent_events[3],
+            wsr_agent_events[4]))
+        wr__check_cite(r, ev);
+    *v = k;
+    return true;
+}
+
 /* Every user_message with a correlation id gets its agent_completed (or a
  * visible rejection: an error_message for it) on the same connection, in
- * send order, before the connection ends. The engine drains before it
+ * send order, before the connection ends; each answer's five events come
+ * in the model's order (answer_in_order). The engine drains before it
  * closes (it waits for what the gateway owes), so a message unanswered at
  * the client's close is lost, unless the gateway refused the connection
  * or ended it with a stated cause first, or the client hung up on purpose
@@ -814,6 +844,7 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
     size_t len = wr_history_len(h), ns = 0, cap = 0;
     send_t *s = NULL;
     pmap_t wait = {0}; /* (attempt, cid) -> oldest unanswered send */
+    pmap_t order = {0}; /* (attempt, cid) -> last agent event's index */
     int *count = calloc(cl->n ? cl->n : 1, sizeof(int)); /* sends */
     int *last = calloc(cl->n ? cl->n : 1, sizeof(int));  /* +1: answered */
     int *loose = calloc(cl->n ? cl->n : 1, sizeof(int)); /* uncorrelated */
@@ -852,6 +883,13 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
         }
         if (!wr__check_is(ev, "client.recv"))
             continue;
+        if (ev->correlation_id != NULL &&
+            wsr_agent_event_index(ev->msg_type) >= 0 &&
+            !answer_in_order(ev, a, wsr_agent_event_index(ev->msg_type),
+                             &order, r)) {
+            oom = true;
+            break;
+        }
         if (wr__check_eq(ev->msg_type, "error_message") &&
             ev->correlation_id == NULL) {
             loose[a]++;
@@ -957,7 +995,7 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
         wr__check_finish(
             r, WR_PASS,
             "%zu of %zu user messages were answered on their connection, in "
-            "order; %zu went with a refused connection, %zu with one the "
+            "order, each answer's events in the model's order; %zu went with a refused connection, %zu with one the "
             "gateway closed for a stated cause, %zu with a chaos hang-up",
             answered, ns, refused_n, ended_n, hung_n);
     free(s);
@@ -965,4 +1003,5 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
     free(last);
     free(loose);
     wr__check_pmap_free(&wait);
+    wr__check_pmap_free(&order);
 }

@@ -93,7 +93,11 @@ static bool refusal(const wr_event_t *ev)
 
 /* Client side: each welcome names the session the client asked for and
  * its own user, comes once per connection, and is not followed by a
- * refusal. Gateway side: no connection is failed after its welcome. */
+ * refusal; nothing answers a message on a connection before its welcome
+ * (the model processes a message only once its connection is ready, and
+ * says so with the welcome first: an agent event before it is a message
+ * handled by a connection not yet itself). Gateway side: no connection
+ * is failed after its welcome. */
 void wr__check_identity(const wr_history_t *h, const clients_t *cl,
                         wr_check_result_t *r)
 {
@@ -132,6 +136,20 @@ void wr__check_identity(const wr_history_t *h, const clients_t *cl,
         if (a < 0 || flagged[a])
             continue;
         c = &cl->c[a];
+        if (first[a] == NULL && wr__check_is(ev, "client.recv") &&
+            wsr_agent_event_index(ev->msg_type) >= 0) {
+            flagged[a] = true;
+            if (wr__check_violation(
+                    r,
+                    "client %d received %s (for '%s') before its welcome: "
+                    "a message was answered on a connection not yet ready",
+                    c->client, ev->msg_type,
+                    wr__check_str(ev->correlation_id))) {
+                wr__check_cite(r, c->connect);
+                wr__check_cite(r, ev);
+            }
+            continue;
+        }
         if (wr__check_is(ev, "client.recv") &&
             wr__check_eq(ev->msg_type, "connection_established")) {
             welcomes++;
@@ -188,9 +206,9 @@ void wr__check_identity(const wr_history_t *h, const clients_t *cl,
                                      "could name the wrong session");
     else
         wr__check_finish(r, WR_PASS,
-                         "each of the %zu welcomes named the session and "
-                         "user asked for, once, and no welcomed connection "
-                         "was refused after",
+                         "each of the %zu welcomes came before any answer, "
+                         "named the session and user asked for, once, and "
+                         "no welcomed connection was refused after",
                          welcomes);
     wr__check_gconns_free(&g);
     free(first);

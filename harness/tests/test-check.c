@@ -20,6 +20,7 @@
 
 #include "checks/wr_check.h"
 #include "wsr_fault.h"
+#include "wsr_state.h"
 
 #define MS 1000000LL /* ns */
 
@@ -249,6 +250,13 @@ static void c_recv(tb_t *t, int n, const char *type, const char *cid)
        "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":\"%s\","
        "\"correlation_id\":\"%s\"",
        type, cid);
+}
+
+/* The whole answer to a user_message: the model's five agent events. */
+static void c_answer(tb_t *t, int n, const char *cid)
+{
+    for (int k = 0; k < WSR_AGENT_EVENTS; k++)
+        c_recv(t, n, wsr_agent_events[k], cid);
 }
 
 static void c_closed(tb_t *t, int n, int code, const char *by)
@@ -1430,7 +1438,7 @@ Test(check, no_lost_unanswered_message_fails)
     c_connect(&t, 0, "s", "valid");
     c_welcome(&t, 0, "s");
     c_send(&t, 0, "a");
-    c_recv(&t, 0, "agent_completed", "a");
+    c_answer(&t, 0, "a");
     c_send(&t, 0, "b");
     c_closed(&t, 0, 1006, "transport");
     wr_check_result_t r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
@@ -1448,8 +1456,8 @@ Test(check, no_lost_out_of_order_fails)
     c_welcome(&t, 0, "s");
     c_send(&t, 0, "first");
     c_send(&t, 0, "second");
-    c_recv(&t, 0, "agent_completed", "second");
-    c_recv(&t, 0, "agent_completed", "first");
+    c_answer(&t, 0, "second");
+    c_answer(&t, 0, "first");
     c_closed(&t, 0, 1000, "client");
     wr_check_result_t r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
     FAILS(r, &t, 4, 0);
@@ -1470,14 +1478,13 @@ Test(check, no_lost_answers_and_rejections_pass)
        "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
        "\"error_message\",\"error\":\"NOT_READY\",\"correlation_id\":"
        "\"full\"");
-    c_recv(&t, 0, "agent_started", "early");
-    c_recv(&t, 0, "agent_completed", "early");
+    c_answer(&t, 0, "early");
     c_send(&t, 0, "bad"); /* answered FORMAT_ERROR, without its id */
     cl(&t, 0,
        "\"event\":\"client.recv\",\"type\":\"info\",\"msg_type\":"
        "\"error_message\",\"error\":\"FORMAT_ERROR\"");
     c_send(&t, 0, "late");
-    c_recv(&t, 0, "agent_completed", "late");
+    c_answer(&t, 0, "late");
     c_closed(&t, 0, 1000, "client");
     /* A refused duplicate's message is not owed a reply. */
     c_connect(&t, 1, "s", "valid");
@@ -1506,7 +1513,7 @@ Test(check, no_lost_bound_applies)
     c_welcome(&t, 0, "s");
     c_send(&t, 0, "slow");
     wait_ms(&t, 500);
-    c_recv(&t, 0, "agent_completed", "slow");
+    c_answer(&t, 0, "slow");
     wr_history_sort(t.h);
     wr_check_run(WSR_CHECK_NO_LOST_MESSAGES, t.h, &bounded, &r);
     VERDICT(r, WR_FAIL);
@@ -1529,9 +1536,9 @@ static void only_first_answered(tb_t *t, bool all_answered)
     c_welcome(t, 0, "s0");
     c_send(t, 0, "m1");
     c_send(t, 0, "m2");
-    c_recv(t, 0, "agent_completed", "m1");
+    c_answer(t, 0, "m1");
     if (all_answered) {
-        c_recv(t, 0, "agent_completed", "m2");
+        c_answer(t, 0, "m2");
         cl(t, 0, "\"event\":\"client.expect\",\"type\":\"ok\","
                  "\"msg_type\":\"agent_completed\"");
     } else {
@@ -1780,8 +1787,7 @@ Test(check, correct_run_with_clients_passes_everything)
     c_probe(&t, 0, "ghost", false, false);
     c_send(&t, 0, "c1");
     gw_message(&t, 1, "alice", "c1", "PROCESSING_READY");
-    c_recv(&t, 0, "agent_started", "c1");
-    c_recv(&t, 0, "agent_completed", "c1");
+    c_answer(&t, 0, "c1");
     c_closed(&t, 0, 1000, "client");
     cl(&t, 0, "\"event\":\"client.finished\",\"type\":\"info\",\"count\":7,"
               "\"failed\":0");
@@ -1964,4 +1970,79 @@ Test(check, real_crash_trace_with_exit)
     wr_check_run(WSR_CHECK_REGISTRY_LEAK, h, &opts, &r);
     VERDICT(r, WR_UNKNOWN);
     wr_history_free(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* The answer's shape: the welcome first, the five events in order      */
+/* ------------------------------------------------------------------ */
+
+Test(check, identity_an_answer_before_the_welcome_fails)
+{
+    tb_t t = tb_new(), u = tb_new();
+    wr_check_result_t r;
+
+    /* A message sent before ready, answered before the welcome. */
+    c_connect(&t, 0, "s", "valid");
+    c_send(&t, 0, "early");
+    c_recv(&t, 0, "agent_started", "early");
+    c_welcome(&t, 0, "s");
+    r = run(&t, WSR_CHECK_IDENTITY);
+    FAILS(r, &t, 2, 0);
+    cr_assert(not(zero(ptr, strstr(r.summary, "before its welcome"))), "%s",
+              r.summary);
+    /* The same answered after the welcome, and a pong before it (a ping
+     * is answered at any time): both fine. */
+    c_connect(&u, 0, "s", "valid");
+    c_send(&u, 0, "early");
+    c_recv(&u, 0, "pong", "p1");
+    c_welcome(&u, 0, "s");
+    c_answer(&u, 0, "early");
+    r = run(&u, WSR_CHECK_IDENTITY);
+    PASSES(r);
+    wr_history_free(t.h);
+    wr_history_free(u.h);
+}
+
+Test(check, no_lost_an_answer_out_of_the_model_order_fails)
+{
+    static const char *const swapped[] = {"agent_started", "tool_executing",
+                                          "agent_thinking", "tool_completed",
+                                          "agent_completed"};
+    tb_t t = tb_new(), u = tb_new(), v = tb_new();
+    wr_check_result_t r;
+
+    c_connect(&t, 0, "s", "valid");
+    c_welcome(&t, 0, "s");
+    c_send(&t, 0, "m");
+    for (int k = 0; k < 5; k++)
+        c_recv(&t, 0, swapped[k], "m");
+    c_closed(&t, 0, 1000, "client");
+    r = run(&t, WSR_CHECK_NO_LOST_MESSAGES);
+    VERDICT(r, WR_FAIL);
+    cr_assert(not(zero(ptr, strstr(r.summary, "got tool_executing for 'm' "
+                                              "after agent_started"))),
+              "%s", r.summary);
+    /* An event after the answer ended (one answer, completed twice). */
+    c_connect(&u, 0, "s", "valid");
+    c_welcome(&u, 0, "s");
+    c_send(&u, 0, "m");
+    c_answer(&u, 0, "m");
+    c_recv(&u, 0, "agent_completed", "m");
+    c_closed(&u, 0, 1000, "client");
+    r = run(&u, WSR_CHECK_NO_LOST_MESSAGES);
+    VERDICT(r, WR_FAIL);
+    /* Two messages with one correlation id, answered one after the
+     * other: in order. */
+    c_connect(&v, 0, "s", "valid");
+    c_welcome(&v, 0, "s");
+    c_send(&v, 0, "m");
+    c_send(&v, 0, "m");
+    c_answer(&v, 0, "m");
+    c_answer(&v, 0, "m");
+    c_closed(&v, 0, 1000, "client");
+    r = run(&v, WSR_CHECK_NO_LOST_MESSAGES);
+    PASSES(r);
+    wr_history_free(t.h);
+    wr_history_free(u.h);
+    wr_history_free(v.h);
 }
