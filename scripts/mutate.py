@@ -572,6 +572,10 @@ def parse_args(argv):
                         "a finding that replays on the mutant and passes on "
                         "the unmutated gateway kills it, in a score of its "
                         "own (default 0: no exploration)")
+    p.add_argument("--explore-chaos", action="store_true",
+                   help="explore with client chaos too (wsrace explore "
+                        "--chaos: closes, reconnects, early bursts and "
+                        "probes at random points of each iteration)")
     p.add_argument("--no-unit", action="store_true",
                    help="do not build and run the gateway's unit tests of "
                         "each mutant (a measure of their own)")
@@ -827,10 +831,12 @@ def main(argv):
             "unit_tests": [u["name"] for u in opts.unit_tests],
             "explore_budget_s": opts.explore or None,
             "explore_command": "%s explore --target GATEWAY --inject none "
-                               "--seed %d --budget %g --jobs 2 --no-shrink "
+                               "--seed %d --budget %g --no-shrink%s "
                                "--report-dir TMP scenarios/*.yaml" % (
                                    shown(opts.harness, opts.root), opts.seed,
-                                   opts.explore) if opts.explore else None,
+                                   opts.explore, " --chaos" if
+                                   opts.explore_chaos else "")
+                               if opts.explore else None,
             "seconds": round(time.monotonic() - t_start, 1),
         }
         where = write_reports(opts, results, control, meta, base)

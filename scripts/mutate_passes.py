@@ -97,8 +97,8 @@ def explore(opts, runner, gateway, name, base, confirm=True):
     os.makedirs(rdir, exist_ok=True)
     argv = [opts.harness, "explore", "--target", gateway, "--inject", "none",
             "--seed", str(opts.seed), "--budget", "%g" % opts.explore,
-            "--jobs", "2", "--no-shrink", "--report-dir", rdir
-            ] + opts.scenarios
+            "--no-shrink", "--report-dir", rdir
+            ] + (["--chaos"] if opts.explore_chaos else []) + opts.scenarios
     # Past the budget the iterations under way end (each within its
     # scenario's timeout) and the report is written.
     rc, took = runner.timed(argv, int(opts.explore) + opts.timeout, out,
