@@ -535,6 +535,41 @@ static void machine_field(gw_conn_t *c, const char *key, json_t *o)
         json_string(wsr_coord_phase_name(gw_coord_phase(c->coord))));
 }
 
+/* Whether a welcomed connection's machine is gone from the registry
+ * under its key (in a cluster: its lease ran out while its instance
+ * stalled, and the session may have moved). No ready step comes again
+ * for it. `lock` held. */
+static bool machine_gone_locked(gw_conn_t *c, const char *key)
+{
+    wsr_state_t st;
+
+    return gw_registry_state(c->registry, key, c->id, &st) != 0;
+}
+
+/* Refuses m, the head of the queue, visibly (NOT_READY with its
+ * correlation id) instead of parking it for a ready step that will not
+ * come: a message the gateway took is answered or refused, never left
+ * waiting. `lock` held. */
+static void reject_gone_locked(gw_conn_t *c, inmsg_t *m, const char *key)
+{
+    c->in_head = m->next;
+    if (!c->in_head)
+        c->in_tail = NULL;
+    c->in_len--;
+    gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
+                   "{s:s,s:s?,s:s}", "error", GW_ERR_NOT_READY,
+                   "correlation_id", m->correlation_id, "reason",
+                   "the connection's machine is no longer registered");
+    push_frame_locked(c, gw_proto_error(GW_ERR_NOT_READY,
+                                        "not ready for messages: this "
+                                        "connection's session is no longer "
+                                        "registered here",
+                                        m->correlation_id));
+    free(m->correlation_id);
+    free(m->content);
+    free(m);
+}
+
 static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
 {
     gw_trace_t *tr = c->gw->trace;
@@ -581,6 +616,12 @@ static void processor_job(void *arg)
         memcpy(key, c->key, sizeof(key));
         m = c->in_head;
         ready = gate_locked(c, m);
+        if (!ready && c->welcomed && machine_gone_locked(c, key)) {
+            reject_gone_locked(c, m, key);
+            pthread_mutex_unlock(&c->lock);
+            wake(c);
+            continue;
+        }
         if (!ready) {
             /* Parked: the ready step kicks the processor again. */
             c->processing = false;
