@@ -143,15 +143,28 @@ void wr_history_sort(wr_history_t *h)
     }
     qsort(gw, ngw, sizeof(*gw), order_cmp);
     qsort(other, nother, sizeof(*other), order_cmp);
-    if (wr__history_chains(h) > 1)
-        merge_chains(view, gw, ngw, wr__history_chains(h));
+    for (size_t n = 0; n < ngw; n++)
+        gw[n].key = view[gw[n].index].ns;
+    if (wr__history_chains(h) > 1 &&
+        merge_chains(view, gw, ngw, wr__history_chains(h))) {
+        /* In a cluster an event's ns is when its instance wrote it, which
+         * can be long after what it records happened: an instance stopped
+         * between an operation's round trip and its trace line writes the
+         * line when it runs again, yet Redis applied the operation before
+         * every later one. An event then happened no later than any event
+         * after it in the merged order: its time for the merge below is
+         * the least ns from it on, so the clients' events of the stall do
+         * not come before what the registry had already done. */
+        for (size_t n = ngw; n-- > 1;)
+            if (gw[n].key < gw[n - 1].key)
+                gw[n - 1].key = gw[n].key;
+    }
     /* Two-way merge on ns: gateway events never pass each other, and on a
      * tie the gateway event goes first (a client sees a gateway action only
      * after it happened). from[k] is the add-order index of the event that
      * goes to position k. */
     while (i < ngw || j < nother) {
-        bool take_gw =
-            j == nother || (i < ngw && view[gw[i].index].ns <= other[j].key);
+        bool take_gw = j == nother || (i < ngw && gw[i].key <= other[j].key);
 
         from[k++] = take_gw ? gw[i++].index : other[j++].index;
     }

@@ -755,3 +755,35 @@ Test(history, big_first_record_then_growing_blocks)
     free(text);
     wr_history_free(h);
 }
+
+/* An instance stopped between an operation's round trip and its trace
+ * line writes the line late (ns 100), though Redis applied the operation
+ * (rseq 2) before the other instance's expiry (rseq 3, ns 50). A client's
+ * event at ns 60 comes after both: by then the registry had done them. */
+Test(history, a_stalled_instance_late_line_does_not_hold_back_the_cluster)
+{
+    char *a = temp_path("stall-0.jsonl"), *b = temp_path("stall-1.jsonl");
+    static const char *const want[] = {"a1", "a2", "b3", "client.probe"};
+    wr_history_t *h = fresh();
+
+    write_file(a, "{\"seq\":1,\"ns\":10,\"instance\":0,\"event\":\"a1\","
+                  "\"rseq\":1}\n"
+                  "{\"seq\":2,\"ns\":100,\"instance\":0,\"event\":\"a2\","
+                  "\"rseq\":2}\n");
+    write_file(b, "{\"seq\":1,\"ns\":50,\"instance\":1,\"event\":\"b3\","
+                  "\"rseq\":3}\n");
+    cr_assert(eq(long, wr_history_load_trace(h, a, NULL), 2));
+    cr_assert(eq(long, wr_history_load_trace(h, b, NULL), 1));
+    add(h, WR_SRC_CLIENT, "{\"ns\":60,\"event\":\"client.probe\",\"client\":0}");
+    wr_history_sort(h);
+    cr_assert(eq(sz, wr_history_len(h), 4));
+    for (size_t i = 0; i < 4; i++)
+        cr_assert(eq(str, (char *)wr_history_at(h, i)->event,
+                     (char *)want[i]),
+                  "position %zu", i);
+    wr_history_free(h);
+    remove_tree(a);
+    remove_tree(b);
+    free(a);
+    free(b);
+}
