@@ -98,6 +98,10 @@ typedef struct {
     bool closing;   /* we asked to close */
     bool finished;  /* every step done */
     int peer_close; /* code of the peer's close frame, 0: none */
+    /* Its reason text, when it gave one (heap, rare). lws 4.1.6's client
+     * hands over codes 1012-1015 (1013 "try again later" among them) as
+     * 1002 but keeps the reason, which then says what was meant. */
+    char *peer_reason;
     int last_close; /* code the connection ended with, 0: open */
     char *rx;       /* partial frame */
     size_t rx_len;
@@ -475,6 +479,25 @@ static void client_finished(client_t *c)
     }
 }
 
+/* A client that gives up its steps from step `from` on (a chaos close
+ * without a reconnect) leaves the barriers it would have reached: each
+ * counts as arrived, so the clients still running are not held for it. */
+static void leave_barriers(client_t *c, size_t from)
+{
+    engine_t *e = c->w->e;
+
+    for (size_t k = from; k < c->grp->nsteps; k++) {
+        const wr_step_t *s = &c->grp->steps[k];
+        barrier_t *b;
+
+        if (s->kind != WR_STEP_BARRIER || (b = find_barrier(e, s->name)) == NULL)
+            continue;
+        if (atomic_fetch_add(&b->arrived, 1) + 1 >= b->expected &&
+            !atomic_exchange(&b->released, 1))
+            wake_all(e);
+    }
+}
+
 /* Advances this worker's clients whose barrier has been released. */
 static void on_wake(worker_t *w)
 {
@@ -553,6 +576,8 @@ static void start_connect(client_t *c, const wr_step_t *s)
     ci.userdata = c;
     ci.pwsi = &c->wsi;
     c->peer_close = 0;
+    free(c->peer_reason);
+    c->peer_reason = NULL;
     c->last_close = 0;
     c->closing = false;
     c->connecting = true;
@@ -755,6 +780,7 @@ static void chaos_close_timeout_cb(wr_timer_t *t)
     record(c, "client.abandoned", "info",
            json_pack("{s:i,s:s,s:s}", "step", (int)c->step, "why", "chaos",
                      "error", "close timeout"));
+    leave_barriers(c, c->step);
     c->step = c->grp->nsteps;
     client_finished(c);
 }
@@ -818,6 +844,7 @@ static void chaos_after_close(client_t *c)
     c->waiting = false;
     record(c, "client.abandoned", "info",
            json_pack("{s:i,s:s}", "step", (int)c->step, "why", "chaos"));
+    leave_barriers(c, c->step);
     c->step = c->grp->nsteps;
     client_finished(c);
 }
@@ -1111,14 +1138,19 @@ static void on_gone(client_t *c, const char *by, const char *error)
     if (--c->w->open <= 0 && c->w->closing_phase)
         wr_loop_break(c->w->loop); /* the last one this worker had */
     if (was_open) {
+        json_t *o;
+
         c->last_close = c->peer_close ? c->peer_close
                         : c->closing  ? 1000
                                       : 1006;
-        record(c, "client.closed", "info",
-               json_pack("{s:i,s:s}", "code", c->last_close, "by",
-                         c->peer_close ? "peer"
-                         : c->closing  ? "client"
-                                       : "transport"));
+        o = json_pack("{s:i,s:s}", "code", c->last_close, "by",
+                      c->peer_close ? "peer"
+                      : c->closing  ? "client"
+                                    : "transport");
+        if (o != NULL && c->peer_reason != NULL) /* not UTF-8: left out */
+            json_object_set_new_nocheck(o, "reason",
+                                        json_string(c->peer_reason));
+        record(c, "client.closed", "info", o);
     } else {
         c->last_close = -1;
         c->w->st.connect_errors++;
@@ -1270,6 +1302,10 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason,
                 ((unsigned char *)in)[0] << 8 | ((unsigned char *)in)[1];
         else
             c->peer_close = 1005;
+        if (len > 2 && len <= 125) { /* a control frame's bound */
+            free(c->peer_reason);
+            c->peer_reason = strndup((const char *)in + 2, len - 2);
+        }
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
         if (c != NULL && (c->connecting || c->open)) {
@@ -1506,6 +1542,44 @@ static void setup_chaos(const engine_t *e, client_t *c)
             (int)(next_rand(&c->chaos_rng) % (uint64_t)(ch->burst + 1));
 }
 
+static int by_session(const void *a, const void *b)
+{
+    return strcmp((*(client_t *const *)a)->session,
+                  (*(client_t *const *)b)->session);
+}
+
+/* A client whose session another client of the scenario asks for too
+ * does not reconnect by chaos: the other's hold of it is the scenario's
+ * own (a successor, a duplicate), so the reconnect would be refused
+ * rightly and fail steps the scenario never meant to race. It gives up
+ * its steps after the chaos close instead. */
+static int unshare_reconnects(engine_t *e)
+{
+    client_t **v;
+    size_t n = 0;
+
+    for (size_t k = 0; k < e->nclients; k++)
+        n += e->clients[k].chaos_reconnect;
+    if (n == 0)
+        return 0;
+    if ((v = malloc(e->nclients * sizeof(*v))) == NULL)
+        return -ENOMEM;
+    for (size_t k = 0; k < e->nclients; k++)
+        v[k] = &e->clients[k];
+    qsort(v, e->nclients, sizeof(*v), by_session);
+    for (size_t k = 0; k < e->nclients; k++) {
+        client_t *c = v[k];
+
+        if (c->chaos_reconnect && c->session[0] != '\0' &&
+            ((k > 0 && strcmp(v[k - 1]->session, c->session) == 0) ||
+             (k + 1 < e->nclients &&
+              strcmp(v[k + 1]->session, c->session) == 0)))
+            c->chaos_reconnect = false;
+    }
+    free(v);
+    return 0;
+}
+
 static int setup_clients(engine_t *e)
 {
     const wr_scenario_t *sc = e->o->scenario;
@@ -1557,6 +1631,10 @@ static int setup_clients(engine_t *e)
                 return -ENOMEM;
             }
         }
+    }
+    if (unshare_reconnects(e) != 0) {
+        free(order);
+        return -ENOMEM;
     }
     /* Seeded shuffle: which thread each client lands on and, within a
      * thread, the order in which clients start. */
@@ -1630,6 +1708,7 @@ static void release_clients(engine_t *e)
         free(c->session);
         free(c->token);
         free(c->rx);
+        free(c->peer_reason);
         json_decref(c->inbox);
         drop_outgoing(c);
         pending_clear(c);
