@@ -198,8 +198,8 @@ typedef struct {
     const wr_event_t *welcome;     /* client.recv connection_established */
     const wr_event_t *close_req;   /* client.close invoke */
     const wr_event_t *closed;      /* client.closed */
-    const wr_event_t *refusal;     /* error_message DUPLICATE_SESSION or
-                                      AUTH_FAILED */
+    const wr_event_t *refusal;     /* error_message DUPLICATE_SESSION,
+                                      AUTH_FAILED or OVERLOADED */
     const char *session;           /* asked for (connect key) */
     const char *key;               /* given (welcome connection_id) */
 } cconn_t;

@@ -557,7 +557,8 @@ void wr__check_clients_build(clients_t *cl, const wr_history_t *h)
         } else if (wr__check_is(ev, "client.recv") &&
                    wr__check_eq(ev->msg_type, "error_message") &&
                    (wr__check_eq(ev->error, "DUPLICATE_SESSION") ||
-                    wr__check_eq(ev->error, "AUTH_FAILED"))) {
+                    wr__check_eq(ev->error, "AUTH_FAILED") ||
+                    wr__check_eq(ev->error, "OVERLOADED"))) {
             if (c->refusal == NULL)
                 c->refusal = ev;
         } else if (wr__check_is(ev, "client.close") &&

@@ -481,6 +481,8 @@ int wr_target_gateway_args(wr_argv_t *a, const wr_scenario_t *s,
         rc = wr_argv_push_int(a, "--service-latency", g->service_latency_ms);
     if (rc == 0 && g->max_queue > 0)
         rc = wr_argv_push_int(a, "--max-queue", g->max_queue);
+    if (rc == 0 && g->max_connections > 0)
+        rc = wr_argv_push_int(a, "--max-connections", g->max_connections);
     if (rc == 0 && g->max_message > 0)
         rc = wr_argv_push_int(a, "--max-message", g->max_message);
     return rc ? rc : wr_argv_push_int(a, "--seed", (long long)seed);

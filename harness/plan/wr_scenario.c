@@ -721,12 +721,13 @@ static int parse_gateway(wr__yaml_ctx_t *c, struct fy_node *n,
         INSTANCES,
         REGISTRY,
         TTL,
+        CONNS,
         N
     };
     static const char *const names[N] = {
         "inject",      "sync",      "workers",  "service_latency_ms",
         "max_queue",   "max_message", "instances", "registry",
-        "registry_ttl_ms"};
+        "registry_ttl_ms", "max_connections"};
     struct fy_node *keys[N], *vals[N];
     char buf[96];
     int rc;
@@ -758,6 +759,11 @@ static int parse_gateway(wr__yaml_ctx_t *c, struct fy_node *n,
     if (keys[MESSAGE] != NULL &&
         (rc = wr__yaml_get_int(c, vals[MESSAGE], "max_message", MIN_MAX_MESSAGE,
                                INT_MAX, &o->max_message)) < 0)
+        return rc;
+    if (keys[CONNS] != NULL &&
+        (rc = wr__yaml_get_int(c, vals[CONNS], "max_connections", 1,
+                               WR_SCENARIO_CLIENTS_MAX,
+                               &o->max_connections)) < 0)
         return rc;
     if (keys[REGISTRY] != NULL) {
         const char *v = wr__yaml_is_scalar(vals[REGISTRY])

@@ -94,6 +94,7 @@ typedef struct {
     int service_latency_ms; /* -1: default */
     int max_queue;          /* 0: default */
     int max_message;        /* 0: default */
+    int max_connections;    /* 0: default; more are closed with 1013 */
     int instances;          /* gateway instances, 1 unless a cluster */
     wr_registry_kind_t registry;
     int registry_ttl_ms; /* 0: the gateway's default */

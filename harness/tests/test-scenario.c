@@ -105,6 +105,7 @@ Test(scenario, full_file_reads_every_top_level_key)
     cr_assert(eq(int, s->gateway.workers, 4));
     cr_assert(eq(int, s->gateway.service_latency_ms, 0));
     cr_assert(eq(int, s->gateway.max_queue, 8));
+    cr_assert(eq(int, s->gateway.max_connections, 40));
     cr_assert(eq(int, s->gateway.max_message, 4096));
     cr_assert(eq(uint, s->checks,
                  (1u << WSR_CHECK_DUPLICATE_REGISTRATION) |
@@ -286,6 +287,7 @@ Test(scenario, minimal_file_gets_every_default)
     cr_assert(eq(int, s->gateway.workers, 0));
     cr_assert(eq(int, s->gateway.service_latency_ms, -1));
     cr_assert(eq(int, s->gateway.max_queue, 0));
+    cr_assert(eq(int, s->gateway.max_connections, 0));
     cr_assert(eq(int, s->gateway.max_message, 0));
     cr_assert(eq(uint, s->checks, WSR_CHECKS_ALL));
     cr_assert(eq(int, s->ready_timeout_ms, 5000));
