@@ -38,7 +38,7 @@ static int order_cmp(const void *a, const void *b)
  * order, and a registry operation (rseq) only once every operation before
  * it in the cluster's order is placed, so that the history replays the
  * registry as Redis applied it; a reading of the registry (rafter) comes
- * after the operations it saw. Within one trace rseq only grows (the
+ * after the operations it saw and before the ones it did not. Within one trace rseq only grows (the
  * instance holds its lock across an operation and its event); should it
  * not, ns decides. Returns false when out of memory (gw unchanged). */
 static bool merge_chains(const wr_event_t *view, order_t *gw, size_t ngw,
@@ -74,7 +74,7 @@ static bool merge_chains(const wr_event_t *view, order_t *gw, size_t ngw,
     }
     while (k < ngw) {
         uint64_t least = 0;
-        int best = -1, any = -1;
+        int best = -1, any = -1, due = -1;
 
         for (unsigned c = 0; c < chains; c++)
             if (head[c] < end[c] && next[head[c]] != 0 &&
@@ -88,6 +88,11 @@ static bool merge_chains(const wr_event_t *view, order_t *gw, size_t ngw,
             e = &view[gw[head[c]].index];
             if (any < 0 || e->ns < view[gw[head[any]].index].ns)
                 any = (int)c;
+            /* A reading that did not see operation `least` was made
+             * before it: it goes first, whatever the clocks say. */
+            if (e->rafter != 0 && least != 0 && e->rafter < least &&
+                (due < 0 || e->ns < view[gw[head[due]].index].ns))
+                due = (int)c;
             if (e->rseq != 0 && e->rseq != least)
                 continue;
             /* A reading made after operation rafter follows it. */
@@ -96,6 +101,8 @@ static bool merge_chains(const wr_event_t *view, order_t *gw, size_t ngw,
             if (best < 0 || e->ns < view[gw[head[best]].index].ns)
                 best = (int)c;
         }
+        if (due >= 0)
+            best = due;
         if (best < 0)
             best = any; /* an order the traces contradict: by time */
         out[k++] = gw[head[best]++];

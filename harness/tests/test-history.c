@@ -787,3 +787,32 @@ Test(history, a_stalled_instance_late_line_does_not_hold_back_the_cluster)
     free(a);
     free(b);
 }
+
+/* A reading that saw operations up to rseq 1 goes before operation 2,
+ * though its line's time is later (the two instances' lines were written
+ * in the other order). */
+Test(history, a_reading_goes_before_the_operation_it_did_not_see)
+{
+    char *a = temp_path("read-0.jsonl"), *b = temp_path("read-1.jsonl");
+    static const char *const want[] = {"op1", "read", "op2"};
+    wr_history_t *h = fresh();
+
+    write_file(a, "{\"seq\":1,\"ns\":10,\"instance\":0,\"event\":\"op1\","
+                  "\"rseq\":1}\n"
+                  "{\"seq\":2,\"ns\":20,\"instance\":0,\"event\":\"op2\","
+                  "\"rseq\":2}\n");
+    write_file(b, "{\"seq\":1,\"ns\":21,\"instance\":1,\"event\":\"read\","
+                  "\"rafter\":1}\n");
+    cr_assert(eq(long, wr_history_load_trace(h, a, NULL), 2));
+    cr_assert(eq(long, wr_history_load_trace(h, b, NULL), 1));
+    wr_history_sort(h);
+    for (size_t i = 0; i < 3; i++)
+        cr_assert(eq(str, (char *)wr_history_at(h, i)->event,
+                     (char *)want[i]),
+                  "position %zu", i);
+    wr_history_free(h);
+    remove_tree(a);
+    remove_tree(b);
+    free(a);
+    free(b);
+}
