@@ -726,12 +726,24 @@ static void drain_timeout_cb(wr_timer_t *t)
 /* Before a close (a close step, or the end of the steps): when the
  * gateway still owes answers on the open connection, waits for them, up
  * to the scenario's drain_ms. Returns whether it waits. */
+/* Whether a user_message with a correlation id waits in the outgoing
+ * queue: written before the close, it will be owed an answer too. */
+static bool queued_owed(const client_t *c)
+{
+    for (const out_msg_t *m = c->out_head; m != NULL; m = m->next)
+        if (m->correlation_id != NULL && m->msg_type != NULL &&
+            strcmp(m->msg_type, "user_message") == 0)
+            return true;
+    return false;
+}
+
 static bool start_drain(client_t *c)
 {
     engine_t *e = c->w->e;
     int ms = e->o->scenario->drain_ms;
 
-    if (!c->open || c->npending == 0 || ms <= 0 || c->drained_step == c->step)
+    if (!c->open || (c->npending == 0 && !queued_owed(c)) || ms <= 0 ||
+        c->drained_step == c->step)
         return false;
     c->draining = true;
     c->waiting = true;
@@ -1116,7 +1128,9 @@ static void on_message(client_t *c, const char *text, size_t len)
         json_array_append_new(c->inbox, m);
     else
         json_decref(m); /* no step left can take it: keep no copy */
-    if (!c->waiting || c->step >= c->grp->nsteps)
+    /* A client waiting for its chaos close to complete waits for that,
+     * not for its step: the message stays in the inbox. */
+    if (!c->waiting || c->chaos_closing || c->step >= c->grp->nsteps)
         return;
     s = &c->grp->steps[c->step];
     if (s->kind == WR_STEP_EXPECT && take_match(c, s)) {

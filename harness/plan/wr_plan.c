@@ -304,7 +304,7 @@ int wr_plan_build(wr_run_t *run, const wr_plan_opts_t *o,
                              NULL);
                 c->repeat = r;
                 c->no_sync = o->no_sync;
-                if (o->chaos != NULL)
+                if (o->chaos != NULL && !scs[si]->chaos_off)
                     c->chaos = *o->chaos;
                 if (set_schedule(c, o) != 0) {
                     snprintf(err, errlen, "out of memory");

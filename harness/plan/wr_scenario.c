@@ -900,7 +900,7 @@ static int parse_chaos(wr__yaml_ctx_t *c, struct fy_node *n, wr_chaos_t *o)
     int rc;
 
     if (!wr__yaml_is_mapping(n))
-        return wr__yaml_fail(c, n, "'chaos' must be a mapping, got %s",
+        return wr__yaml_fail(c, n, "'chaos' must be a mapping or off, got %s",
                              wr__yaml_shown(n, buf, sizeof buf));
     if ((rc = wr__yaml_take_keys(c, n, "'chaos'", names, N, keys, vals)) < 0)
         return rc;
@@ -1021,7 +1021,11 @@ static int parse_root(wr__yaml_ctx_t *c, struct fy_node *root, wr_scenario_t *s)
         (rc = wr__yaml_get_int(c, vals[DRAIN], "drain_ms", 0, 600000,
                                &s->drain_ms)) < 0)
         return rc;
-    if (keys[CHAOS] != NULL && (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
+    if (keys[CHAOS] != NULL && wr__yaml_is_scalar(vals[CHAOS]) &&
+        strcmp(fy_node_get_scalar0(vals[CHAOS]), "off") == 0)
+        s->chaos_off = true;
+    else if (keys[CHAOS] != NULL &&
+             (rc = parse_chaos(c, vals[CHAOS], &s->chaos)) < 0)
         return rc;
     if (keys[SCHEDULE] != NULL &&
         (rc = parse_schedule(c, vals[SCHEDULE], &s->schedule)) < 0)

@@ -140,6 +140,9 @@ typedef struct {
                      the answers to its messages before it closes, default
                      2000 */
     wr_chaos_t chaos;
+    /* `chaos: off`: the scenario's promises are exact (a queue bound, a
+     * connection limit, a starved pool): --chaos leaves it without. */
+    bool chaos_off;
     /* A pinned schedule of the target's sync points (a shrunk case's):
      * kind NONE when there is none. Owned. */
     wr_schedule_t schedule;

@@ -158,7 +158,7 @@ static int prepare(explorer_t *x, long i, slot_t *s)
     snprintf(prefix, sizeof(prefix), "x%d-%06ld", shard, i + 1);
     wr_case_init(c, (size_t)i, t->scenario, &t->faults, seed, prefix);
     c->no_sync = t->no_sync;
-    if (o->chaos && !t->scenario->chaos.on)
+    if (o->chaos && !t->scenario->chaos.on && !t->scenario->chaos_off)
         c->chaos = WR_CHAOS_DEFAULT;
     c->controlled = true;
     c->sched.kind = o->strategy;

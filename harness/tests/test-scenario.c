@@ -945,3 +945,24 @@ Test(scenario, a_clusters_fault_needs_a_shared_registry)
     assert_error(err, "cl.yaml", "3:10", "'stale-presence' is a fault of a "
                                          "cluster");
 }
+
+/* `chaos: off` marks a scenario whose promises are exact: no chaos, and
+ * the flag that keeps --chaos away; any other scalar is refused. */
+Test(scenario, chaos_off_is_a_flag_and_other_scalars_are_refused)
+{
+    const char *base = "name: exact\ndescription: Exact counts.\n"
+                       "chaos: %s\nclients:\n  - steps: [connect]\n";
+    char text[512], err[1024] = "";
+    wr_scenario_t *s;
+
+    snprintf(text, sizeof text, base, "off");
+    s = wr_scenario_parse("off.yaml", text, err, sizeof err);
+    cr_assert(ne(ptr, s, NULL), "%s", err);
+    cr_assert(s->chaos_off);
+    cr_assert(not(s->chaos.on));
+    wr_scenario_free(s);
+    snprintf(text, sizeof text, base, "on");
+    s = wr_scenario_parse("on.yaml", text, err, sizeof err);
+    cr_assert(eq(ptr, s, NULL));
+    assert_error(err, "on.yaml", "3:8", "a mapping or off");
+}
