@@ -51,7 +51,7 @@ wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env)
         work[PATH_MAX + 16], odir[2 * PATH_MAX], sdir[2 * PATH_MAX],
         oid[300], sid[300], name[WR_SCENARIO_NAME_MAX + 1];
     wr_run_opts_t o = {0};
-    wr_shrink_opts_t so = {.budget_s = 60, .confirm = 5};
+    wr_shrink_opts_t so = {.budget_s = 60, .confirm = 10};
     wr_shrink_result_t res;
     wr_replay_t r;
     wr_args_t args;

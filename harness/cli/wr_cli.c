@@ -69,7 +69,7 @@ void wr_cli_usage(FILE *f)
         "  --keep-going   every finding in the budget, not the first only\n"
         "  --no-shrink    report findings unshrunk\n"
         "  --shrink-budget S  seconds per finding (default 60)\n"
-        "  --confirm N    replays of each shrunk case (default 5)\n"
+        "  --confirm N    replays of each shrunk case (default 10)\n"
         "  --shard I/N    explore seeds of shard I of N (CI jobs; merge)\n"
         "OPTIONS of run, matrix and explore:\n"
         "  --target PATH  gateway binary (default: next to wsrace)\n"
