@@ -409,3 +409,77 @@ Test(target, missing_binary_does_not_start)
     cr_assert(eq(int, (int)t.state, (int)WR_TARGET_NO_START));
     cr_assert(strstr(t.error, "/nonexistent/gateway") != NULL);
 }
+
+/* A client that gives up its steps by chaos (a close, no reconnect)
+ * leaves the barriers it would have reached: the client waiting there
+ * goes on at once instead of waiting the barrier out. Over eight seeds
+ * the close falls before the barrier at least once (it falls before a
+ * random step after the connect). */
+Test(engine, a_client_gone_by_chaos_leaves_its_barriers, .timeout = 60)
+{
+    int before = 0;
+
+    for (unsigned long long seed = 1; seed <= 8; seed++) {
+        fixture_t f = {0};
+        const wr_event_t *ok[2];
+
+        start_gateway(&f, NULL);
+        drive(&f,
+              "name: b\ndescription: d\n"
+              "chaos: {close_percent: 100, reconnect_percent: 0}\n"
+              "clients:\n"
+              "  - name: leaver\n    steps:\n      - connect\n"
+              "      - sleep: 20\n"
+              "      - barrier: {name: go, within: 3000}\n      - close\n"
+              "  - name: stayer\n    steps:\n"
+              "      - barrier: {name: go, within: 3000}\n",
+              seed, 0);
+        cr_assert(eq(sz, count(&f, "client.barrier", "fail", NULL, 0), 0),
+                  "seed %llu: a barrier timed out", seed);
+        cr_assert(ge(sz, count(&f, "client.barrier", "ok", ok, 2), 1));
+        cr_assert(eq(int, f.stats.steps_failed, 0));
+        before += count(&f, "client.abandoned", NULL, NULL, 0) > 0 &&
+                  count(&f, "client.barrier", "ok", NULL, 0) == 1;
+        cleanup(&f);
+    }
+    cr_assert(ge(int, before, 1), "no seed closed the leaver before the "
+                                  "barrier");
+}
+
+/* Chaos reconnects only a client whose session no other client asks
+ * for: two clients sharing one session never reconnect by chaos; a lone
+ * one does, on some seed. */
+Test(engine, chaos_reconnects_only_an_unshared_session, .timeout = 60)
+{
+    size_t shared = 0, lone = 0;
+
+    for (unsigned long long seed = 1; seed <= 6; seed++) {
+        fixture_t f = {0};
+
+        start_gateway(&f, NULL);
+        drive(&f,
+              "name: r\ndescription: d\n"
+              "chaos: {close_percent: 100, reconnect_percent: 100}\n"
+              "clients:\n"
+              "  - name: twins\n    count: 2\n    session: twin-{i}\n"
+              "    steps: [connect, {sleep: 20}, close]\n"
+              "  - name: pair\n    count: 2\n    session: same\n"
+              "    start_jitter_ms: 200\n"
+              "    steps: [connect, {sleep: 20}, close]\n",
+              seed, 0);
+        for (size_t i = 0; i < wr_history_len(f.history); i++) {
+            const wr_event_t *e = wr_history_at(f.history, i);
+
+            if (e->src != WR_SRC_CLIENT ||
+                strcmp(e->event, "client.reconnect") != 0)
+                continue;
+            if (e->key != NULL && strcmp(e->key, "same") == 0)
+                shared++;
+            else
+                lone++;
+        }
+        cleanup(&f);
+    }
+    cr_assert(eq(sz, shared, 0), "a client of a shared session reconnected");
+    cr_assert(ge(sz, lone, 1), "no client of its own session reconnected");
+}
