@@ -557,3 +557,29 @@ Test(conn, refused_connection_gets_its_close_without_a_handshake,
     close_conn(c);
     down();
 }
+
+/* A welcomed connection whose machine leaves the registry behind its back
+ * (in a cluster: its lease ran out while its instance stalled) refuses
+ * its next message NOT_READY, with the message's correlation id, instead
+ * of parking it for a ready step that will not come. */
+Test(conn, a_message_after_the_machine_is_gone_is_refused_not_parked,
+     .timeout = 10)
+{
+    up("", NULL);
+    gw_conn_t *c = open_conn("alice", "s-gone");
+    json_t *w = next_msg(c, 2000);
+    CHECK(wire_is_welcome(w, NULL));
+    json_decref(w);
+    cr_assert(eq(int, gw_registry_unregister(gw.registry, "s-gone", 0), 0));
+    send_message(c, "m-late");
+    json_t *m = next_msg(c, 2000);
+    cr_assert(not(eq(ptr, m, NULL)), "the message was parked: no answer");
+    cr_assert(eq(str, (char *)wire_error_code(m), "NOT_READY"));
+    cr_assert(eq(str,
+                 (char *)json_string_value(
+                     json_object_get(m, "correlation_id")),
+                 "m-late"));
+    json_decref(m);
+    close_conn(c);
+    down();
+}
