@@ -134,10 +134,11 @@ def first_finding(rdir):
         return None
     dirs = {c.get("id"): c.get("dir") for c in s.get("cases") or []}
     for f in (s.get("explore") or {}).get("findings") or []:
-        d = dirs.get(f.get("case_id"))
+        # summary.json names a finding's case "case" (plan/wr_explored.c).
+        d = dirs.get(f.get("case"))
         rp = os.path.join(rdir, "latest", d, "replay.json") if d else None
-        if rp and os.path.exists(rp):
-            return {"case": f["case_id"], "check": f.get("check"),
+        if rp and os.path.exists(rp) and not os.path.islink(rp):
+            return {"case": f["case"], "check": f.get("check"),
                     "replay": rp}
     return None
 

@@ -139,6 +139,15 @@ def t_injected():
     ok(f.get("confirm_runs") == 3 and f.get("confirmed") == 3,
        "the shrunk case failed the same check in each of its 3 replays",
        json.dumps(f)[:800])
+    # scripts/mutate reads the same report for its exploration column.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(
+        __file__)), "..", "..", "scripts"))
+    import mutate_passes
+    mf = mutate_passes.first_finding(rep)
+    ok(mf is not None and mf["check"] == "false_readiness" and
+       os.path.exists(mf["replay"]),
+       "scripts/mutate finds the finding and its replay.json in the report",
+       repr(mf))
     yaml = os.path.join(d, f.get("yaml", "missing"))
     text = open(yaml).read() if os.path.exists(yaml) else ""
     ok(text.startswith("# Shrunk by wsrace") and "exposes:" in text and
