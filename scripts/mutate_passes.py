@@ -85,18 +85,26 @@ def run_unit(runner, tests, build, name, logs):
 # ---------------------------------------------------------------------------
 
 
-def explore(opts, runner, gateway, name, base, confirm=True):
+def explore(opts, runner, gateway, name, base, confirm=True, seed=None):
     """Explores gateway with the shipped scenarios for opts.explore
     seconds. Returns {status: killed | survived | unconfirmed | error, rc,
-    seconds, finding, log, command}: killed when a finding's replay fails
-    the same way on gateway and passes on the unmutated one (unconfirmed
-    when it does not; survived when nothing was found). Without confirm (the
-    control's own exploration) a finding is left unconfirmed."""
-    rdir = os.path.join(base, "explore", name)
-    out = os.path.join(base, "logs", "explore-%s.log" % name)
+    seconds, finding, log, command, how}: killed when a finding's replay
+    fails the same way on gateway and passes on the unmutated one (how:
+    "replay"), or, when it does not replay, when a second exploration with
+    other seeds finds a failure on gateway again (how: "found again": a
+    race between two sync points, such as an unlocked queue, shows by
+    exploring, not by replaying one schedule; the unmutated gateway's own
+    exploration, run first, found nothing); unconfirmed otherwise;
+    survived when nothing was found. Without confirm (the control's own
+    exploration) a finding is left unconfirmed."""
+    rdir = os.path.join(base, "explore", name + ("" if seed is None else
+                                                 "-again"))
+    out = os.path.join(base, "logs", "explore-%s%s.log" % (
+        name, "" if seed is None else "-again"))
     os.makedirs(rdir, exist_ok=True)
     argv = [opts.harness, "explore", "--target", gateway, "--inject", "none",
-            "--seed", str(opts.seed), "--budget", "%g" % opts.explore,
+            "--seed", str(opts.seed if seed is None else seed),
+            "--budget", "%g" % opts.explore,
             "--no-shrink", "--report-dir", rdir
             ] + (["--chaos"] if opts.explore_chaos else []) + opts.scenarios
     # Past the budget the iterations under way end (each within its
@@ -120,6 +128,15 @@ def explore(opts, runner, gateway, name, base, confirm=True):
     res["finding"] = finding
     res["status"] = (confirm_finding(opts, runner, gateway, finding, name,
                                      base) if confirm else "unconfirmed")
+    res["how"] = "replay" if res["status"] == "killed" else None
+    if res["status"] == "unconfirmed" and confirm and seed is None:
+        # Seeds far from the first exploration's: disjoint iterations.
+        again = explore(opts, runner, gateway, name, base, confirm=False,
+                        seed=opts.seed + 1000003)
+        res["again"] = {k: again.get(k) for k in ("rc", "seconds", "finding",
+                                                  "log")}
+        if again.get("finding") is not None:
+            res["status"], res["how"] = "killed", "found again"
     return res
 
 

@@ -40,7 +40,9 @@ def explore_cell(r):
     if not x:
         return "-"
     if x["status"] == "killed":
-        return "KILLED (%s)" % (x["finding"] or {}).get("check", "?")
+        return "KILLED (%s%s)" % ((x["finding"] or {}).get("check", "?"),
+                                  ", found again" if x.get("how") ==
+                                  "found again" else "")
     return {"survived": "nothing", "unconfirmed": "unconfirmed",
             "error": "ERROR"}.get(x["status"], x["status"])
 
