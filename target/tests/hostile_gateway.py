@@ -190,7 +190,11 @@ def test_slow_consumer():
                     gw.trace_count("conn.slow_consumer") < sent and \
                     time.time() < until:
                 time.sleep(0.01)
-            if gw.health().get("slow_consumers_closed"):
+            # The trace, not /healthz: a round trip to a gateway under
+            # valgrind on a loaded machine can outlast the gateway's
+            # 5-second bound for a close nobody reads, and the close
+            # frame is then never written.
+            if gw.trace_count("conn.slow_consumer"):
                 closed = True
                 break
     except OSError:
