@@ -546,28 +546,20 @@ static bool machine_gone_locked(gw_conn_t *c, const char *key)
     return gw_registry_state(c->registry, key, c->id, &st) != 0;
 }
 
-/* Refuses m, the head of the queue, visibly (NOT_READY with its
+/* Refuses m, taken off the queue, visibly (NOT_READY with its
  * correlation id) instead of parking it for a ready step that will not
  * come: a message the gateway took is answered or refused, never left
- * waiting. `lock` held. */
-static void reject_gone_locked(gw_conn_t *c, inmsg_t *m, const char *key)
+ * waiting. */
+static void refuse_gone(gw_conn_t *c, const inmsg_t *m, const char *key)
 {
-    c->in_head = m->next;
-    if (!c->in_head)
-        c->in_tail = NULL;
-    c->in_len--;
     gw_trace_emitf(c->gw->trace, c->id, key, "message.rejected",
                    "{s:s,s:s?,s:s}", "error", GW_ERR_NOT_READY,
                    "correlation_id", m->correlation_id, "reason",
                    "the connection's machine is no longer registered");
-    push_frame_locked(c, gw_proto_error(GW_ERR_NOT_READY,
-                                        "not ready for messages: this "
-                                        "connection's session is no longer "
-                                        "registered here",
-                                        m->correlation_id));
-    free(m->correlation_id);
-    free(m->content);
-    free(m);
+    send_msg(c, gw_proto_error(GW_ERR_NOT_READY,
+                               "not ready for messages: this connection's "
+                               "session is no longer registered here",
+                               m->correlation_id));
 }
 
 static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
@@ -578,14 +570,14 @@ static void process_message(gw_conn_t *c, inmsg_t *m, const char *key)
     machine_field(c, key, f);
     gw_trace_emit(tr, c->id, key, "message.process", f);
     gw_registry_transition(c->registry, key, WSR_ST_PROCESSING, c->id);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < WSR_AGENT_EVENTS; i++) {
         json_t *data =
             json_pack("{s:s,s:i}", "user_id", c->user, "step", i + 1);
-        if (i == 4)
+        if (i == WSR_AGENT_EVENTS - 1)
             json_object_set_new(data, "result",
                                 json_sprintf("echo: %s", m->content));
         send_msg(c,
-                 gw_proto_message(gw_agent_events[i], data, m->correlation_id));
+                 gw_proto_message(wsr_agent_events[i], data, m->correlation_id));
     }
     gw_registry_transition(c->registry, key, WSR_ST_IDLE, c->id);
     gw_trace_emitf(tr, c->id, key, "message.done", "{s:s?}", "correlation_id",
@@ -599,7 +591,7 @@ static void processor_job(void *arg)
 
     for (;;) {
         inmsg_t *m;
-        bool ready;
+        bool ready, gone;
 
         pthread_mutex_lock(&c->lock);
         if (!c->in_head || c->closed) {
@@ -616,13 +608,8 @@ static void processor_job(void *arg)
         memcpy(key, c->key, sizeof(key));
         m = c->in_head;
         ready = gate_locked(c, m);
-        if (!ready && c->welcomed && machine_gone_locked(c, key)) {
-            reject_gone_locked(c, m, key);
-            pthread_mutex_unlock(&c->lock);
-            wake(c);
-            continue;
-        }
-        if (!ready) {
+        gone = !ready && c->welcomed && machine_gone_locked(c, key);
+        if (!ready && !gone) {
             /* Parked: the ready step kicks the processor again. */
             c->processing = false;
             pthread_mutex_unlock(&c->lock);
@@ -634,7 +621,10 @@ static void processor_job(void *arg)
         c->in_len--;
         pthread_mutex_unlock(&c->lock);
 
-        process_message(c, m, key);
+        if (gone)
+            refuse_gone(c, m, key);
+        else
+            process_message(c, m, key);
         free(m->correlation_id);
         free(m->content);
         free(m);

@@ -32,10 +32,6 @@
 #define GW_CLOSE_FORBIDDEN         4403 /* another user's session */
 #define GW_CLOSE_DUPLICATE_SESSION 4409
 
-/* The five agent events of one user_message, in order: the model's
- * (common/wsr_state.h). */
-#define gw_agent_events wsr_agent_events
-
 /* Serializes a server message. data is stolen (NULL: {}); correlation_id
  * may be NULL. Returns a malloc'd string, or NULL when out of memory. */
 char *gw_proto_message(const char *type, json_t *data,

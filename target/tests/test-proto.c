@@ -146,7 +146,7 @@ Test(proto, agent_events_in_design_order, .timeout = 10)
     };
 
     for (int i = 0; i < 5; i++)
-        cr_assert(eq(str, (char *)gw_agent_events[i], (char *)want[i]));
+        cr_assert(eq(str, (char *)wsr_agent_events[i], (char *)want[i]));
 }
 
 /* ------------------------------------------------------------------ */
