@@ -861,7 +861,7 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
     for (size_t i = 0; i < len && !oom; i++) {
         const wr_event_t *ev = wr_history_at(h, i);
         int a = wr__check_from_client(ev) ? cl->of[i] : -1;
-        int *v, k;
+        int *v, kind;
 
         if (a < 0)
             continue;
@@ -890,9 +890,9 @@ void wr__check_no_lost(const wr_history_t *h, const clients_t *cl,
         }
         if (!wr__check_is(ev, "client.recv"))
             continue;
-        k = wsr_agent_event_index(ev->msg_type);
-        if (ev->correlation_id != NULL && k >= 0 &&
-            !answer_in_order(ev, a, k, &order, r)) {
+        kind = wsr_agent_event_index(ev->msg_type);
+        if (ev->correlation_id != NULL && kind >= 0 &&
+            !answer_in_order(ev, a, kind, &order, r)) {
             oom = true;
             break;
         }
