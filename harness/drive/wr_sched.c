@@ -95,6 +95,8 @@ struct wr_sched {
     size_t capnamed;    /* slots of named (a power of two), 0: none */
     bool *used;         /* replay: steps released ahead of their turn */
     int64_t last_ns;    /* last arrival or release */
+    ino_t ino;          /* the socket file, to remove only our own */
+    dev_t dev;
     int64_t wait_since; /* replay: since when the next step is awaited */
     char **lines;       /* the run's events, JSON */
     size_t nlines, caplines;
@@ -735,18 +737,28 @@ int wr_sched_start(wr_sched_t **out, const char *path,
                    const wr_schedule_t *o)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char tmp[sizeof(sa.sun_path)];
     wr_sched_t *s;
     struct stat st;
+    bool bound = false;
     int rc;
 
     *out = NULL;
     if (strlen(path) >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode))
-            return -EEXIST;
-        unlink(path);
-    }
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+        return -EEXIST;
+    /* The socket is bound at a name of its own and renamed into place
+     * once it listens: a target that finds the file can connect (one that
+     * found a file nobody listened on would count this runner as gone and
+     * run uncontrolled until it retries), and the rename replaces an old
+     * socket file at once. A path too long for a suffix is bound as it
+     * is. */
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >=
+        sizeof(tmp))
+        snprintf(tmp, sizeof(tmp), "%s", path);
+    if (lstat(tmp, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(tmp); /* a socket file of a runner gone: nothing else */
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return -ENOMEM;
@@ -754,7 +766,7 @@ int wr_sched_start(wr_sched_t **out, const char *path,
     s->wake[0] = s->wake[1] = -1;
     pthread_mutex_init(&s->lock, NULL);
     snprintf(s->path, sizeof(s->path), "%s", path);
-    memcpy(sa.sun_path, path, strlen(path) + 1);
+    memcpy(sa.sun_path, tmp, strlen(tmp) + 1);
     if ((rc = set_opts(s, o)) != 0)
         goto fail;
     s->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -767,10 +779,18 @@ int wr_sched_start(wr_sched_t **out, const char *path,
 
         rc = bind(s->lfd, (struct sockaddr *)&sa, sizeof(sa));
         umask(old);
+        bound = rc == 0;
     }
-    if (rc != 0 || listen(s->lfd, MAX_TARGETS) != 0) {
+    if (rc != 0 || listen(s->lfd, MAX_TARGETS) != 0 ||
+        (strcmp(tmp, path) != 0 && rename(tmp, path) != 0)) {
         rc = -errno;
+        if (bound)
+            unlink(tmp);
         goto fail;
+    }
+    if (lstat(path, &st) == 0) {
+        s->ino = st.st_ino;
+        s->dev = st.st_dev;
     }
     if (pthread_create(&s->th, NULL, sched_main, s) != 0) {
         rc = -EAGAIN;
@@ -812,8 +832,17 @@ int wr_sched_restart(wr_sched_t *s, const wr_schedule_t *o)
 
 void wr_sched_stop(wr_sched_t *s)
 {
+    struct stat st;
+
     if (s == NULL)
         return;
+    /* The file goes before the socket closes, so that a target never
+     * finds a file nobody listens on; and only while it is still ours (a
+     * runner started since at the same path has renamed its own over
+     * it). */
+    if (lstat(s->path, &st) == 0 && st.st_ino == s->ino &&
+        st.st_dev == s->dev)
+        unlink(s->path);
     pthread_mutex_lock(&s->lock);
     while (s->nparked > 0)
         release_at(s, 0, "stop");
@@ -828,7 +857,6 @@ void wr_sched_stop(wr_sched_t *s)
     close(s->lfd);
     close(s->wake[0]);
     close(s->wake[1]);
-    unlink(s->path);
     for (size_t i = 0; i < s->nlines; i++)
         free(s->lines[i]);
     free(s->lines);
