@@ -153,6 +153,14 @@ wr_status_t wr_cmd_replay(int argc, char **argv, const wr_cli_env_t *env)
         printf("replay: %s\n", differ ? "the verdicts DIFFER from the "
                                         "recorded ones"
                                       : "the same verdicts recurred");
+        if (run.ncases == 1 && run.cases[0].controlled &&
+            run.cases[0].sched.kind == WR_SCHED_REPLAY)
+            /* Why a replay can differ: its schedule was not followed. */
+            printf("replay: schedule of %zu steps: %zu diverged (the "
+                   "arrival did not come in time), %zu went ahead of their "
+                   "turn\n",
+                   run.cases[0].sched.nsteps, run.cases[0].sched_diverged,
+                   run.cases[0].sched_ahead);
         st = differ ? WR_STATUS_UNEXPECTED : WR_STATUS_OK;
     }
     wr_run_free(&run);

@@ -59,6 +59,9 @@ typedef struct {
     wr_schedule_t sched;
     wr_schedule_t recorded;
     size_t sched_arrivals; /* arrivals the scheduler saw */
+    /* A replay: recorded steps whose arrival did not come in time (the
+     * run diverged there), and steps released ahead of their turn. */
+    size_t sched_diverged, sched_ahead;
     uint64_t interleaving; /* hash of the order of the releases */
 
     wr_target_state_t target_state;

@@ -264,14 +264,25 @@ static json_t *case_json(const wr_case_t *c)
     put(o, "as_expected", json_boolean(c->as_expected), &rc);
     put(o, "need_one", checks_list_json(c->need_one), &rc);
     put(o, "no_sync", json_boolean(c->no_sync), &rc);
-    if (c->controlled)
-        put(o, "schedule",
-            json_pack("{s:s,s:I,s:i,s:I,s:I}", "strategy",
-                      wr_sched_kind_name(c->sched.kind), "seed",
-                      (json_int_t)c->sched.seed, "depth", c->sched.depth,
-                      "arrivals", (json_int_t)c->sched_arrivals, "releases",
-                      (json_int_t)c->recorded.nsteps),
-            &rc);
+    if (c->controlled) {
+        json_t *sch = json_pack("{s:s,s:I,s:i,s:I,s:I}", "strategy",
+                                wr_sched_kind_name(c->sched.kind), "seed",
+                                (json_int_t)c->sched.seed, "depth",
+                                c->sched.depth, "arrivals",
+                                (json_int_t)c->sched_arrivals, "releases",
+                                (json_int_t)c->recorded.nsteps);
+
+        /* How closely a replay followed its schedule. */
+        if (sch != NULL && c->sched.kind == WR_SCHED_REPLAY) {
+            json_object_set_new(sch, "steps",
+                                json_integer((json_int_t)c->sched.nsteps));
+            json_object_set_new(sch, "diverged",
+                                json_integer((json_int_t)c->sched_diverged));
+            json_object_set_new(sch, "ahead",
+                                json_integer((json_int_t)c->sched_ahead));
+        }
+        put(o, "schedule", sch, &rc);
+    }
     if (c->chaos.on)
         put(o, "chaos",
             json_pack("{s:i,s:i,s:i,s:i}", "close_percent",

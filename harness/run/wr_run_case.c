@@ -554,6 +554,8 @@ static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
     c->recorded.expected = (int)st.arrivals;
     c->recorded.nsteps = wr_sched_schedule(s, &c->recorded.steps);
     c->sched_arrivals = st.arrivals;
+    c->sched_diverged = st.diverged;
+    c->sched_ahead = st.ahead;
     c->interleaving = wr_schedule_hash(&c->recorded);
 }
 
