@@ -43,6 +43,7 @@ enum {
     OPT_SCALE,
     OPT_WRAPPER,
     OPT_NO_SYNC,
+    OPT_EARLY,
     OPT_SHARD,
     OPT_JOBS,
     OPT_KEEP,
@@ -78,6 +79,7 @@ static const wr_opt_t options[] = {
     {"time-scale", OPT_SCALE, true},
     {"wrapper", OPT_WRAPPER, true},
     {"no-sync", OPT_NO_SYNC, false},
+    {"early-verdict", OPT_EARLY, false},
     {"shard", OPT_SHARD, true},
     {"jobs", OPT_JOBS, true},
     {"keep", OPT_KEEP, true},
@@ -291,6 +293,9 @@ static wr_status_t apply(cli_t *cli, const wr_opt_hit_t *h)
         return WR_STATUS_OK;
     case OPT_NO_SYNC:
         o->plan.no_sync = true;
+        return WR_STATUS_OK;
+    case OPT_EARLY:
+        o->early_verdict = true;
         return WR_STATUS_OK;
     case OPT_SHARD:
         if (!shard_arg(h->arg, &o->plan.shard_index, &o->plan.shard_count))

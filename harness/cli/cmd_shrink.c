@@ -43,7 +43,8 @@ static const char usage[] =
     "URL\n"
     "                     [--sync-control PATH]] [--budget SECONDS] "
     "[--confirm N]\n"
-    "                     [--check NAME] [--time-scale X]\n";
+    "                     [--check NAME] [--time-scale X] "
+    "[--early-verdict]\n";
 
 wr_status_t wr_cmd_shrink(int argc, char **argv, const wr_cli_env_t *env)
 {

@@ -26,9 +26,10 @@ void wr_cli_usage(FILE *f)
         "URL\n"
         "                  [--sync-control PATH]] [--time-scale X] "
         "[--wrapper CMD]\n"
+        "                  [--early-verdict]\n"
         "       wsrace shrink FILE [--budget S] [--confirm N] [--check NAME]\n"
         "                  [--report-dir DIR] [--target PATH | --url URL\n"
-        "                  [--sync-control PATH]]\n"
+        "                  [--sync-control PATH]] [--early-verdict]\n"
         "       wsrace diff OLD NEW\n"
         "       wsrace merge DIR... --out DIR [--baseline FILE]\n"
         "       wsrace check SCENARIO...\n"
@@ -88,6 +89,10 @@ void wr_cli_usage(FILE *f)
         "  --suppressions FILE  valgrind suppressions (default: the\n"
         "                 project's, for libwebsockets, OpenSSL and libc)\n"
         "  --no-sync      drop the scenarios' sync actions (race windows)\n"
+        "  --early-verdict  end each case at its first conclusive failure\n"
+        "                 (a safety check failing on what was seen so far);\n"
+        "                 checks that need the whole case are then not\n"
+        "                 judged\n"
         "  --chaos        client chaos (abrupt closes, reconnects, bursts,\n"
         "                 probes) in scenarios that have none\n"
         "  --sync-control PATH  with --url: listen at PATH for the\n"
@@ -219,6 +224,9 @@ bool wr_cli_replay_option(const char *cmd, const wr_opt_hit_t *h,
             *st = WR_STATUS_BAD_INPUT;
         }
         *scale_given = true;
+        return true;
+    case WR_REPLAY_OPT_EARLY:
+        o->early_verdict = true;
         return true;
     default:
         return false;

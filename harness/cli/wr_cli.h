@@ -61,6 +61,7 @@ enum {
     WR_REPLAY_OPT_URL,
     WR_REPLAY_OPT_SYNC,
     WR_REPLAY_OPT_SCALE,
+    WR_REPLAY_OPT_EARLY,
     WR_REPLAY_OPT__NEXT
 };
 
@@ -69,7 +70,8 @@ enum {
         {"target", WR_REPLAY_OPT_TARGET, true},                                \
         {"url", WR_REPLAY_OPT_URL, true},                                      \
         {"sync-control", WR_REPLAY_OPT_SYNC, true},                            \
-        {"time-scale", WR_REPLAY_OPT_SCALE, true}
+        {"time-scale", WR_REPLAY_OPT_SCALE, true},                             \
+        {"early-verdict", WR_REPLAY_OPT_EARLY, false}
 
 /* Takes one of the shared options h into *o (and *target_given /
  * *scale_given); true when h was one of them. A bad value sets *st to

@@ -12,8 +12,9 @@
  * Every step ends in bounded time: connect, expect, expect_close, barrier
  * and close have their `within`, sleep its length, probes an HTTP timeout,
  * and the scenario's timeout_ms bounds the whole run. A 20 ms tick on each
- * loop sees stop requests and the end of the closing phase, and checks the
- * step bounds of 500 ms or more (see set_bound()).
+ * loop (2 ms when an early verdict may end the run) sees stop requests and
+ * the end of the closing phase, and checks the step bounds of 500 ms or
+ * more (see set_bound()).
  *
  * Events are recorded per worker, without locks, into a history of the
  * worker's own in its compact form (a few bytes an event, no JSON text:
@@ -43,6 +44,7 @@
 #include "drive/wr_target.h"
 
 #define TICK_US          (20 * 1000)
+#define TICK_EARLY_US    (2 * 1000) /* when o->end may be set */
 #define BOUND_MIN_MS     500 /* step bounds this long are checked by the tick */
 #define AFTER_TIMEOUT_MS 250 /* a wait's bound once one of the client's ran
                                 out (wait_bound) */
@@ -237,7 +239,16 @@ static void record(client_t *c, const char *event, const char *type,
     wr_history_put_str(r, "user", c->user);
     wr_history_put_str(r, "group", c->grp->name);
     wr_history_put_int(r, "thread", c->w->idx);
-    wr_history_end(r); /* out of memory: the event is lost, as before */
+    if (wr_history_end(r) == 0 && c->w->e->o->tap != NULL) {
+        /* out of memory above: the event is lost, as before */
+        wr_event_t ev;
+        char *line = NULL;
+
+        if (wr_history_get(r, wr_history_len(r) - 1, &ev) == 0)
+            line = wr_event_line(&ev);
+        c->w->e->o->tap(c->w->e->o->tap_ctx, line);
+        free(line);
+    }
 }
 
 static void step_failed(client_t *c, const wr_step_t *s, const char *why)
@@ -1388,9 +1399,12 @@ static void check_end(worker_t *w)
     int64_t now = wr_now_ns();
 
     if (!atomic_load(&e->ending) &&
-        (now >= e->deadline || (e->o->stop && *e->o->stop))) {
+        (now >= e->deadline || (e->o->stop && *e->o->stop) ||
+         (e->o->end && atomic_load(e->o->end)))) {
         if (e->o->stop && *e->o->stop)
             w->st.aborted = true;
+        else if (e->o->end && atomic_load(e->o->end))
+            w->st.ended = true;
         else
             w->st.timed_out = true;
         atomic_store(&e->ending, 1);
@@ -1416,7 +1430,8 @@ static void tick_cb(wr_timer_t *t)
             c->bound_cb(&c->timer);
         }
     }
-    wr_timer_start(&w->tick, TICK_US, tick_cb);
+    wr_timer_start(&w->tick, w->e->o->end ? TICK_EARLY_US : TICK_US,
+                   tick_cb);
     check_end(w);
 }
 
@@ -1831,6 +1846,7 @@ int wr_engine_run(const wr_engine_opts_t *o, wr_history_t *h,
         st->steps_failed += w->st.steps_failed;
         st->timed_out |= w->st.timed_out;
         st->aborted |= w->st.aborted;
+        st->ended |= w->st.ended;
     }
     /* Connections first, then the events: each worker's are freed as
      * soon as the history has them. */

@@ -62,6 +62,13 @@ typedef struct {
     int threads;                 /* 0: enough for WR_ENGINE_PER_THREAD */
     double time_scale;           /* multiplies every timeout; 0 means 1 */
     atomic_int *stop; /* set (by a signal handler) to abort */
+    /* Set (by the early verdict's watcher) to end the run: the clients
+     * close as at the end of their steps. NULL: never. */
+    atomic_int *end;
+    /* Called with each client event's JSON line as it is recorded, on the
+     * service threads (the early verdict's watcher); NULL: none. */
+    void (*tap)(void *ctx, const char *line);
+    void *tap_ctx;
     /* Client-side chaos: NULL for the scenario's own `chaos` block. */
     const wr_chaos_t *chaos;
 } wr_engine_opts_t;
@@ -75,6 +82,7 @@ typedef struct {
     int threads;        /* service threads used */
     bool timed_out;     /* the scenario's timeout_ms ended the run */
     bool aborted;       /* *stop was set */
+    bool ended;         /* *end was set */
     int64_t start_ns, end_ns;
 } wr_engine_stats_t;
 

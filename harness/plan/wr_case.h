@@ -59,9 +59,9 @@ typedef struct {
     wr_schedule_t sched;
     wr_schedule_t recorded;
     size_t sched_arrivals; /* arrivals the scheduler saw */
-    /* A replay: recorded steps whose arrival did not come in time (the
-     * run diverged there), and steps released ahead of their turn. */
-    size_t sched_diverged, sched_ahead;
+    /* A replay: its steps, those whose arrival did not come in time (the
+     * run diverged there), and those released ahead of their turn. */
+    size_t sched_steps, sched_diverged, sched_ahead;
     uint64_t interleaving; /* hash of the order of the releases */
 
     wr_target_state_t target_state;
@@ -76,6 +76,14 @@ typedef struct {
     int64_t gateway_up_ns; /* spawn to /healthz */
     int64_t first_fail_ns; /* gateway up to the first failing
                               evidence event; -1 when no FAIL */
+    /* The early verdict (--early-verdict): early_end when the case ended
+     * at its first conclusive failure, of check early_check, early_ns
+     * after the gateway was up; early_confirmed: the whole history failed
+     * that check too. */
+    bool early_end;
+    bool early_confirmed;
+    int early_check;
+    int64_t early_ns;
     int clients;           /* clients in the scenario */
     int established;       /* clients that got connection_established */
     int steps_failed;      /* expect/connect steps not met */

@@ -275,7 +275,7 @@ static json_t *case_json(const wr_case_t *c)
         /* How closely a replay followed its schedule. */
         if (sch != NULL && c->sched.kind == WR_SCHED_REPLAY) {
             json_object_set_new(sch, "steps",
-                                json_integer((json_int_t)c->sched.nsteps));
+                                json_integer((json_int_t)c->sched_steps));
             json_object_set_new(sch, "diverged",
                                 json_integer((json_int_t)c->sched_diverged));
             json_object_set_new(sch, "ahead",
@@ -297,6 +297,14 @@ static json_t *case_json(const wr_case_t *c)
         &rc);
     put(o, "target", t, &rc);
     put(o, "duration_ms", jms(c->duration_ns), &rc);
+    if (c->early_end && c->early_check >= 0)
+        /* --early-verdict ended it: on which check, when after the
+         * gateway was up, and whether the whole history agreed. */
+        put(o, "early_end",
+            json_pack("{s:s,s:o,s:b}", "check",
+                      wsr_check_name((wsr_check_id_t)c->early_check), "ms",
+                      jms(c->early_ns), "confirmed", c->early_confirmed),
+            &rc);
     put(o, "first_fail_ms",
         c->first_fail_ns >= 0 ? jms(c->first_fail_ns) : json_null(), &rc);
     put(o, "clients", json_integer(c->clients), &rc);

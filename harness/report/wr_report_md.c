@@ -405,6 +405,11 @@ static void md_failed_cell(FILE *f, const wr_case_t *c)
         fputs(fail ? "; UNKNOWN: " : "UNKNOWN: ", f);
         md_checks(f, unk, true, "");
     }
+    if (c->early_end && c->early_check >= 0)
+        fprintf(f, " (ended %.1f ms after the gateway was up, on %s%s)",
+                (double)c->early_ns / 1e6,
+                wsr_check_name((wsr_check_id_t)c->early_check),
+                c->early_confirmed ? "" : ", not confirmed by the whole case");
 }
 
 static void md_as_expected_cell(FILE *f, const wr_case_t *c)

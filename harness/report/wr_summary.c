@@ -354,6 +354,17 @@ static int load_schedule(wr_case_t *c, json_t *o)
         !wr_json_int(o, "arrivals", 0, 100000000, 0, &arrivals) ||
         !wr_json_int(o, "releases", 0, 100000000, 0, &releases))
         return -EINVAL;
+    if (kind == WR_SCHED_REPLAY) { /* how closely it followed: optional */
+        long long steps, diverged, ahead;
+
+        if (!wr_json_int(o, "steps", 0, 100000000, 0, &steps) ||
+            !wr_json_int(o, "diverged", 0, steps, 0, &diverged) ||
+            !wr_json_int(o, "ahead", 0, steps, 0, &ahead))
+            return -EINVAL;
+        c->sched_steps = (size_t)steps;
+        c->sched_diverged = (size_t)diverged;
+        c->sched_ahead = (size_t)ahead;
+    }
     c->controlled = true;
     c->sched.kind = (wr_sched_kind_t)kind;
     c->sched.seed = (uint64_t)seed;
@@ -376,6 +387,26 @@ static int load_chaos(wr_case_t *c, json_t *o)
         !wr_json_int(o, "probe_percent", 0, 100, 0, &pr))
         return -EINVAL;
     c->chaos = (wr_chaos_t){true, (int)cl, (int)re, (int)bu, (int)pr};
+    return 0;
+}
+
+/* --early-verdict ended the case: on which check, when, confirmed. */
+static int load_early(wr_case_t *c, json_t *o)
+{
+    json_t *ms = json_object_get(o, "ms"), *yes = json_object_get(o,
+                                                                 "confirmed");
+    int k;
+
+    if (o == NULL || json_is_null(o))
+        return 0;
+    k = wsr_check_from_name(json_string_value(json_object_get(o, "check")));
+    if (!json_is_object(o) || k < 0 || ms_to_ns(ms) < 0 ||
+        !json_is_boolean(yes))
+        return -EINVAL;
+    c->early_end = true;
+    c->early_check = k;
+    c->early_ns = ms_to_ns(ms);
+    c->early_confirmed = json_is_true(yes);
     return 0;
 }
 
@@ -405,7 +436,8 @@ static int load_case(wr_run_t *run, wr_case_t *c, json_t *o,
     c->need_one = checks_mask(json_object_get(o, "need_one"));
     c->no_sync = json_is_true(json_object_get(o, "no_sync"));
     if (load_schedule(c, json_object_get(o, "schedule")) != 0 ||
-        load_chaos(c, json_object_get(o, "chaos")) != 0)
+        load_chaos(c, json_object_get(o, "chaos")) != 0 ||
+        load_early(c, json_object_get(o, "early_end")) != 0)
         return -EINVAL;
     c->target_state = state_from_name(str(t, "state"));
     c->target_exit_code =

@@ -45,6 +45,9 @@ typedef struct {
      * the whole run; NULL: controlled cases of our own gateway get a
      * socket of their own. */
     const char *sync_control;
+    /* End each case at its first conclusive failure (judge/wr_early.h):
+     * our lone gateway or one at --url, no analysis tool. */
+    bool early_verdict;
 } wr_run_opts_t;
 
 /* Plans and runs every case and writes the report; fills run (free with

@@ -28,11 +28,14 @@
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
 #include "history/wr_history.h"
+#include "judge/wr_early.h"
 #include "judge/wr_judge.h"
 #include "plan/wr_replay.h"
 
 #define STOP_TIMEOUT_MS 5000
 #define LEAK_GRACE_MS 1000 /* how long closes may take to reach the registry */
+#define EARLY_SETTLE_MS 4 /* an early failure holds this long over new data */
+#define EARLY_MAX_EVENTS 20000 /* beyond, the early verdict's watcher stops */
 
 /* Appends a harness event to h. */
 static void harness_event(wr_history_t *h, json_t *o)
@@ -70,9 +73,9 @@ static void registry_pause(int *ms)
  * went down (10,000 closes on a loaded machine take longer than a fixed
  * second; a leak does not shrink), within a hard bound. */
 static void record_registry(wr_history_t *h, const char *host, int port,
-                            double scale)
+                            double scale, bool once)
 {
-    int64_t grace = (int64_t)(LEAK_GRACE_MS * scale) * 1000000;
+    int64_t grace = once ? 0 : (int64_t)(LEAK_GRACE_MS * scale) * 1000000;
     int64_t start = wr_now_ns(), deadline = start + grace;
     int64_t cap = start + 30 * grace;
     size_t fewest = (size_t)-1;
@@ -254,9 +257,11 @@ static json_t *topology_json(const wr_cluster_t *cl)
 
 /* Judges case c on its history: the expectations of its scenario and
  * faults, every check the scenario asks for (and the analysis checks of
- * the tool in use), and whether the verdicts met the expectations. */
+ * the tool in use), and whether the verdicts met the expectations; when
+ * the early verdict ended the case (early->fired), only what the
+ * shortened case can judge. */
 static void run_checks(wr_case_t *c, const wr_history_t *h, double scale,
-                       wr_tool_t tool)
+                       wr_tool_t tool, const wr_early_result_t *early)
 {
     unsigned mask = c->scenario->checks, tool_checks = 0;
     wr_check_opts_t co = {
@@ -279,6 +284,7 @@ static void run_checks(wr_case_t *c, const wr_history_t *h, double scale,
     wr_check_all(h, &co, mask, c->results);
     for (int k = 0; k < WSR_CHECK__COUNT; k++)
         c->ran[k] = (mask & (1u << k)) != 0;
+    wr_early_settle(c, early);
     wr_judge_case(c);
     c->first_fail_ns = -1;
     for (int k = 0; k < WSR_CHECK__COUNT; k++) {
@@ -554,6 +560,7 @@ static void case_sched_done(wr_case_t *c, wr_sched_t *s, wr_history_t *h)
     c->recorded.expected = (int)st.arrivals;
     c->recorded.nsteps = wr_sched_schedule(s, &c->recorded.steps);
     c->sched_arrivals = st.arrivals;
+    c->sched_steps = c->sched.nsteps;
     c->sched_diverged = st.diverged;
     c->sched_ahead = st.ahead;
     c->interleaving = wr_schedule_hash(&c->recorded);
@@ -783,11 +790,49 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     pthread_t watcher;
     bool watching = o->url == NULL &&
                     pthread_create(&watcher, NULL, watch_main, &watch) == 0;
+    /* The early verdict: our lone gateway (its trace followed) or one at
+     * --url (black-box), never under an analysis tool, whose findings
+     * come at the gateway's exit. */
+    atomic_int end_now = 0;
+    wr_early_t *early = NULL;
+    wr_early_result_t er;
+
+    if (o->early_verdict && o->tool == WR_TOOL_NONE &&
+        (o->url != NULL || (!cl.redis_on && cl.nnodes == 1))) {
+        wr_early_opts_t eopt = {
+            .mask = c->scenario->checks,
+            .settle_ns = (int64_t)(EARLY_SETTLE_MS * scale * 1e6),
+            .max_events = EARLY_MAX_EVENTS,
+            .end = &end_now,
+        };
+
+        wr_expect_t ex[WSR_CHECK__COUNT];
+
+        wr_judge_expect(c->scenario, &c->faults, 0, ex, &eopt.need_one);
+        for (int k = 0; k < WSR_CHECK__COUNT; k++)
+            if (c->scenario->checks & (1u << k)) {
+                eopt.must_pass |= ex[k] == WR_EXPECT_PASS ? 1u << k : 0;
+                eopt.must_fail |= ex[k] == WR_EXPECT_FAIL ? 1u << k : 0;
+            }
+        if (o->url == NULL)
+            eopt.traces[eopt.ntraces++] = cl.nodes[0].t.trace_path;
+        if (wr_early_start(&early, &eopt) == 0) {
+            eo.end = &end_now;
+            eo.tap = wr_early_tap;
+            eo.tap_ctx = early;
+        }
+    }
     if (wr_engine_run(&eo, h, &es) != 0) {
         snprintf(c->target_error, sizeof(c->target_error),
                  "the client engine could not start");
         st = WR_STATUS_INFRA;
     }
+    wr_early_stop(early, &er);
+    if (er.fired)
+        harness_event(h, json_pack("{s:s,s:I,s:I,s:s}", "event", "early.end",
+                                   "ns", (json_int_t)er.ns, "fail_ns",
+                                   (json_int_t)er.fail_ns, "check",
+                                   wsr_check_name((wsr_check_id_t)er.check)));
     if (watching) {
         atomic_store(&watch.done, 1);
         pthread_join(watcher, NULL);
@@ -802,7 +847,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     c->steps_failed = es.steps_failed;
 
     if (o->url != NULL) {
-        record_registry(h, host, port, scale);
+        record_registry(h, host, port, scale, er.fired);
     } else {
         int64_t exit_ns = 0;
         json_t *log = NULL, *ev;
@@ -811,7 +856,7 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
         if (cl.redis_on)
             record_cluster_registry(h, &cl, scale);
         else if (wr_target_alive(&cl.nodes[0].t))
-            record_registry(h, host, port, scale);
+            record_registry(h, host, port, scale, er.fired);
         c->target_state = WR_TARGET_OK;
         c->target_exit_code = cl.nodes[0].t.exit_code;
         c->target_signal = 0;
@@ -880,9 +925,11 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     }
     harness_event(h, json_pack("{s:s}", "event", "case.end"));
     wr_history_sort(h);
-    run_checks(c, h, scale, (wr_tool_t)o->tool);
+    run_checks(c, h, scale, (wr_tool_t)o->tool, &er);
     if (c->first_fail_ns >= 0)
         c->first_fail_ns -= up_ns ? up_ns : es.start_ns;
+    if (c->early_end)
+        c->early_ns = er.ns - (up_ns ? up_ns : es.start_ns);
     c->duration_ns = wr_now_ns() - t0;
     /* The evidence files: a case whose history or replay file could not
      * be written cannot be trusted to a report. */

@@ -190,6 +190,18 @@ static wr_run_t *build_run(void)
     c->first_fail_ns = 2000000;
     c->clients = 2;
     c->established = 2;
+    /* Ended by the early verdict, and replayed under a schedule that was
+     * not wholly followed. */
+    c->early_end = true;
+    c->early_check = WSR_CHECK_FALSE_READINESS;
+    c->early_ns = 31500000;
+    c->early_confirmed = true;
+    c->controlled = true;
+    c->sched.kind = WR_SCHED_REPLAY;
+    c->sched_arrivals = 12;
+    c->sched_steps = 12;
+    c->sched_diverged = 2;
+    c->sched_ahead = 1;
 
     /* Several faults, a crash, the tool's finding. */
     c = &fx.cases[C_SEVERAL];
@@ -406,6 +418,17 @@ Test(summary, every_case_comes_back_field_by_field, .timeout = 10)
         cr_assert(eq(int, b->established, a->established));
         cr_assert(eq(int, b->steps_failed, a->steps_failed));
         cr_assert(eq(str, (char *)b->replay, (char *)a->replay));
+        cr_assert(eq(int, b->early_end, a->early_end), "%s", a->id);
+        if (a->early_end) {
+            cr_assert(eq(int, b->early_check, a->early_check));
+            cr_assert(eq(i64, b->early_ns, a->early_ns));
+            cr_assert(eq(int, b->early_confirmed, a->early_confirmed));
+        }
+        cr_assert(eq(int, b->controlled, a->controlled), "%s", a->id);
+        cr_assert(eq(sz, b->sched_arrivals, a->sched_arrivals));
+        cr_assert(eq(sz, b->sched_steps, a->sched_steps));
+        cr_assert(eq(sz, b->sched_diverged, a->sched_diverged));
+        cr_assert(eq(sz, b->sched_ahead, a->sched_ahead));
         for (int k = 0; k < WSR_CHECK__COUNT; k++) {
             const char *name = wsr_check_name((wsr_check_id_t)k);
 
@@ -637,6 +660,39 @@ Test(summary, an_unknown_fault_is_refused, .timeout = 10)
     cr_assert(eq(int, json_dump_file(root, path, 0), 0));
     json_decref(root);
     expect_refused(dir, -EINVAL, path);
+}
+
+Test(summary, a_bad_early_end_or_replay_count_is_refused, .timeout = 10)
+{
+    static const struct {
+        const char *key, *json;
+    } bad[] = {
+        {"early_end", "{\"check\": \"no_such\", \"ms\": 3, "
+                      "\"confirmed\": true}"},
+        {"early_end", "{\"ms\": 3, \"confirmed\": true}"},
+        {"early_end", "{\"check\": \"isolation\", \"ms\": -1, "
+                      "\"confirmed\": true}"},
+        {"early_end", "{\"check\": \"isolation\", \"ms\": \"3\", "
+                      "\"confirmed\": true}"},
+        {"early_end", "{\"check\": \"isolation\", \"ms\": 3, "
+                      "\"confirmed\": 1}"},
+        {"early_end", "[\"isolation\"]"},
+        {"schedule", "{\"strategy\": \"replay\", \"arrivals\": 3, "
+                     "\"releases\": 3, \"steps\": 3, \"diverged\": 4}"},
+        {"schedule", "{\"strategy\": \"replay\", \"arrivals\": 3, "
+                     "\"releases\": 3, \"steps\": -1}"},
+        {"schedule", "{\"strategy\": \"replay\", \"arrivals\": 3, "
+                     "\"releases\": 3, \"steps\": 3, \"ahead\": 1e3}"},
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *dir = write_summary();
+
+        set_case_member(dir, C_DETECTED, bad[i].key,
+                        json_loads(bad[i].json, 0, NULL));
+        expect_refused(dir, -EINVAL, "not one this wsrace wrote");
+        remove_test_dir();
+    }
 }
 
 Test(summary, a_missing_summary_is_enoent, .timeout = 10)
