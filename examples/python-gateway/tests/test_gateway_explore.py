@@ -9,7 +9,8 @@ adapter, adapters/python/wsrace_sync.py); `wsrace explore --url ...
 (duplicate_registration), shrink it, and the finding's replay.json must
 replay to the same failing check through the adapter. A plain run of the
 same scenario does not show it, and the fixed gateway (--atomic-registry)
-explored with the same budget gives no finding. Every wait is bounded;
+explored with the same budget gives no finding. A replay with
+--early-verdict ends at the duplicate welcome. Every wait is bounded;
 the gateways are stopped.
 """
 import glob
@@ -94,6 +95,22 @@ def t_found_shrunk_replayed():
             good += failed(rs, "duplicate_registration")
         ok(good >= 4, "the finding replays to the same check through the "
            "adapter (at least 4 of 5)", "%d of 5" % good)
+        # With --early-verdict the replay ends at the duplicate welcome,
+        # judged black-box over what the clients saw.
+        ends, outs = [], []
+        for i in range(3):
+            rp = wsrace(["replay", replay, "--url", gw.url, "--sync-control",
+                         SOCK, "--early-verdict", "--report-dir",
+                         os.path.join(TMP, "e%d" % i)])
+            _, rs = latest(os.path.join(TMP, "e%d" % i))
+            c = rs["cases"][0]
+            ends.append(failed(rs, "duplicate_registration") and
+                        (c.get("early_end") or {}).get("check") ==
+                        "duplicate_registration")
+            outs.append(rp.stdout[-400:])
+        ok(sum(ends) >= 2, "with --early-verdict it ends early on "
+           "duplicate_registration (at least 2 of 3)",
+           "%s\n%s" % (ends, "\n".join(outs)))
         # The shrunk case, replayed under its recorded schedule through the
         # adapter, and its ready-to-commit scenario.yaml run afresh (its
         # seed and the releases it kept pinned): both fail the same check.
