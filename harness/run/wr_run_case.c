@@ -805,9 +805,9 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             .max_events = EARLY_MAX_EVENTS,
             .end = &end_now,
         };
-
         wr_expect_t ex[WSR_CHECK__COUNT];
 
+        /* What the case must show decides when it may stop. */
         wr_judge_expect(c->scenario, &c->faults, 0, ex, &eopt.need_one);
         for (int k = 0; k < WSR_CHECK__COUNT; k++)
             if (c->scenario->checks & (1u << k)) {
