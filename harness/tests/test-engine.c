@@ -483,3 +483,64 @@ Test(engine, chaos_reconnects_only_an_unshared_session, .timeout = 60)
     cr_assert(eq(sz, shared, 0), "a client of a shared session reconnected");
     cr_assert(ge(sz, lone, 1), "no client of its own session reconnected");
 }
+
+/* After a chaos reconnect the client replays its steps from the connect
+ * on the new connection: an expect there is met by an answer the new
+ * connection received, never by one the old connection left in the
+ * inbox (then the close step came before the answers it was owed, and
+ * no_lost_messages saw a false loss under load). The second message waits
+ * for the first one's answer, and a chaos close waits for the messages
+ * queued before it: a close that falls before an expect lets the old
+ * answers arrive into the inbox. */
+Test(engine, an_expect_after_a_chaos_reconnect_takes_a_new_answer,
+     .timeout = 90)
+{
+    size_t met_after = 0;
+
+    for (unsigned long long seed = 1; seed <= 10; seed++) {
+        fixture_t f = {0};
+        bool reconnected = false, answered = false;
+
+        start_gateway(&f, NULL);
+        drive(&f,
+              "name: e\ndescription: d\n"
+              "chaos: {close_percent: 100, reconnect_percent: 100}\n"
+              "clients:\n"
+              "  - session: solo\n    steps:\n      - connect\n"
+              "      - expect: connection_established\n"
+              "      - send: {type: user_message, data: {content: x},"
+              " correlation_id: m1}\n"
+              "      - send: {type: user_message, data: {content: y},"
+              " correlation_id: m2}\n"
+              "      - expect: {type: agent_completed,"
+              " match: {correlation_id: m1}}\n"
+              "      - expect: {type: agent_completed,"
+              " match: {correlation_id: m2}}\n"
+              "      - sleep: 30\n      - close\n",
+              seed, 0);
+        for (size_t i = 0; i < wr_history_len(f.history); i++) {
+            const wr_event_t *e = wr_history_at(f.history, i);
+            bool completed = e->msg_type != NULL &&
+                             strcmp(e->msg_type, "agent_completed") == 0;
+
+            if (e->src != WR_SRC_CLIENT)
+                continue;
+            if (strcmp(e->event, "client.reconnect") == 0) {
+                reconnected = true;
+                answered = false;
+            } else if (strcmp(e->event, "client.recv") == 0 && completed) {
+                answered = true;
+            } else if (reconnected && completed &&
+                       strcmp(e->event, "client.expect") == 0 &&
+                       e->type != NULL && strcmp(e->type, "ok") == 0) {
+                cr_assert(answered, "seed %llu: the expect after the "
+                                    "reconnect was met before the new "
+                                    "connection got an answer",
+                          seed);
+                met_after++;
+            }
+        }
+        cleanup(&f);
+    }
+    cr_assert(ge(sz, met_after, 1), "no seed reconnected before the expect");
+}
