@@ -40,6 +40,11 @@ typedef struct {
     char last_error[1024]; /* why the last variant did not parse */
     wr_reduction_t *kept;  /* every variant accepted, oldest first */
     size_t nkept;
+    /* Confirm under random schedules: a variant of a scheduled case that
+     * pins no release claims any order fails. Each such run has a seed of
+     * its own (perturbed counts them). */
+    bool perturb;
+    uint64_t perturbed;
 } shrinker_t;
 
 static bool over(shrinker_t *sh)
@@ -133,6 +138,13 @@ static wr_scenario_t *run_text(shrinker_t *sh, const char *text,
             wr_scenario_free(s);
             return NULL;
         }
+    } else if (sh->perturb) {
+        /* Each confirmation under another random order of the target's
+         * sync points. */
+        c->controlled = true;
+        c->sched.kind = WR_SCHED_RANDOM;
+        c->sched.seed =
+            sh->r->seed * 0x9e3779b97f4a7c15ULL + ++sh->perturbed;
     }
     if (wr_store_mkdirs(dir) != 0) {
         *st = WR_STATUS_INFRA;
@@ -180,7 +192,9 @@ static bool try_variant(shrinker_t *sh, wr_reduction_t *v)
     /* Kept only when it fails every one of ACCEPT_RUNS runs: a variant
      * that fails by luck (without the schedule, a race may still happen
      * now and then) would make a result that does not replay. Most
-     * variants pass their first run and cost one. */
+     * variants pass their first run and cost one. One that pins no
+     * release of a scheduled case runs under random orders. */
+    sh->perturb = sh->r->controlled && wr_reduction_size(v).releases == 0;
     for (int k = 0; k < ACCEPT_RUNS; k++) {
         s = run_text(sh, text, dir, id, &c, &st);
         fails = false;
@@ -194,6 +208,7 @@ static bool try_variant(shrinker_t *sh, wr_reduction_t *v)
         if (!fails || over(sh))
             break;
     }
+    sh->perturb = false;
     free(text);
     if (fails) {
         wr_reduction_t *p = realloc(sh->kept,
@@ -789,8 +804,14 @@ wr_status_t wr_shrink(const wr_shrink_opts_t *o, const wr_replay_t *r,
         if (text == NULL)
             continue;
         snprintf(cand, sizeof(cand), "%s/cand-%zu", o->workdir, k);
+        /* A scheduled case shrunk to no pinned release says the race needs
+         * no particular order: confirmed under random orders, not under
+         * whatever order this process's timing happens to give (a
+         * replay in a process of its own gives others). */
+        sh.perturb = r->controlled && z.releases == 0;
         ok = replay_text(&sh, text, confirm, false, cand, id, &c, &s2,
                          &made2);
+        sh.perturb = false;
         if (s2 == NULL) {
             free(text);
             continue;
