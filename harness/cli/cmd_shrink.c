@@ -16,6 +16,7 @@
 #include "cli/wr_opts.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
+#include "history/wr_clock.h"
 #include "plan/wr_replay.h"
 #include "run/wr_run.h"
 #include "run/wr_shrink.h"

@@ -11,6 +11,7 @@
  * while it is held; a restart holds it for the new process's bounded
  * start, which the other service threads do not wait for). */
 #include "drive/wr_cluster.h"
+#include "history/wr_clock.h"
 
 #include <errno.h>
 #include <signal.h>

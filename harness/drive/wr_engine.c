@@ -42,6 +42,7 @@
 #include "drive/wr_engine.h"
 #include "drive/wr_loop.h"
 #include "drive/wr_target.h"
+#include "history/wr_clock.h"
 
 #define TICK_US          (20 * 1000)
 #define TICK_EARLY_US    (2 * 1000) /* when o->end may be set */

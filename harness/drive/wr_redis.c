@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "drive/wr_target.h"
+#include "history/wr_clock.h"
 
 #define START_TRIES 3
 

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "history/wr_clock.h"
+
 #define MAX_TARGETS    16
 #define LINE_MAX_BYTES 4096
 #define DEFAULT_QUANTUM_US 1000
@@ -105,14 +107,6 @@ struct wr_sched {
     wr_sched_stats_t st;
 };
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* splitmix64 */
 static uint64_t next_rand(uint64_t *s)
 {
@@ -149,7 +143,7 @@ static void note(wr_sched_t *s, const char *event, json_t *o)
         return;
     json_object_set_new(o, "src", json_string("harness"));
     json_object_set_new(o, "event", json_string(event));
-    json_object_set_new(o, "ns", json_integer(now_ns()));
+    json_object_set_new(o, "ns", json_integer(wr_now_ns()));
     line = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (line == NULL || !grow((void **)&s->lines, s->nlines, &s->caplines,
@@ -290,7 +284,7 @@ static void release_at(wr_sched_t *s, size_t i, const char *why)
             (s->nparked - i - 1) * sizeof(*s->parked));
     s->nparked--;
     s->released++;
-    s->last_ns = now_ns();
+    s->last_ns = wr_now_ns();
     if (grow((void **)&s->sched, s->nsched, &s->capsched, sizeof(*s->sched))) {
         st = &s->sched[s->nsched++];
         snprintf(st->point, sizeof(st->point), "%s", p.point);
@@ -363,7 +357,7 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
                 i++;
             }
         if (freed)
-            now = now_ns();
+            now = wr_now_ns();
         while (s->replay_at < s->o.nsteps && s->used[s->replay_at])
             s->replay_at++;
         if (s->replay_at >= s->o.nsteps)
@@ -396,7 +390,7 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
             s->wait_since = 0;
             s->st.replayed++;
             release_at(s, i, "replay");
-            now = now_ns();
+            now = wr_now_ns();
             continue;
         }
         if (all_parked(s) && s->nparked > 0) {
@@ -418,7 +412,7 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
                 s->used[best_step] = true;
                 s->st.ahead++;
                 release_at(s, best, "ahead");
-                now = now_ns();
+                now = wr_now_ns();
                 continue;
             }
         }
@@ -440,7 +434,7 @@ static int64_t decide_replay(wr_sched_t *s, int64_t now)
  * arrives". `lock` held. */
 static int64_t decide(wr_sched_t *s)
 {
-    int64_t now = now_ns();
+    int64_t now = wr_now_ns();
 
     if (s->o.kind == WR_SCHED_NONE) {
         while (s->nparked > 0)
@@ -549,7 +543,7 @@ static void handle(wr_sched_t *s, int t, const char *line, size_t len)
         snprintf(p->session, sizeof(p->session), "%s", jstr(o, "session"));
         snprintf(p->key, sizeof(p->key), "%s", jstr(o, "key"));
         p->n = occurrence(s, p->point, p->session);
-        p->ns = now_ns();
+        p->ns = wr_now_ns();
         s->last_ns = p->ns;
         s->st.arrivals++;
         note(s, "sched.arrive",
@@ -704,7 +698,7 @@ static int set_opts(wr_sched_t *s, const wr_schedule_t *o)
     s->released = 0;
     s->replay_at = 0;
     s->wait_since = 0;
-    s->last_ns = now_ns();
+    s->last_ns = wr_now_ns();
     memset(&s->st, 0, sizeof(s->st));
     for (int t = 0; t < s->ntargets; t++)
         s->st.targets += s->targets[t].fd >= 0 && s->targets[t].hello;

@@ -34,14 +34,7 @@
 #include <arpa/inet.h>
 
 #include "drive/wr_target.h"
-
-int64_t wr_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "history/wr_clock.h"
 
 static void sleep_ms(int ms)
 {

@@ -138,7 +138,5 @@ int wr_url_encode(const char *s, char *out, size_t len);
  * NUL). Returns the port, or -1. */
 int wr_parse_port(const char *s, int n);
 
-/* CLOCK_MONOTONIC now, in ns: the clock of the gateway trace. */
-int64_t wr_now_ns(void);
 
 #endif

@@ -19,17 +19,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "history/wr_clock.h"
 #include "history/wr_history.h"
 
 #define POLL_NS 1000000LL /* between looks at what is new */
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 struct wr_early {
     wr_early_opts_t o;
@@ -110,7 +103,7 @@ static unsigned judge(wr_early_t *e, size_t nclient,
     for (int k = 0; k < WSR_CHECK__COUNT; k++)
         if ((e->o.mask & (1u << k)) && res[k].verdict == WR_FAIL) {
             failed |= 1u << k;
-            at[k] = res[k].nevidence ? res[k].evidence[0]->ns : now_ns();
+            at[k] = res[k].nevidence ? res[k].evidence[0]->ns : wr_now_ns();
         }
     wr_history_free(h);
     return failed;
@@ -161,8 +154,8 @@ static void *watch(void *arg)
             break;
         }
         if (size != seen_trace || nlines != seen_lines ||
-            (pending >= 0 && now_ns() - since >= e->o.settle_ns)) {
-            int64_t t = now_ns();
+            (pending >= 0 && wr_now_ns() - since >= e->o.settle_ns)) {
+            int64_t t = wr_now_ns();
             int k;
 
             seen_trace = size;
@@ -177,7 +170,7 @@ static void *watch(void *arg)
             } else if (t - since >= e->o.settle_ns) {
                 e->r.fired = true;
                 e->r.check = pending;
-                e->r.ns = now_ns();
+                e->r.ns = wr_now_ns();
                 atomic_store(e->o.end, 1);
                 break;
             }

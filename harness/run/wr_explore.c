@@ -24,6 +24,7 @@
 #include "drive/wr_pool.h"
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
+#include "history/wr_clock.h"
 #include "history/wr_history.h"
 #include "plan/wr_plan.h"
 #include "plan/wr_replay.h"

@@ -30,6 +30,7 @@
 #include "drive/wr_sched.h"
 #include "drive/wr_target.h"
 #include "drive/wr_tool.h"
+#include "history/wr_clock.h"
 #include "history/wr_history.h"
 #include "judge/wr_judge.h"
 #include "judge/wr_matrix.h"

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "drive/wr_target.h"
+#include "history/wr_clock.h"
 #include "history/wr_history.h"
 #include "plan/wr_reduce.h"
 #include "run/wr_store.h"

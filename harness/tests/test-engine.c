@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "drive/wr_engine.h"
+#include "history/wr_clock.h"
 #include "history/wr_history.h"
 #include "plan/wr_scenario.h"
 #include "drive/wr_target.h"
