@@ -240,15 +240,14 @@ static void record(client_t *c, const char *event, const char *type,
     wr_history_put_str(r, "user", c->user);
     wr_history_put_str(r, "group", c->grp->name);
     wr_history_put_int(r, "thread", c->w->idx);
+    /* Out of memory: the event is lost, as before. */
     if (wr_history_end(r) == 0 && c->w->e->o->tap != NULL) {
-        /* out of memory above: the event is lost, as before */
         wr_event_t ev;
-        char *line = NULL;
 
-        if (wr_history_get(r, wr_history_len(r) - 1, &ev) == 0)
-            line = wr_event_line(&ev);
-        c->w->e->o->tap(c->w->e->o->tap_ctx, line);
-        free(line);
+        c->w->e->o->tap(c->w->e->o->tap_ctx,
+                        wr_history_get(r, wr_history_len(r) - 1, &ev) == 0
+                            ? wr_event_line(&ev)
+                            : NULL);
     }
 }
 

@@ -65,9 +65,10 @@ typedef struct {
     /* Set (by the early verdict's watcher) to end the run: the clients
      * close as at the end of their steps. NULL: never. */
     atomic_int *end;
-    /* Called with each client event's JSON line as it is recorded, on the
-     * service threads (the early verdict's watcher); NULL: none. */
-    void (*tap)(void *ctx, const char *line);
+    /* Handed each client event's JSON line as it is recorded, on the
+     * service threads (the early verdict's watcher): the line is the
+     * tap's to free (NULL when it could not be made); NULL: none. */
+    void (*tap)(void *ctx, char *line);
     void *tap_ctx;
     /* Client-side chaos: NULL for the scenario's own `chaos` block. */
     const wr_chaos_t *chaos;

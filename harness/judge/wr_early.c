@@ -21,6 +21,7 @@
 
 #include "history/wr_clock.h"
 #include "history/wr_history.h"
+#include "judge/wr_judge.h"
 
 #define POLL_NS 1000000LL /* between looks at what is new */
 
@@ -30,21 +31,21 @@ struct wr_early {
     pthread_mutex_t lock;
     char **lines; /* client lines, in tap order; `lock` */
     size_t nlines, cap;
-    bool oom;
+    bool oom; /* a line was lost: judged no more */
     atomic_int done;
     wr_early_result_t r;
 };
 
-void wr_early_tap(void *ctx, const char *line)
+void wr_early_tap(void *ctx, char *line)
 {
     wr_early_t *e = ctx;
-    char *copy;
 
-    if (e == NULL || line == NULL)
+    if (e == NULL) {
+        free(line);
         return;
-    copy = strdup(line);
+    }
     pthread_mutex_lock(&e->lock);
-    if (copy != NULL && e->nlines == e->cap) {
+    if (line != NULL && e->nlines == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 256;
         char **p = realloc(e->lines, cap * sizeof(*p));
 
@@ -53,14 +54,14 @@ void wr_early_tap(void *ctx, const char *line)
             e->cap = cap;
         }
     }
-    if (copy != NULL && e->nlines < e->cap) {
-        e->lines[e->nlines++] = copy;
-        copy = NULL;
+    if (line != NULL && e->nlines < e->cap) {
+        e->lines[e->nlines++] = line;
+        line = NULL;
     } else {
         e->oom = true; /* judged no more: a lost line could hide an order */
     }
     pthread_mutex_unlock(&e->lock);
-    free(copy);
+    free(line);
 }
 
 /* The trace files' total size: what grew since the last look. */
@@ -76,13 +77,13 @@ static long long traces_size(const wr_early_t *e)
 }
 
 /* One judgement over what has been seen: the checks of the mask that
- * fail, each one's first evidence time in at[]. */
-static unsigned judge(wr_early_t *e, size_t nclient,
-                      int64_t at[WSR_CHECK__COUNT])
+ * fail (a mask), each one's first evidence time in at[]; -1 past
+ * max_events. */
+static int judge(wr_early_t *e, size_t nclient, int64_t at[WSR_CHECK__COUNT])
 {
     wr_history_t *h = wr_history_new();
     wr_check_result_t res[WSR_CHECK__COUNT];
-    unsigned failed = 0;
+    int failed = 0;
 
     if (h == NULL)
         return 0;
@@ -93,16 +94,15 @@ static unsigned judge(wr_early_t *e, size_t nclient,
         wr_history_add_line(h, WR_SRC_CLIENT, e->lines[i]);
     pthread_mutex_unlock(&e->lock);
     if (wr_history_len(h) > e->o.max_events) {
-        e->r.gave_up = true;
         wr_history_free(h);
-        return 0;
+        return -1;
     }
     wr_history_sort(h);
     wr_check_all(h, NULL, e->o.mask, res);
     e->r.judged++;
     for (int k = 0; k < WSR_CHECK__COUNT; k++)
         if ((e->o.mask & (1u << k)) && res[k].verdict == WR_FAIL) {
-            failed |= 1u << k;
+            failed |= 1 << k;
             at[k] = res[k].nevidence ? res[k].evidence[0]->ns : wr_now_ns();
         }
     wr_history_free(h);
@@ -140,27 +140,27 @@ static void *watch(void *arg)
     int64_t since = 0;  /* when it was first seen decided */
     int64_t at[WSR_CHECK__COUNT];
 
-    while (!atomic_load(&e->done) && !e->r.gave_up) {
+    while (!atomic_load(&e->done)) {
         long long size = traces_size(e);
         size_t nlines;
-        bool oom;
+        bool lost;
 
         pthread_mutex_lock(&e->lock);
         nlines = e->nlines;
-        oom = e->oom;
+        lost = e->oom;
         pthread_mutex_unlock(&e->lock);
-        if (oom) {
-            e->r.gave_up = true;
-            break;
-        }
+        if (lost)
+            break; /* the case runs out */
         if (size != seen_trace || nlines != seen_lines ||
             (pending >= 0 && wr_now_ns() - since >= e->o.settle_ns)) {
             int64_t t = wr_now_ns();
-            int k;
+            int failed, k;
 
             seen_trace = size;
             seen_lines = nlines;
-            k = decided(&e->o, judge(e, nlines, at));
+            if ((failed = judge(e, nlines, at)) < 0)
+                break; /* too big to judge as it runs: it runs out */
+            k = decided(&e->o, (unsigned)failed);
             if (k < 0) {
                 pending = -1;
             } else if (pending < 0) {
@@ -178,6 +178,20 @@ static void *watch(void *arg)
         nanosleep(&pause, NULL);
     }
     return NULL;
+}
+
+void wr_early_expect(wr_early_opts_t *o, const wr_scenario_t *s,
+                     const wsr_faults_t *f)
+{
+    wr_expect_t ex[WSR_CHECK__COUNT];
+
+    wr_judge_expect(s, f, 0, ex, &o->need_one);
+    o->must_pass = o->must_fail = 0;
+    for (int k = 0; k < WSR_CHECK__COUNT; k++)
+        if (s->checks & (1u << k)) {
+            o->must_pass |= ex[k] == WR_EXPECT_PASS ? 1u << k : 0;
+            o->must_fail |= ex[k] == WR_EXPECT_FAIL ? 1u << k : 0;
+        }
 }
 
 int wr_early_start(wr_early_t **out, const wr_early_opts_t *o)

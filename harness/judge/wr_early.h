@@ -71,17 +71,23 @@ typedef struct {
     int64_t ns;      /* when it set the flag (monotonic) */
     int64_t fail_ns; /* the failing evidence's time, as first seen */
     size_t judged;   /* judgements made */
-    bool gave_up;    /* stopped judging: over max_events */
 } wr_early_result_t;
 
 typedef struct wr_early wr_early_t;
+
+/* Sets o's expectations (must_pass, must_fail, need_one) for a case of
+ * scenario s with faults f, as the judge will hold it to them. */
+void wr_early_expect(wr_early_opts_t *o, const wr_scenario_t *s,
+                     const wsr_faults_t *f);
 
 /* Starts the watcher. Returns 0 or negative errno. */
 int wr_early_start(wr_early_t **out, const wr_early_opts_t *o);
 
 /* A client event's JSON line, as the engine records it (ctx: the
- * watcher). Any thread. */
-void wr_early_tap(void *ctx, const char *line);
+ * watcher), kept and later freed by the watcher; NULL (a line the engine
+ * could not make) stops the judging, since a lost event could hide an
+ * order. Any thread. */
+void wr_early_tap(void *ctx, char *line);
 
 /* Stops and joins the watcher, fills *out, frees e. NULL is accepted
  * (then *out says it never fired). */

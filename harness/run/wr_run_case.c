@@ -383,6 +383,36 @@ static void *watch_main(void *arg)
     return NULL;
 }
 
+/* The early verdict's watcher for case c, its flag and tap set in eo
+ * (--early-verdict): our lone gateway (its trace followed) or one at
+ * --url (black-box), never under an analysis tool, whose findings come at
+ * the gateway's exit. NULL when there is none. */
+static wr_early_t *early_begin(const wr_case_t *c, const wr_run_opts_t *o,
+                               const wr_cluster_t *cl, double scale,
+                               wr_engine_opts_t *eo, atomic_int *end)
+{
+    wr_early_opts_t eopt = {
+        .mask = c->scenario->checks,
+        .settle_ns = (int64_t)(EARLY_SETTLE_MS * scale * 1e6),
+        .max_events = EARLY_MAX_EVENTS,
+        .end = end,
+    };
+    wr_early_t *e = NULL;
+
+    if (!o->early_verdict || o->tool != WR_TOOL_NONE ||
+        (o->url == NULL && (cl->redis_on || cl->nnodes != 1)))
+        return NULL;
+    wr_early_expect(&eopt, c->scenario, &c->faults);
+    if (o->url == NULL)
+        eopt.traces[eopt.ntraces++] = cl->nodes[0].t.trace_path;
+    if (wr_early_start(&e, &eopt) != 0)
+        return NULL;
+    eo->end = end;
+    eo->tap = wr_early_tap;
+    eo->tap_ctx = e;
+    return e;
+}
+
 /* The valgrind command a gateway runs under for o->tool, writing one XML
  * file per process into dir. */
 static int tool_wrapper(const wr_run_opts_t *o, const char *dir, char *out,
@@ -791,38 +821,10 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
     pthread_t watcher;
     bool watching = o->url == NULL &&
                     pthread_create(&watcher, NULL, watch_main, &watch) == 0;
-    /* The early verdict: our lone gateway (its trace followed) or one at
-     * --url (black-box), never under an analysis tool, whose findings
-     * come at the gateway's exit. */
     atomic_int end_now = 0;
-    wr_early_t *early = NULL;
+    wr_early_t *early = early_begin(c, o, &cl, scale, &eo, &end_now);
     wr_early_result_t er;
 
-    if (o->early_verdict && o->tool == WR_TOOL_NONE &&
-        (o->url != NULL || (!cl.redis_on && cl.nnodes == 1))) {
-        wr_early_opts_t eopt = {
-            .mask = c->scenario->checks,
-            .settle_ns = (int64_t)(EARLY_SETTLE_MS * scale * 1e6),
-            .max_events = EARLY_MAX_EVENTS,
-            .end = &end_now,
-        };
-        wr_expect_t ex[WSR_CHECK__COUNT];
-
-        /* What the case must show decides when it may stop. */
-        wr_judge_expect(c->scenario, &c->faults, 0, ex, &eopt.need_one);
-        for (int k = 0; k < WSR_CHECK__COUNT; k++)
-            if (c->scenario->checks & (1u << k)) {
-                eopt.must_pass |= ex[k] == WR_EXPECT_PASS ? 1u << k : 0;
-                eopt.must_fail |= ex[k] == WR_EXPECT_FAIL ? 1u << k : 0;
-            }
-        if (o->url == NULL)
-            eopt.traces[eopt.ntraces++] = cl.nodes[0].t.trace_path;
-        if (wr_early_start(&early, &eopt) == 0) {
-            eo.end = &end_now;
-            eo.tap = wr_early_tap;
-            eo.tap_ctx = early;
-        }
-    }
     if (wr_engine_run(&eo, h, &es) != 0) {
         snprintf(c->target_error, sizeof(c->target_error),
                  "the client engine could not start");
