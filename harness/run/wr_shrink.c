@@ -41,11 +41,7 @@ typedef struct {
     char last_error[1024]; /* why the last variant did not parse */
     wr_reduction_t *kept;  /* every variant accepted, oldest first */
     size_t nkept;
-    /* Confirm under random schedules: a variant of a scheduled case that
-     * pins no release claims any order fails. Each such run has a seed of
-     * its own (perturbed counts them). */
-    bool perturb;
-    uint64_t perturbed;
+    uint64_t perturbed; /* runs under random orders so far (seeds) */
 } shrinker_t;
 
 static bool over(shrinker_t *sh)
@@ -112,10 +108,20 @@ static char *variant_text(shrinker_t *sh, const wr_reduction_t *v,
     return wr_reduce_text(sh->r->scenario->text, v, comment, err, errlen);
 }
 
-/* Runs the scenario text once into dir (made here) as case id. Returns
- * the parsed scenario (the caller frees it after the case) or NULL when
- * the text is not a valid scenario; *st is the run's status. */
-static wr_scenario_t *run_text(shrinker_t *sh, const char *text,
+/* Whether variant v pins no release of a scheduled case: it claims that
+ * any order of the sync points fails, so it is tried under random orders,
+ * not under whatever order this process's timing happens to give (a
+ * replay in a process of its own gives others). */
+static bool unpinned(const shrinker_t *sh, const wr_reduction_t *v)
+{
+    return sh->r->controlled && wr_reduction_size(v).releases == 0;
+}
+
+/* Runs the scenario text once into dir (made here) as case id, under a
+ * random order of its own when perturb and the text pins no schedule.
+ * Returns the parsed scenario (the caller frees it after the case) or
+ * NULL when the text is not a valid scenario; *st is the run's status. */
+static wr_scenario_t *run_text(shrinker_t *sh, const char *text, bool perturb,
                                const char *dir, const char *id, wr_case_t *c,
                                wr_status_t *st)
 {
@@ -139,9 +145,7 @@ static wr_scenario_t *run_text(shrinker_t *sh, const char *text,
             wr_scenario_free(s);
             return NULL;
         }
-    } else if (sh->perturb) {
-        /* Each confirmation under another random order of the target's
-         * sync points. */
+    } else if (perturb) {
         c->controlled = true;
         c->sched.kind = WR_SCHED_RANDOM;
         c->sched.seed =
@@ -193,11 +197,9 @@ static bool try_variant(shrinker_t *sh, wr_reduction_t *v)
     /* Kept only when it fails every one of ACCEPT_RUNS runs: a variant
      * that fails by luck (without the schedule, a race may still happen
      * now and then) would make a result that does not replay. Most
-     * variants pass their first run and cost one. One that pins no
-     * release of a scheduled case runs under random orders. */
-    sh->perturb = sh->r->controlled && wr_reduction_size(v).releases == 0;
+     * variants pass their first run and cost one. */
     for (int k = 0; k < ACCEPT_RUNS; k++) {
-        s = run_text(sh, text, dir, id, &c, &st);
+        s = run_text(sh, text, unpinned(sh, v), dir, id, &c, &st);
         fails = false;
         if (s != NULL) {
             sh->runs++;
@@ -209,7 +211,6 @@ static bool try_variant(shrinker_t *sh, wr_reduction_t *v)
         if (!fails || over(sh))
             break;
     }
-    sh->perturb = false;
     free(text);
     if (fails) {
         wr_reduction_t *p = realloc(sh->kept,
@@ -626,13 +627,14 @@ static int start_variant(shrinker_t *sh)
     return 0;
 }
 
-/* Runs text until it fails the check, at most tries times. Returns the
- * runs that failed among those made; stops at the first failure when
- * first_only. The kept run (the first failing, else the last) is left
- * in dest as case id, its scenario in *scen. */
-static int replay_text(shrinker_t *sh, const char *text, int tries,
-                       bool first_only, const char *dest, const char *id,
-                       wr_case_t *kept, wr_scenario_t **scen, int *made)
+/* Runs text until it fails the check, at most tries times (perturb: as
+ * run_text). Returns the runs that failed among those made; stops at the
+ * first failure when first_only. The kept run (the first failing, else
+ * the last) is left in dest as case id, its scenario in *scen. */
+static int replay_text(shrinker_t *sh, const char *text, bool perturb,
+                       int tries, bool first_only, const char *dest,
+                       const char *id, wr_case_t *kept, wr_scenario_t **scen,
+                       int *made)
 {
     char dir[PATH_MAX];
     int failed = 0;
@@ -649,7 +651,7 @@ static int replay_text(shrinker_t *sh, const char *text, int tries,
             break;
         snprintf(dir, sizeof(dir), "%s/confirm-%zu", sh->o->workdir,
                  sh->serial++);
-        s = run_text(sh, text, dir, id, &c, &st);
+        s = run_text(sh, text, perturb, dir, id, &c, &st);
         if (s == NULL) {
             wr_store_rm_rf(dir);
             break;
@@ -727,8 +729,9 @@ wr_status_t wr_shrink(const wr_shrink_opts_t *o, const wr_replay_t *r,
         wr_reduction_clear(&sh.cur);
         return WR_STATUS_INFRA;
     }
-    if (replay_text(&sh, text, ORIGINAL_TRIES, true, orig_dest, orig_id,
-                    &out->original, &out->original_scenario, &made) == 0) {
+    if (replay_text(&sh, text, false, ORIGINAL_TRIES, true, orig_dest,
+                    orig_id, &out->original, &out->original_scenario,
+                    &made) == 0) {
         if (out->original_scenario != NULL) {
             case_clear(&out->original);
             wr_scenario_free(out->original_scenario);
@@ -805,14 +808,8 @@ wr_status_t wr_shrink(const wr_shrink_opts_t *o, const wr_replay_t *r,
         if (text == NULL)
             continue;
         snprintf(cand, sizeof(cand), "%s/cand-%zu", o->workdir, k);
-        /* A scheduled case shrunk to no pinned release says the race needs
-         * no particular order: confirmed under random orders, not under
-         * whatever order this process's timing happens to give (a
-         * replay in a process of its own gives others). */
-        sh.perturb = r->controlled && z.releases == 0;
-        ok = replay_text(&sh, text, confirm, false, cand, id, &c, &s2,
-                         &made2);
-        sh.perturb = false;
+        ok = replay_text(&sh, text, unpinned(&sh, v), confirm, false, cand,
+                         id, &c, &s2, &made2);
         if (s2 == NULL) {
             free(text);
             continue;
