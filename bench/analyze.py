@@ -30,6 +30,7 @@ figure. The peers are not the gateway's parents: theirs is their own.
 
 Standard library only (Debian's /usr/bin/python3).
 """
+import bisect
 import collections
 import glob
 import json
@@ -69,6 +70,8 @@ def gateway_side(events, n):
                  if c in opened)
     return {
         "welcomed": len(welcomed),
+        # first conn.open -> last welcome.sent: the handshakes' window
+        "window_ns": [t0, max(welcomed.values())],
         "handshakes_per_s": rate(len(welcomed), t0, max(welcomed.values())),
         "handshake_p50_ms": pct(lat, 0.5),
         "handshake_p99_ms": pct(lat, 0.99),
@@ -158,12 +161,47 @@ def read_json(path):
     return None
 
 
+def cpu_at(samples, ns):
+    """A process's CPU seconds at time ns (CLOCK_MONOTONIC), from the
+    wrapper's [ns, cpu_ms] samples (kept when the CPU time changed;
+    linear between two), or None when ns is outside them."""
+    if not samples or ns < samples[0][0] or ns > samples[-1][0]:
+        return None
+    i = bisect.bisect_left([t for t, _ in samples], ns)
+    if samples[i][0] == ns or i == 0:
+        return samples[i][1] / 1e3
+    (t_a, c_a), (t_b, c_b) = samples[i - 1], samples[i]
+    return (c_a + (c_b - c_a) * (ns - t_a) / (t_b - t_a)) / 1e3
+
+
+def cpu_between(samples, t0, t1):
+    a, b = cpu_at(samples, t0), cpu_at(samples, t1)
+    return b - a if a is not None and b is not None else None
+
+
+def handshake_window(r, ts, ss):
+    """CPU spent inside the handshakes' window (the gateway's first
+    conn.open to its last welcome.sent), by the gateway and by the client
+    (wsrace: its own, the gateway is its child), from the wrappers' CPU
+    samples: ts the client's, ss the gateway's."""
+    win = get(r, "client.gateway.window_ns")
+    if not win or win[1] <= win[0]:
+        return None
+    return {"s": (win[1] - win[0]) / 1e9,
+            "server_cpu_s": cpu_between(ss, win[0], win[1]),
+            "tool_cpu_s": (None if r["tool"] == "wsrace-cluster"
+                           else cpu_between(ts, win[0], win[1]))}
+
+
 def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
     """One load run: the client's figures (wsrace: from its report dir),
     the gateway side from its trace, and both processes' rusage."""
     r = {"tool": tool, "connections": n, "rep": rep, "ok": False,
          "error": None, "tool_rusage": read_json(tool_rusage),
          "server_rusage": read_json(server_rusage)}
+    # The CPU samples are read here and not kept in the record.
+    samples = [(u or {}).pop("cpu_samples", None)
+               for u in (r["tool_rusage"], r["server_rusage"])]
     wsrace = tool.startswith("wsrace")  # this build's, or a compared one
     try:
         if wsrace:
@@ -177,6 +215,7 @@ def record(tool, n, rep, client, tool_rusage, server_rusage, trace=None):
         r["error"] = f"no figures: {e}"
         return r
     c = r["client"]
+    r["window"] = handshake_window(r, *samples)
     # The client's own CPU (see the module comment).
     cpu = (r["tool_rusage"] or {}).get("cpu_s")
     srv = (r["server_rusage"] or {}).get("cpu_s")
@@ -469,11 +508,16 @@ LOAD_FIGURES = {
     "tool_wall_s": "tool_rusage.wall_s",
     "server_rss_mb": "server_rusage.maxrss_kb",
     "server_cpu_s": "server_rusage.cpu_s",
+    "window_s": "window.s",
+    "window_server_cpu_s": "window.server_cpu_s",
+    "window_tool_cpu_s": "window.tool_cpu_s",
 }
-TOOLS = ["wsrace", "wsrace-compare", "wsrace-cluster", "node-ws",
+TOOLS = ["wsrace", "wsrace-hs", "wsrace-compare", "wsrace-cluster",
+         "node-ws",
          "node-ws-compare", "artillery", "lws-echo"]
 TOOL_NAMES = {
     "wsrace": "wsrace",
+    "wsrace-hs": "wsrace, handshakes only (no message)",
     "wsrace-compare": "wsrace, compared build (its own gateway)",
     "wsrace-cluster": "wsrace, 2 gateways sharing Redis (cluster mode)",
     "node-ws": "Node.js `ws` client",
@@ -626,7 +670,8 @@ def report(bench_dir):
     rep = repro_table(repros)
     targets = evaluate_targets(load, rep)
     bench = {"run_id": machine.get("run_id"), "machine": machine,
-             "load": load, "repro": rep, "overhead": overhead,
+             "load": load, "budget": budgets(load, machine.get("nproc")),
+             "repro": rep, "overhead": overhead,
              "history_load": history, "profiles": profiles,
              "explore": explore, "targets": targets}
     with open(os.path.join(bench_dir, "bench.json"), "w") as f:
@@ -712,6 +757,96 @@ def evaluate_targets(load, rep):
             "met_evidence": every and ev is not None and ev < 100,
             "met_verdict": every and vd is not None and vd < 100})
     return out
+
+
+def budgets(load, cores):
+    """Per size: the CPU per handshake that 3x the Node client's rate
+    leaves to wsrace and its gateway together on this machine's cores,
+    beside what each spent per handshake inside the handshakes' window
+    (medians): on the load (messages run among the handshakes) and on the
+    handshakes alone."""
+    out = []
+    if not cores:
+        return out
+    for n in sorted({r["connections"] for r in load}):
+        row = {r["tool"]: r for r in load if r["connections"] == n}
+        ws_, hs, nd = row.get("wsrace"), row.get("wsrace-hs"), \
+            row.get("node-ws")
+        if not (ws_ and nd and nd["handshakes_per_s"]):
+            continue
+
+        def per(r, f):
+            v = r.get(f) if r else None
+            return v["median"] * 1e6 / n if v else None
+
+        def both(r):
+            a, b = per(r, "window_server_cpu_s"), per(r, "window_tool_cpu_s")
+            return a + b if a is not None and b is not None else None
+
+        def busy(r):
+            w = r.get("window_s") if r else None
+            c = both(r)
+            return (c * n / 1e6 / (cores * w["median"])
+                    if w and c is not None else None)
+        need = 3 * nd["handshakes_per_s"]["median"]
+        out.append({
+            "connections": n, "cores": cores, "rate_needed": need,
+            "budget_us": cores * 1e6 / need,
+            "load": {"gateway_us": per(ws_, "window_server_cpu_s"),
+                     "wsrace_us": per(ws_, "window_tool_cpu_s"),
+                     "both_us": both(ws_), "busy": busy(ws_)},
+            "handshakes_only": {
+                "rate": hs["handshakes_per_s"]["median"]
+                if hs and hs["handshakes_per_s"] else None,
+                "gateway_us": per(hs, "window_server_cpu_s"),
+                "wsrace_us": per(hs, "window_tool_cpu_s"),
+                "both_us": both(hs), "busy": busy(hs)}})
+    return out
+
+
+def budget_markdown(bs):
+    L = ["### CPU per handshake, against the budget of 3× Node\n",
+         "At 3× the Node client's rate, N handshakes take N ÷ (3 × its "
+         "rate) seconds, and the machine's cores give wsrace and its "
+         "gateway together cores × that time: the *budget* per handshake. "
+         "Beside it, what each spent per handshake inside the handshakes' "
+         "window (the gateway's first `conn.open` → its last "
+         "`welcome.sent`; CPU from samples of each process every 10 ms, "
+         "medians), on the load (each client sends its message as soon as "
+         "it is welcomed, so the messages run among the handshakes) and on "
+         "the handshakes alone (no message). *busy*: that CPU ÷ (cores × "
+         "window). When the handshakes alone are above the budget, no "
+         "order of the work reaches 3× with this client and gateway on "
+         "this machine; the cut needed is the last column.\n",
+         "| connections | 3× Node, handshakes/s | budget µs / handshake "
+         "| load: gateway µs | wsrace µs | both | busy | handshakes only: "
+         "handshakes/s | gateway µs | wsrace µs | both | busy | within "
+         "budget | cut needed (handshakes only) |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def pc(x):
+        return f"{100 * x:.0f}%" if x is not None else "–"
+    for b in bs:
+        ld, ho = b["load"], b["handshakes_only"]
+        if ld["both_us"] is None:
+            ok = "–"
+        elif ld["both_us"] <= b["budget_us"]:
+            ok = "yes"
+        elif ho["both_us"] is not None and ho["both_us"] > b["budget_us"]:
+            ok = "**no**, nor the handshakes alone"
+        else:
+            ok = "**no**"
+        cut = ("–" if ho["both_us"] is None
+               else "none" if ho["both_us"] <= b["budget_us"]
+               else pc(1 - b["budget_us"] / ho["both_us"]))
+        L.append(f"| {b['connections']:,} | {fmt(b['rate_needed'])} | "
+                 f"{fmt(b['budget_us'])} | {fmt(ld['gateway_us'])} | "
+                 f"{fmt(ld['wsrace_us'])} | {fmt(ld['both_us'])} | "
+                 f"{pc(ld['busy'])} | {fmt(ho['rate'])} | "
+                 f"{fmt(ho['gateway_us'])} | {fmt(ho['wsrace_us'])} | "
+                 f"{fmt(ho['both_us'])} | {pc(ho['busy'])} | {ok} | {cut} |")
+    L.append("")
+    return L
 
 
 BOTTLENECKS = [
@@ -930,6 +1065,9 @@ def markdown(b):
         else:
             met = "yes" if t["met"] else "**no**"
         p(f"| {t['target']} | {t['measured']} | {met} |")
+    if b.get("budget"):
+        p("")
+        L.extend(budget_markdown(b["budget"]))
     p("\n*Evidence*: gateway up → the first event that proves the bug. "
       "*Verdict*: gateway up → the case's verdict, which comes when the "
       "scenario has played out (its own sleeps, the 200 ms delay window of "
@@ -959,7 +1097,9 @@ def markdown(b):
       "× wsrace is the cluster's handshake rate beside a lone gateway's; "
       "its server columns are empty (two gateways and Redis, not one "
       "process), and so is its client CPU (theirs cannot be taken out of "
-      "it).\n")
+      "it). The *handshakes only* row is wsrace on the same connections "
+      "with no message (`bench/scenarios/handshakes-10k.yaml`): what the "
+      "handshakes cost without the messages that run among them.\n")
     for n in sorted({r["connections"] for r in b["load"]}):
         p(f"### {n:,} concurrent connections\n")
         p("| tool | runs ok | handshakes/s | × wsrace | p50 ms | p99 ms "
