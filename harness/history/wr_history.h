@@ -66,10 +66,23 @@ int wr_history_take(wr_history_t *h, wr_history_t *from, size_t n);
  * chain of its own (a cluster has one per gateway process). A torn last
  * line (the gateway died mid-write: no newline, or not a JSON object) is
  * skipped and counted in *torn when torn is not NULL; empty lines are
- * skipped. Returns the number of events added, or negative errno (-EINVAL
+ * skipped. Reading stops at the first zero byte at the start of a line:
+ * the gateway writes its trace through a shared mapping of a file that
+ * grows a chunk at a time, so zero bytes follow the last event until it
+ * closes the trace, and for good when it died. Returns the number of events added, or negative errno (-EINVAL
  * when a line before the last is not an event: the trace is corrupt, not
  * torn, and nothing of it is added). */
 long wr_history_load_trace(wr_history_t *h, const char *path, int *torn);
+
+/* The bytes of events in the trace file at path, the zero bytes that
+ * follow them left out (see wr_history_load_trace()), or a negative
+ * errno. */
+long long wr_trace_data_end(const char *path);
+
+/* Cuts the zero bytes off the end of the trace file at path, once its
+ * gateway is gone, so the case keeps a plain JSON-lines file. Returns 0 or
+ * a negative errno. */
+int wr_trace_settle(const char *path);
 
 /* Appends every line of a history.jsonl written by wr_history_write().
  * Returns the number of events added, or negative errno. */

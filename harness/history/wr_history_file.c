@@ -14,10 +14,12 @@
 #include "history/wr_history.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "history/wr_history_int.h"
@@ -281,6 +283,8 @@ static long load_lines(wr_history_t *h, const char *path, wr_src_t src,
         bool last_torn = buf[n - 1] != '\n';
         size_t i;
 
+        if (buf[0] == '\0' && torn != NULL)
+            break; /* the zero bytes past a trace's last event */
         for (i = 0; i < (size_t)n && blank(buf[i]); i++)
             ;
         if (i == (size_t)n)
@@ -328,6 +332,70 @@ long wr_history_load_trace(wr_history_t *h, const char *path, int *torn)
     if (n >= 0)
         wr_history_set_has_trace(h, true);
     return n;
+}
+
+/* The offset just past the last byte of fd (size bytes) that is not
+ * zero, read backwards a block at a time; or a negative errno. */
+static long long last_data(int fd, long long size)
+{
+    enum { BLOCK = 64 * 1024 };
+    char *b = malloc(BLOCK);
+    long long at = size, found = 0;
+
+    if (b == NULL)
+        return -ENOMEM;
+    while (at > 0) {
+        size_t len = at < BLOCK ? (size_t)at : BLOCK;
+        ssize_t n = pread(fd, b, len, (off_t)(at - (long long)len));
+
+        if (n != (ssize_t)len) {
+            found = n < 0 ? -errno : -EIO;
+            break;
+        }
+        while (n > 0 && b[n - 1] == '\0')
+            n--;
+        if (n > 0) {
+            found = at - (long long)len + n;
+            break;
+        }
+        at -= (long long)len;
+    }
+    free(b);
+    return found;
+}
+
+long long wr_trace_data_end(const char *path)
+{
+    struct stat st;
+    long long end;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    end = fstat(fd, &st) == 0 ? last_data(fd, (long long)st.st_size) : -errno;
+    close(fd);
+    return end;
+}
+
+int wr_trace_settle(const char *path)
+{
+    struct stat st;
+    long long end;
+    int rc = 0, fd = open(path, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return 0; /* nothing to cut */
+    }
+    end = last_data(fd, (long long)st.st_size);
+    if (end < 0)
+        rc = (int)end;
+    else if (end < (long long)st.st_size && ftruncate(fd, (off_t)end) != 0)
+        rc = -errno;
+    close(fd);
+    return rc;
 }
 
 long wr_history_load(wr_history_t *h, const char *path)

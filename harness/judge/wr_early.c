@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "history/wr_clock.h"
@@ -64,15 +63,19 @@ void wr_early_tap(void *ctx, char *line)
     free(line);
 }
 
-/* The trace files' total size: what grew since the last look. */
+/* The trace files' events in bytes: what grew since the last look (not
+ * their sizes: a trace's file grows a chunk at a time, zero bytes past its
+ * last event). */
 static long long traces_size(const wr_early_t *e)
 {
     long long n = 0;
-    struct stat st;
 
-    for (size_t i = 0; i < e->o.ntraces; i++)
-        if (stat(e->o.traces[i], &st) == 0)
-            n += (long long)st.st_size;
+    for (size_t i = 0; i < e->o.ntraces; i++) {
+        long long end = wr_trace_data_end(e->o.traces[i]);
+
+        if (end > 0)
+            n += end;
+    }
     return n;
 }
 

@@ -913,9 +913,13 @@ static wr_status_t run_case(wr_case_t *c, const wr_run_opts_t *o,
             for (size_t i = 0; i < cl.nnodes; i++)
                 if (!wr_tool_is_valgrind((wr_tool_t)o->tool) || i == 0)
                     read_tool(o, &cl.nodes[i].t, dir, h, exit_ns);
-        for (size_t i = 0; i < cl.nnodes; i++)
+        for (size_t i = 0; i < cl.nnodes; i++) {
+            /* Every gateway is gone: the zero bytes past a trace's last
+             * event (a gateway that died) are cut off for good. */
+            wr_trace_settle(cl.nodes[i].t.trace_path);
             if (wr_history_load_trace(h, cl.nodes[i].t.trace_path, NULL) >= 0)
                 wr_history_set_has_trace(h, true);
+        }
         if (log != NULL)
             add_registry_log(h, log);
         json_decref(log);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -378,6 +379,68 @@ Test(history, torn_last_line_is_skipped_and_counted)
     cr_assert(eq(long, wr_history_load_trace(h, path, &torn), 1));
     cr_assert(eq(int, torn, 1));
     cr_assert(eq(sz, wr_history_len(h), 5));
+    wr_history_free(h);
+    remove_tree(path);
+    free(path);
+}
+
+/* A trace as its gateway leaves it: the events, then the zero bytes of
+ * the chunk the file last grew by (the gateway writes through a shared
+ * mapping and cuts them off only when it closes the trace). */
+static void write_mapped_trace(const char *path, const char *events,
+                               size_t zeros)
+{
+    FILE *f = fopen(path, "w");
+
+    cr_assert(not(zero(ptr, f)));
+    fputs(events, f);
+    for (size_t i = 0; i < zeros; i++)
+        fputc(0, f);
+    fclose(f);
+}
+
+Test(history, a_trace_ends_at_its_zero_bytes_and_settles_without_them)
+{
+    static const char events[] = "{\"seq\":1,\"event\":\"gateway.start\"}\n"
+                                 "{\"seq\":2,\"event\":\"conn.open\"}\n";
+    char *path = temp_path("trace.jsonl");
+    wr_history_t *h = fresh();
+    struct stat st;
+    int torn = 0;
+
+    /* More zero bytes than the reader's block: the end is found across
+     * blocks. */
+    write_mapped_trace(path, events, 200 * 1024);
+    cr_assert(eq(i64, wr_trace_data_end(path), (long long)strlen(events)));
+    cr_assert(eq(long, wr_history_load_trace(h, path, &torn), 2));
+    cr_assert(eq(int, torn, 0), "the zero bytes are no torn line");
+    cr_assert(eq(int, wr_trace_settle(path), 0));
+    cr_assert(eq(int, stat(path, &st), 0));
+    cr_assert(eq(i64, (long long)st.st_size, (long long)strlen(events)));
+    /* Settled again: nothing changes. */
+    cr_assert(eq(int, wr_trace_settle(path), 0));
+    cr_assert(eq(int, stat(path, &st), 0));
+    cr_assert(eq(i64, (long long)st.st_size, (long long)strlen(events)));
+
+    /* A line being copied when the gateway died: its start, then zero
+     * bytes; it is torn, and settling keeps it (only zeros are cut). */
+    write_mapped_trace(path, "{\"seq\":1,\"event\":\"gateway.start\"}\n"
+                             "{\"seq\":2,\"ev", 100);
+    torn = 0;
+    cr_assert(eq(long, wr_history_load_trace(h, path, &torn), 1));
+    cr_assert(eq(int, torn, 1));
+    cr_assert(eq(int, wr_trace_settle(path), 0));
+    cr_assert(eq(int, stat(path, &st), 0));
+    cr_assert(eq(i64, (long long)st.st_size, 46));
+
+    /* Only zero bytes (a gateway that died before its first event). */
+    write_mapped_trace(path, "", 70000);
+    cr_assert(eq(i64, wr_trace_data_end(path), 0));
+    cr_assert(eq(int, wr_trace_settle(path), 0));
+    cr_assert(eq(int, stat(path, &st), 0));
+    cr_assert(eq(i64, (long long)st.st_size, 0));
+    cr_assert(eq(i64, wr_trace_data_end("/nonexistent/t.jsonl"),
+                 (long long)-ENOENT));
     wr_history_free(h);
     remove_tree(path);
     free(path);
