@@ -1,8 +1,21 @@
 /* gw_trace.c - Crash-safe JSON-lines trace writer.
  *
- * Threads: any. Lock: `lock` orders seq assignment and the write, so the
- * file order is the seq order; it is a leaf lock (nothing is called while
- * holding it but write(2)). */
+ * A regular file is written through a shared mapping: an event is copied
+ * into the file's pages, which belong to the file and not to the process,
+ * so what was copied is in the file even when the process dies the next
+ * instant (a crash, SIGKILL), and no system call is made per event. The
+ * file grows by ftruncate(2) a chunk at a time, so until it is closed its
+ * end is zero bytes (NUL) past the last event; gw_trace_close() cuts them
+ * off, and a reader of a trace whose gateway died stops at the first NUL
+ * (the harness cuts them off once the gateway is gone). Each line's
+ * newline is stored last, with release order: a reader that sees it
+ * sees the whole line. Anything else (a pipe, a terminal), or a regular
+ * file that would not grow, is written with one write(2) per event.
+ *
+ * Threads: any. Lock: `lock` orders seq assignment and the copy (or the
+ * write), so the file order is the seq order; it is a leaf lock (nothing
+ * is called while holding it but memcpy, and ftruncate(2) once a chunk,
+ * or write(2)). */
 #include "gw_trace.h"
 
 #include <errno.h>
@@ -14,13 +27,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#define MAP_CHUNK ((size_t)64 << 10) /* the file grows 64 KiB at a time */
+
 struct gw_trace {
-    int fd;               /* O_APPEND descriptor */
-    pthread_mutex_t lock; /* guards seq and the write order */
+    int fd;               /* O_APPEND descriptor (write path) */
+    pthread_mutex_t lock; /* guards seq, end, size and the write order */
     uint64_t seq;         /* last seq written; guarded by lock */
+    bool use_map;         /* a regular file, written through `map` */
+    char *map;            /* the whole file (size bytes), or NULL; lock */
+    size_t end;           /* bytes of events in the file; guarded by lock */
+    size_t size;          /* the file's length (chunks); guarded by lock */
     int instance;         /* "instance" of every event, -1: none; set
                              before the threads start */
 };
@@ -56,17 +77,21 @@ uint64_t gw_now_ns(void)
 gw_trace_t *gw_trace_open(const char *path)
 {
     gw_trace_t *t = calloc(1, sizeof(*t));
+    struct stat st;
 
     if (!t)
         return NULL;
-    t->fd =
-        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    t->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (t->fd < 0)
+        t->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                     0644); /* a FIFO or device opened write-only */
     if (t->fd < 0) {
         int e = errno;
         free(t);
         errno = e;
         return NULL;
     }
+    t->use_map = fstat(t->fd, &st) == 0 && S_ISREG(st.st_mode);
     pthread_mutex_init(&t->lock, NULL);
     t->instance = -1;
     return t;
@@ -82,9 +107,58 @@ void gw_trace_close(gw_trace_t *t)
 {
     if (!t)
         return;
+    if (t->map != NULL)
+        munmap(t->map, t->size);
+    if (t->use_map && ftruncate(t->fd, (off_t)t->end) != 0) {
+        /* the zero bytes stay; readers stop at them */
+    }
     close(t->fd);
     pthread_mutex_destroy(&t->lock);
     free(t);
+}
+
+/* Copies one line (its newline last) into the mapping, growing the file
+ * and the mapping with it (the mapping never reaches past the file, so
+ * a tool that reads all of the process's memory, memcheck's leak check,
+ * reads only the trace). False when the line cannot be copied (the file
+ * or the mapping cannot grow): the caller writes it instead. Under
+ * t->lock. */
+static bool copy_line(gw_trace_t *t, const char *line, size_t len)
+{
+    if (!t->use_map || len == 0)
+        return false;
+    if (t->end + len > t->size) {
+        size_t size = (t->end + len + MAP_CHUNK - 1) / MAP_CHUNK * MAP_CHUNK;
+        void *m;
+
+        if (ftruncate(t->fd, (off_t)size) != 0)
+            return false;
+        m = t->map == NULL
+                ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0)
+                : mremap(t->map, t->size, size, MREMAP_MAYMOVE);
+        if (m == MAP_FAILED)
+            return false;
+        t->map = m;
+        t->size = size;
+    }
+    memcpy(t->map + t->end, line, len - 1);
+    __atomic_store_n(&t->map[t->end + len - 1], line[len - 1],
+                     __ATOMIC_RELEASE);
+    t->end += len;
+    return true;
+}
+
+/* The mapping is given up (the file or the mapping would not grow): from
+ * here on events are appended by write(2) after what was copied. */
+static void leave_map(gw_trace_t *t)
+{
+    if (t->map != NULL)
+        munmap(t->map, t->size);
+    t->map = NULL;
+    t->use_map = false;
+    if (ftruncate(t->fd, (off_t)t->end) != 0) {
+        /* nothing better to do: the zero bytes stay before the next line */
+    }
 }
 
 static void write_all(int fd, const char *buf, size_t len)
@@ -240,7 +314,12 @@ uint64_t gw_trace_emit(gw_trace_t *t, uint64_t conn, const char *key,
     seq = ++t->seq;
     hlen = snprintf(head, sizeof(head), "{\"seq\":%" PRIu64, seq);
     memcpy(l.p + SEQ_ROOM - hlen, head, (size_t)hlen);
-    write_all(t->fd, l.p + SEQ_ROOM - hlen, l.len - SEQ_ROOM + (size_t)hlen);
+    if (!copy_line(t, l.p + SEQ_ROOM - hlen, l.len - SEQ_ROOM + (size_t)hlen)) {
+        if (t->use_map)
+            leave_map(t);
+        write_all(t->fd, l.p + SEQ_ROOM - hlen,
+                  l.len - SEQ_ROOM + (size_t)hlen);
+    }
     pthread_mutex_unlock(&t->lock);
     free(l.p);
     return seq;

@@ -1,8 +1,10 @@
 /* gw_trace.h - The lifecycle trace: one JSON object per event per line.
  *
- * Each event is formatted in full and written with a single write(2) on an
- * O_APPEND descriptor, so the file is complete up to the last event before
- * a crash. Every thread may emit; seq numbers are the file order. */
+ * Each event is formatted in full and copied into the file through a shared
+ * mapping (a pipe or device: written with one write(2)), so the file is
+ * complete up to the last event before a crash. Until gw_trace_close(),
+ * and after a crash, zero bytes follow the last event: readers stop at the
+ * first NUL. Every thread may emit; seq numbers are the file order. */
 #ifndef GW_TRACE_H
 #define GW_TRACE_H
 

@@ -183,7 +183,11 @@ json_t *e2e_trace(const e2e_gateway_t *g)
         return NULL;
     arr = json_array();
     while (getline(&line, &cap, f) > 0) {
-        json_t *o = json_loads(line, 0, NULL);
+        json_t *o;
+
+        if (line[0] == '\0')
+            break; /* past the last event: the file grows a chunk at a time */
+        o = json_loads(line, 0, NULL);
         if (!o) {
             json_decref(arr);
             arr = NULL;
