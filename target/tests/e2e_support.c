@@ -178,15 +178,18 @@ json_t *e2e_trace(const e2e_gateway_t *g)
     json_t *arr;
     char *line = NULL;
     size_t cap = 0;
+    ssize_t n;
 
     if (!f)
         return NULL;
     arr = json_array();
-    while (getline(&line, &cap, f) > 0) {
+    while ((n = getline(&line, &cap, f)) > 0) {
         json_t *o;
 
-        if (line[0] == '\0')
-            break; /* past the last event: the file grows a chunk at a time */
+        /* Past the last event (the file grows a chunk at a time, zeros
+         * after the events), or the event being copied while we read. */
+        if (line[0] == '\0' || line[n - 1] != '\n')
+            break;
         o = json_loads(line, 0, NULL);
         if (!o) {
             json_decref(arr);
