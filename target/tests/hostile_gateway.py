@@ -183,10 +183,13 @@ def test_slow_consumer():
                           "data": {"content": content},
                           "correlation_id": "c%d" % sent})
             sent += 1
-            # Each message read by the gateway before the next: a close
-            # with input still unread would be a reset, losing the close.
+            # Each message read and answered by the gateway before the
+            # next: a close with input still unread would be a reset,
+            # losing the close. Answered, not only read: the answer is what
+            # overflows the queue, and a message sent while it is being
+            # answered is one the gateway never reads.
             until = time.time() + 10 * SCALE
-            while gw.trace_count("message.received") + \
+            while gw.trace_count("message.done") + \
                     gw.trace_count("conn.slow_consumer") < sent and \
                     time.time() < until:
                 time.sleep(0.01)
