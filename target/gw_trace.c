@@ -4,18 +4,18 @@
  * into the file's pages, which belong to the file and not to the process,
  * so what was copied is in the file even when the process dies the next
  * instant (a crash, SIGKILL), and no system call is made per event. The
- * file grows by ftruncate(2) a chunk at a time, so until it is closed its
- * end is zero bytes (NUL) past the last event; gw_trace_close() cuts them
- * off, and a reader of a trace whose gateway died stops at the first NUL
- * (the harness cuts them off once the gateway is gone). Each line's
+ * file grows by posix_fallocate(3) a chunk at a time, so until it is
+ * closed its end is zero bytes (NUL) past the last event; gw_trace_close()
+ * cuts them off, and a reader of a trace whose gateway died stops at the
+ * first NUL (the harness cuts them off once the gateway is gone). Each line's
  * newline is stored last, with release order: a reader that sees it
  * sees the whole line. Anything else (a pipe, a terminal), or a regular
  * file that would not grow, is written with one write(2) per event.
  *
  * Threads: any. Lock: `lock` orders seq assignment and the copy (or the
  * write), so the file order is the seq order; it is a leaf lock (nothing
- * is called while holding it but memcpy, and ftruncate(2) once a chunk,
- * or write(2)). */
+ * is called while holding it but memcpy, and posix_fallocate(3) and
+ * mremap(2) once a chunk, or write(2)). */
 #include "gw_trace.h"
 
 #include <errno.h>
@@ -131,7 +131,11 @@ static bool copy_line(gw_trace_t *t, const char *line, size_t len)
         size_t size = (t->end + len + MAP_CHUNK - 1) / MAP_CHUNK * MAP_CHUNK;
         void *m;
 
-        if (ftruncate(t->fd, (off_t)size) != 0)
+        /* Blocks allocated now, not at the first store into a page: on a
+         * full disk a store would raise SIGBUS, where this fails and the
+         * line goes to write(2), which drops it as a trace drops any
+         * event it cannot write. */
+        if (posix_fallocate(t->fd, (off_t)t->size, (off_t)(size - t->size)))
             return false;
         m = t->map == NULL
                 ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0)

@@ -5,8 +5,10 @@
  * seq order, one whole JSON line each; the events emitted before the
  * process dies with no chance to flush (SIGKILL) are all in the file, with
  * only zero bytes after them; a reader that reads the file while events are
- * written never sees a part of a line followed by its newline; and a trace
- * that is not a regular file (a FIFO) still gets every line.
+ * written never sees a part of a line followed by its newline; a trace
+ * that is not a regular file (a FIFO) still gets every line; and a file
+ * that cannot grow (here: past RLIMIT_FSIZE) costs events, never the
+ * process or the order of the lines it keeps.
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -293,5 +296,57 @@ Test(trace, a_fifo_gets_every_line_by_write)
     pthread_join(th, NULL);
     cr_assert(eq(sz, check_lines(d.text, d.len, 500), d.len));
     free(d.text);
+    free(path);
+}
+
+Test(trace, a_file_that_cannot_grow_costs_events_not_the_process)
+{
+    char *path = path_of("limited.jsonl");
+    const rlim_t limit = 150 * 1024; /* inside the third 64 KiB chunk */
+    size_t len, used;
+    char *text;
+    int st = 0;
+    pid_t pid = fork();
+
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {limit, limit};
+        gw_trace_t *t;
+
+        signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of a signal */
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+            (t = gw_trace_open(path)) == NULL)
+            _exit(1);
+        for (int i = 0; i < 3000; i++) /* about 260 KB of lines */
+            gw_trace_emitf(t, 1, NULL, "test.event", "{s:i}", "i", i);
+        gw_trace_close(t);
+        _exit(0);
+    }
+    cr_assert(eq(int, waitpid(pid, &st, 0), pid));
+    cr_assert(eq(int, WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0),
+              "the writer died (status %d)", st);
+    text = slurp(path, &len);
+    cr_assert(le(sz, len, (size_t)limit));
+    /* Past the two chunks that could be allocated: write(2) took over. */
+    cr_assert(gt(sz, len, (size_t)128 * 1024));
+    /* Whole lines in seq order from 1, as many as fit, nothing after
+     * them: the mapping was given up at the chunk that could not be
+     * allocated, and write(2) went on until the limit. */
+    for (used = 0; used < len && text[used] != '\0';)
+        used++;
+    cr_assert(eq(sz, used, len), "a zero byte at %zu", used);
+    {
+        /* write(2) may have kept the start of the line that met the
+         * limit (no newline): a torn last line, which readers skip. */
+        size_t whole = (size_t)(strrchr(text, '\n') + 1 - text);
+        long lines = 0;
+
+        for (size_t i = 0; i < whole; i++)
+            lines += text[i] == '\n';
+        cr_assert(gt(i64, lines, 1000), "only %ld lines kept", lines);
+        cr_assert(eq(sz, check_lines(text, whole, lines), whole));
+        cr_assert(lt(sz, len - whole, (size_t)128));
+    }
+    free(text);
     free(path);
 }
