@@ -103,15 +103,14 @@ void gw_trace_set_instance(gw_trace_t *t, int id)
         t->instance = id < 0 ? -1 : id;
 }
 
+static void leave_map(gw_trace_t *t);
+
 void gw_trace_close(gw_trace_t *t)
 {
     if (!t)
         return;
-    if (t->map != NULL)
-        munmap(t->map, t->size);
-    if (t->use_map && ftruncate(t->fd, (off_t)t->end) != 0) {
-        /* the zero bytes stay; readers stop at them */
-    }
+    if (t->use_map)
+        leave_map(t); /* unmapped, the zero bytes cut off */
     close(t->fd);
     pthread_mutex_destroy(&t->lock);
     free(t);
@@ -152,7 +151,8 @@ static bool copy_line(gw_trace_t *t, const char *line, size_t len)
     return true;
 }
 
-/* The mapping is given up (the file or the mapping would not grow): from
+/* The mapping is given up (at close, or when the file or the mapping
+ * would not grow): unmapped, the zero bytes past the events cut off; from
  * here on events are appended by write(2) after what was copied. */
 static void leave_map(gw_trace_t *t)
 {
